@@ -7,6 +7,8 @@ corrected or dropped here.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import pandas as pd
 
 CELL_COLUMNS: dict[str, str] = {
@@ -42,3 +44,12 @@ def as_cells(frame: pd.DataFrame) -> pd.DataFrame:
             out[column] = pd.NA
         out[column] = out[column].astype(dtype)
     return out[list(CELL_COLUMNS)].reset_index(drop=True)
+
+
+@dataclass
+class ParsedTable:
+    """What a raw parser returns: the published cells plus the table-level text that goes with them."""
+
+    cells: pd.DataFrame  # CELL_COLUMNS layout
+    title: str = ""
+    notes: list[str] = field(default_factory=list)  # footnotes/definitions not tied to one figure

@@ -1,0 +1,37 @@
+# One entry point per task. `make run` and `make test` work on a fresh clone (they create .venv first).
+SHELL := /bin/bash
+PYTHON_BOOT ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export PYTHONPATH := $(CURDIR)
+export DAGSTER_HOME := $(CURDIR)/.dagster_home
+export DAGSTER_DISABLE_TELEMETRY := 1
+export MPLBACKEND := Agg
+
+.PHONY: venv run test ui bench lint clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.lock.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock.txt
+	@touch $(STAMP)
+
+run: venv
+	$(PY) -m scripts.run
+
+test: venv
+	$(PY) -m pytest
+
+ui: venv
+	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+bench: venv
+	$(PY) -m benchmarks.run
+
+lint: venv
+	$(VENV)/bin/ruff check estimation checks assets pipelines scripts benchmarks tests
+
+clean:
+	rm -rf data/outputs data/storage data/restricted data/generated

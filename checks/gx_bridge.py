@@ -1,0 +1,218 @@
+"""A small bridge from data-quality suites to Great Expectations 1.x, run in memory.
+
+`dagster-ge` only supports GX < 1.0, so this module does the part we need: build an ephemeral GX context per
+validation, validate a pandas frame against a list of expectations, and turn GX's result into plain records
+that name the failing rows by the columns that locate them in the source (file, row, column).
+
+GX is imported lazily (it costs ~5 s) so the Dagster code location loads fast. This module does not import
+Dagster: `checks.dagster_checks` turns a `SuiteResult` into asset check results.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pandas as pd
+
+Severity = Literal["ERROR", "WARN"]
+MAX_EXAMPLES = 10
+
+_validation_counter = itertools.count()
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One expectation of a suite.
+
+    `expectation` receives the `great_expectations.expectations` module and returns an expectation, so
+    that GX is only imported when a suite runs. `frame` derives the frame the expectation is checked on
+    (for example per-year counts); by default the asset's own frame. `locate` lists the columns that tell
+    a person where a failing value sits (file, row, column of the published source, or the key of a row).
+    """
+
+    name: str
+    expected: str  # what is expected, in words a user understands
+    expectation: Callable[[Any], Any]
+    severity: Severity = "ERROR"
+    frame: Callable[[pd.DataFrame], pd.DataFrame] | None = None
+    locate: Sequence[str] = ("source_file", "source_row", "source_column")
+
+
+@dataclass(frozen=True)
+class Suite:
+    """The data-quality suite of one asset."""
+
+    name: str
+    rules: Sequence[Rule]
+
+    def blocking_rules(self) -> list[Rule]:
+        return [rule for rule in self.rules if rule.severity == "ERROR"]
+
+    def warning_rules(self) -> list[Rule]:
+        return [rule for rule in self.rules if rule.severity == "WARN"]
+
+
+@dataclass
+class RuleResult:
+    rule: str
+    severity: Severity
+    passed: bool
+    expected: str
+    unexpected_count: int = 0
+    checked_count: int = 0
+    examples: list[dict[str, Any]] = field(default_factory=list)
+    observed: Any = None
+    error: str | None = None  # the frame could not be derived / the expectation could not run
+
+    @property
+    def message(self) -> str:
+        if self.passed:
+            return f"{self.rule}: ok ({self.checked_count} rows checked)"
+        if self.error:
+            return f"{self.rule}: could not be evaluated: {self.error}"
+        where = "; ".join(_describe_location(example) for example in self.examples[:3])
+        more = f" (and {self.unexpected_count - 3} more)" if self.unexpected_count > 3 else ""
+        observed = f"; observed {self.observed}" if self.observed is not None and not self.examples else ""
+        count = f"{self.unexpected_count} row(s) fail" if self.unexpected_count else "failed"
+        return f"{self.rule}: {count}{observed}: {where}{more}. Expected: {self.expected}"
+
+
+@dataclass
+class SuiteResult:
+    suite: str
+    results: list[RuleResult]
+
+    @property
+    def passed(self) -> bool:
+        return all(result.passed for result in self.results)
+
+    def failures(self, severity: Severity | None = None) -> list[RuleResult]:
+        return [r for r in self.results if not r.passed and (severity is None or r.severity == severity)]
+
+
+def _describe_location(example: dict[str, Any]) -> str:
+    parts = []
+    for key, value in example.items():
+        if key == "source_file":
+            parts.insert(0, f"file {value}")
+        elif key == "source_row":
+            parts.append(f"row {value}")
+        elif key == "source_column":
+            parts.append(f"column '{value}'")
+        else:
+            parts.append(f"{key}={value!r}")
+    return ", ".join(parts)
+
+
+def _plain(value: Any) -> Any:
+    """Make numpy/pandas scalars JSON-friendly for metadata."""
+    if value is None:
+        return None
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        try:
+            return value.item()
+        except (ValueError, AttributeError):
+            pass
+    if isinstance(value, float) and value != value:
+        return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value
+
+
+def _new_context() -> Any:
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return context
+
+
+def _validate_group(frame: pd.DataFrame, rules: Sequence[Rule], suite_name: str) -> list[RuleResult]:
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+
+    locate = sorted({c for rule in rules for c in rule.locate if c in frame.columns})
+    # GX needs a plain RangeIndex and object-friendly dtypes to report index columns.
+    frame = frame.reset_index(drop=True)
+    context = _new_context()
+    number = next(_validation_counter)
+    batch = (
+        context.data_sources.add_pandas(f"source_{number}")
+        .add_dataframe_asset(f"asset_{number}")
+        .add_batch_definition_whole_dataframe(f"batch_{number}")
+        .get_batch(batch_parameters={"dataframe": frame})
+    )
+    suite = gx.ExpectationSuite(name=f"{suite_name}_{number}")
+    built = []
+    for rule in rules:
+        expectation = rule.expectation(gxe)
+        built.append(expectation)
+        suite.add_expectation(expectation)
+    suite = context.suites.add(suite)
+    result_format: dict[str, Any] = {"result_format": "COMPLETE", "partial_unexpected_count": MAX_EXAMPLES}
+    if locate:
+        result_format["unexpected_index_column_names"] = locate
+    validation = batch.validate(suite, result_format=result_format)
+    by_id = {r.expectation_config.id: r for r in validation.results}
+    out = []
+    for rule, expectation in zip(rules, built, strict=True):
+        result = by_id.get(expectation.id)
+        out.append(_rule_result(rule, result, len(frame)))
+    return out
+
+
+def _rule_result(rule: Rule, result: Any, n_rows: int) -> RuleResult:
+    if result is None:
+        return RuleResult(rule.name, rule.severity, False, rule.expected, error="no result from GX")
+    info = result.result or {}
+    exception = (result.exception_info or {}).get("exception_message") if result.exception_info else None
+    if exception:
+        return RuleResult(rule.name, rule.severity, False, rule.expected, error=str(exception)[:500])
+    examples = []
+    for item in (info.get("unexpected_index_list") or [])[:MAX_EXAMPLES]:
+        if isinstance(item, dict):
+            ordered = {c: _plain(item[c]) for c in rule.locate if c in item}
+            ordered.update({k: _plain(v) for k, v in item.items() if k not in ordered})
+            examples.append(ordered)
+    if not examples and info.get("partial_unexpected_list"):
+        examples = [{"value": _plain(v)} for v in info["partial_unexpected_list"][:MAX_EXAMPLES]]
+    observed = info.get("observed_value")
+    return RuleResult(
+        rule=rule.name,
+        severity=rule.severity,
+        passed=bool(result.success),
+        expected=rule.expected,
+        unexpected_count=int(info.get("unexpected_count") or 0),
+        checked_count=int(info.get("element_count") or n_rows),
+        examples=examples,
+        observed=_plain(observed) if not isinstance(observed, (list, dict)) else observed,
+    )
+
+
+def run_suite(suite: Suite, frame: pd.DataFrame, rules: Sequence[Rule] | None = None) -> SuiteResult:
+    """Validate `frame` against the suite's rules (or a subset), one GX batch per derived frame."""
+    rules = list(suite.rules if rules is None else rules)
+    results: dict[str, RuleResult] = {}
+    groups: dict[int, tuple[Callable | None, list[Rule]]] = {}
+    for rule in rules:
+        groups.setdefault(id(rule.frame), (rule.frame, []))[1].append(rule)
+    for derive, group in groups.values():
+        try:
+            derived = frame if derive is None else derive(frame)
+        except Exception as exc:  # a frame that cannot be derived is itself a failure, named
+            for rule in group:
+                results[rule.name] = RuleResult(
+                    rule.name, rule.severity, False, rule.expected, error=f"{type(exc).__name__}: {exc}"
+                )
+            continue
+        for result in _validate_group(derived, group, suite.name):
+            results[result.rule] = result
+    return SuiteResult(suite.name, [results[rule.name] for rule in rules])

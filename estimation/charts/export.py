@@ -1,0 +1,79 @@
+"""Deterministic, atomic chart export: PNG + SVG files, and small base64 PNGs for Markdown metadata.
+
+Same figure in, same bytes out: the pinned rcParams (incl. `svg.hashsalt`) are applied while
+rendering, and the metadata that would vary (dates, software version) is dropped.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import sys
+from pathlib import Path
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from estimation.atomic import write_bytes_atomic
+from estimation.charts.style import chart_style
+
+REPORT_DPI = 150
+METADATA_DPI = 80  # a 7.5 in wide chart -> 600 px, tens of kB: keeps Dagster metadata small
+
+# Keys set to None are left out of the file; without this PNG carries "Software: Matplotlib x.y"
+# and SVG a creation date, so two renders of the same data would differ.
+_METADATA = {
+    "png": {"Software": None},
+    "svg": {"Date": None, "Creator": None},
+}
+
+
+def render_bytes(fig: Figure, fmt: str, *, dpi: float = REPORT_DPI) -> bytes:
+    """Render `fig` to PNG or SVG bytes in memory."""
+    if fmt not in _METADATA:
+        raise ValueError(f"unsupported format {fmt!r}; use one of {sorted(_METADATA)}")
+    if not isinstance(fig.canvas, FigureCanvasAgg):
+        FigureCanvasAgg(fig)  # never fall back to whatever interactive backend the caller has
+    buffer = io.BytesIO()
+    with chart_style():
+        fig.savefig(buffer, format=fmt, dpi=dpi, metadata=dict(_METADATA[fmt]), facecolor="white")
+    return buffer.getvalue()
+
+
+def close_figure(fig: Figure) -> None:
+    """Release a figure's memory; also drop it from pyplot's registry if pyplot created it."""
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:
+        pyplot.close(fig)
+    fig.clear()
+
+
+def save_figure(fig: Figure, stem: Path | str, *, dpi: float = REPORT_DPI, close: bool = True) -> dict[str, Path]:
+    """Write `stem.png` and `stem.svg` atomically; return {"png": path, "svg": path}.
+
+    Both files are rendered before either is written, so a rendering error leaves the old pair intact.
+    The suffix is appended to the stem's name (a stem like "p0_2024.v2" keeps its dot).
+    """
+    stem = Path(stem)
+    payloads = {fmt: render_bytes(fig, fmt, dpi=dpi) for fmt in ("png", "svg")}
+    paths = {}
+    for fmt, data in payloads.items():
+        paths[fmt] = write_bytes_atomic(stem.with_name(f"{stem.name}.{fmt}"), data, mode=0o644)
+    if close:
+        close_figure(fig)
+    return paths
+
+
+def figure_png_base64(fig: Figure, *, dpi: float = METADATA_DPI) -> str:
+    """The figure as a base64-encoded PNG (ASCII string)."""
+    return base64.b64encode(render_bytes(fig, "png", dpi=dpi)).decode("ascii")
+
+
+def markdown_image(fig: Figure, alt: str, *, dpi: float = METADATA_DPI, close: bool = True) -> str:
+    """``![alt](data:image/png;base64,...)`` for Dagster Markdown metadata."""
+    # Brackets or line breaks in the alt text would end the Markdown image early.
+    safe_alt = " ".join(alt.replace("[", "(").replace("]", ")").split())
+    encoded = figure_png_base64(fig, dpi=dpi)
+    if close:
+        close_figure(fig)
+    return f"![{safe_alt}](data:image/png;base64,{encoded})"

@@ -1,0 +1,1 @@
+"""Raw-file parsers: each turns one published file format into `estimation.cells.ParsedTable`."""

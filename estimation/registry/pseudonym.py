@@ -1,0 +1,94 @@
+"""Keyed pseudonyms for NIK and No. KK: HMAC-SHA256, truncated.
+
+Why HMAC and not a plain hash: the NIK space is small and structured (region, birth date, serial; about
+10^10 plausible values per kab/kota), so sha256(nik) - or sha256(key || nik), which is not an HMAC -
+can be reversed by enumeration or is open to length-extension. HMAC with a secret key cannot be
+enumerated without the key. Both sides of a padu padan must use the same key.
+
+Truncation: the first PSEUDONYM_HEX_CHARS = 16 hex characters (64 bits). Birthday bound for n distinct
+identities: P(any collision) ~= n^2 / 2^65. One kab/kota (<= 4 million persons): <= 4e-7; the national
+P3KE (~1e8 persons): ~2.7e-4, KK (~3e7): ~2.4e-5. A collision would merge two persons, so a national
+linkage should check `count(distinct nik_pseudo)` against distinct valid NIKs at ingestion or pass
+`hex_chars=32` (P ~ 1.5e-23); the per-kab/kota use cases here are far below any practical risk.
+The 16-char form keeps Parquet and DuckDB joins cheap.
+
+The key: bytes from the environment variable P3KE_PSEUDONYM_KEY (the pipeline passes it in through a
+resource); at least MIN_KEY_BYTES. Demo mode uses DEMO_KEY, which is public (written below), so demo
+pseudonyms protect nothing: every output records key_mode so a demo table cannot pass as protected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+KEY_ENV_VAR = "P3KE_PSEUDONYM_KEY"
+MIN_KEY_BYTES = 16
+PSEUDONYM_HEX_CHARS = 16
+# Public, documented, deliberately obvious: for demos and tests only.
+DEMO_KEY = b"DEMO-ONLY-p3ke-pseudonym-key-not-secret-2024"
+
+
+@dataclass(frozen=True)
+class KeySource:
+    """Where the key came from; recorded (never the key itself) with every output."""
+
+    mode: str  # "env" | "demo" | "explicit"
+    name: str = ""  # env var name, or a short description
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("env", "demo", "explicit"):
+            raise ValueError(f"key mode must be env, demo or explicit, not {self.mode!r}")
+
+
+def check_key(key: bytes) -> bytes:
+    """Refuse a missing, non-bytes or short key (ValueError)."""
+    if not isinstance(key, bytes | bytearray):
+        raise ValueError("pseudonym key must be bytes")
+    if len(key) < MIN_KEY_BYTES:
+        raise ValueError(f"pseudonym key too short: need at least {MIN_KEY_BYTES} bytes")
+    return bytes(key)
+
+
+def key_from_env(environ: dict[str, str] | None = None, demo: bool = False) -> tuple[bytes, KeySource]:
+    """The key from P3KE_PSEUDONYM_KEY (UTF-8), or the demo key when demo=True; ValueError if unset/short."""
+    if demo:
+        return DEMO_KEY, KeySource("demo", "DEMO_KEY")
+    env = os.environ if environ is None else environ
+    raw = env.get(KEY_ENV_VAR, "")
+    if not raw:
+        raise ValueError(f"{KEY_ENV_VAR} is not set; set it or run in explicit demo mode")
+    return check_key(raw.encode("utf-8")), KeySource("env", KEY_ENV_VAR)
+
+
+def hmac_sha256_hex(key: bytes, message: bytes) -> str:
+    """Full 64-hex HMAC-SHA256 (for known-answer tests)."""
+    return hmac.new(check_key(key), message, hashlib.sha256).hexdigest()
+
+
+def pseudonymise(
+    values: Iterable[object] | pd.Series, key: bytes, hex_chars: int = PSEUDONYM_HEX_CHARS
+) -> pd.Series:
+    """HMAC-SHA256 of each value's UTF-8 text, as lowercase hex truncated to `hex_chars`.
+
+    Values must already be normalised (see nik.normalise_nik); <NA>/None map to <NA>.
+    """
+    key = check_key(key)
+    if not 1 <= hex_chars <= 64:
+        raise ValueError("hex_chars must be in 1..64")
+    s = pd.Series(values, copy=False) if not isinstance(values, pd.Series) else values
+    obj = s.astype("object").to_numpy()
+    na = pd.isna(obj)
+    digest = hmac.digest
+    out = np.empty(len(obj), dtype=object)
+    for i, v in enumerate(obj):
+        if not na[i]:
+            out[i] = digest(key, str(v).encode("utf-8"), "sha256").hex()[:hex_chars]
+    out[na] = None
+    return pd.Series(out, index=s.index, dtype="string", name=getattr(s, "name", None))

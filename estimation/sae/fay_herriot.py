@@ -1,0 +1,358 @@
+"""Fay-Herriot area-level model: EBLUP and analytic MSE.
+
+Model: y_d = x_d' beta + u_d + e_d, u_d ~ N(0, sigma2_u), e_d ~ N(0, D_d) with D_d known.
+sigma2_u is fitted by Fisher scoring (REML, ML) or Newton on the Fay-Herriot moment equation (FH),
+projected onto [0, inf) as R `sae::eblupFH` truncates. Every quantity is computed from diagonals
+and p x p matrices: no m x m matrix is ever formed, so 514 areas cost microseconds per iteration.
+
+The variance fitter is batched (B data sets sharing X and D at once) so that the parametric
+bootstrap and the jackknife in `transforms` reuse it without a Python loop over replicates.
+
+MSE (Rao & Molina 2015, ch. 6): g1 = gamma D, g2 = B^2 x'Qx with B = D/(sigma2_u + D),
+g3 = B^2 Var(sigma2_u_hat)/(sigma2_u + D);
+- REML: Prasad-Rao g1 + g2 + 2 g3 (REML is bias-free to second order);
+- ML: Datta-Lahiri adds - b_ML B^2, b_ML = -tr(Q X'V^-2 X) / sum(V^-2);
+- FH moments: Datta, Rao & Smith (2005): Var = 2m/(sum V^-1)^2 and
+  b_FH = 2 (m sum V^-2 - (sum V^-1)^2) / (sum V^-1)^3, same as R `sae::mseFH`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+METHODS = ("REML", "ML", "FH")
+MSE_METHODS = ("prasad_rao", "datta_lahiri")
+
+
+# --------------------------------------------------------------------------------------------
+# Validation
+# --------------------------------------------------------------------------------------------
+
+
+def _as_design(X: object, m: int | None = None, name: str = "X") -> np.ndarray:
+    arr = np.asarray(X, dtype=float)
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D design matrix, got {arr.ndim} dimensions")
+    if m is not None and arr.shape[0] != m:
+        raise ValueError(f"length mismatch: {name} has {arr.shape[0]} rows but y has {m} areas")
+    return arr
+
+
+def _check_inputs(y: object, X: object, sampling_variance: object) -> tuple[np.ndarray, ...]:
+    y_arr = np.asarray(y, dtype=float)
+    if y_arr.ndim != 1:
+        raise ValueError("y must be one-dimensional (one direct estimate per area)")
+    m = y_arr.size
+    X_arr = _as_design(X, m)
+    d_arr = np.asarray(sampling_variance, dtype=float)
+    if d_arr.ndim != 1 or d_arr.size != m:
+        raise ValueError(f"length mismatch: sampling_variance has shape {d_arr.shape}, y has {m} areas")
+    if not np.all(np.isfinite(y_arr)):
+        raise ValueError(f"y has {int(np.sum(~np.isfinite(y_arr)))} NaN/inf values; areas without a "
+                         "direct estimate belong in predict(X_new), not in the fit")
+    if np.any(np.isnan(d_arr)) or np.any(~np.isfinite(d_arr)):
+        raise ValueError("sampling_variance has NaN/inf values")
+    if np.any(d_arr < 0):
+        raise ValueError(f"sampling_variance has {int(np.sum(d_arr < 0))} negative values")
+    if np.any(d_arr == 0):
+        raise ValueError(f"sampling_variance has {int(np.sum(d_arr == 0))} zero values (e.g. a direct "
+                         "estimate of 0): smooth them first with gvf.smooth_sampling_variance")
+    if not np.all(np.isfinite(X_arr)):
+        raise ValueError("X has NaN/inf values")
+    p = X_arr.shape[1]
+    if m <= p:
+        raise ValueError(f"need more areas than covariates: {m} areas, {p} columns in X")
+    rank = np.linalg.matrix_rank(X_arr)
+    if rank < p:
+        raise ValueError(f"X is rank-deficient (rank {rank} < {p} columns): drop collinear covariates")
+    return y_arr, X_arr, d_arr
+
+
+# --------------------------------------------------------------------------------------------
+# Batched estimation core (B data sets, shared X and D; optional 0/1 area weights for jackknife)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _BatchFit:
+    sigma2_u: np.ndarray  # (B,)
+    beta: np.ndarray  # (B, p)
+    Q: np.ndarray  # (B, p, p) = (X' V^-1 X)^-1
+    converged: np.ndarray  # (B,) bool
+    iterations: np.ndarray  # (B,) int
+
+
+def _gls(Y: np.ndarray, X: np.ndarray, XX: np.ndarray, Vi: np.ndarray) -> tuple[np.ndarray, ...]:
+    """GLS for B data sets: beta (B,p), Q (B,p,p), residuals (B,m). XX is (m, p*p) of x x'."""
+    p = X.shape[1]
+    Q = np.linalg.inv((Vi @ XX).reshape(-1, p, p))
+    beta = np.einsum("bij,bj->bi", Q, (Vi * Y) @ X)
+    return beta, Q, Y - beta @ X.T
+
+
+def _fit_batch(Y: np.ndarray, X: np.ndarray, D: np.ndarray, method: str, *, weights: np.ndarray | None = None,
+               tol: float = 1e-10, max_iter: int = 200, start: np.ndarray | None = None) -> _BatchFit:
+    """Fit sigma2_u for each row of Y (B, m). weights (B, m) in {0, 1} drop areas (jackknife)."""
+    B, m = Y.shape
+    p = X.shape[1]
+    XX = (X[:, :, None] * X[:, None, :]).reshape(m, p * p)
+    W = np.ones((B, m)) if weights is None else np.asarray(weights, dtype=float)
+    m_eff = W.sum(axis=1)
+    dscale = float(np.mean(D))
+    A = np.full(B, float(np.median(D))) if start is None else np.asarray(start, dtype=float).copy()
+    converged = np.zeros(B, dtype=bool)
+    iterations = np.zeros(B, dtype=int)
+    for it in range(1, max_iter + 1):
+        active = ~converged
+        Vi = W[active] / (A[active, None] + D)
+        _, Q, res = _gls(Y[active], X, XX, Vi)
+        Vi2 = Vi * Vi
+        if method == "ML":
+            score = -0.5 * Vi.sum(1) + 0.5 * (Vi2 * res * res).sum(1)
+            info = 0.5 * Vi2.sum(1)
+        elif method == "REML":
+            h = (XX @ Q.reshape(-1, p * p).T).T  # (B, m): x_d' Q x_d
+            tr_p = Vi.sum(1) - (Vi2 * h).sum(1)
+            M = (Vi2 @ XX).reshape(-1, p, p)  # X' V^-2 X
+            QM = Q @ M
+            tr_pp = Vi2.sum(1) - 2.0 * (Vi2 * Vi * h).sum(1) + np.einsum("bij,bji->b", QM, QM)
+            Py = Vi * res
+            score = -0.5 * tr_p + 0.5 * (Py * Py).sum(1)
+            info = 0.5 * tr_pp
+        else:  # FH moments: sum(res^2 / V) = m - p; d/dA of the left side is -sum(res^2 / V^2)
+            score = (Vi * res * res).sum(1) - (m_eff[active] - p)
+            info = (Vi2 * res * res).sum(1)
+        a_old = A[active]
+        a_new = np.maximum(a_old + score / info, 0.0)
+        A[active] = a_new
+        iterations[active] = it
+        done = np.abs(a_new - a_old) <= tol * np.maximum(a_new, 1e-8 * dscale)
+        idx = np.flatnonzero(active)
+        converged[idx[done]] = True
+        if converged.all():
+            break
+    Vi = W / (A[:, None] + D)
+    beta, Q, _ = _gls(Y, X, XX, Vi)
+    return _BatchFit(A, beta, Q, converged, iterations)
+
+
+# --------------------------------------------------------------------------------------------
+# MSE
+# --------------------------------------------------------------------------------------------
+
+
+def _variance_terms(A: float, D: np.ndarray, X: np.ndarray, Q: np.ndarray, method: str) -> tuple[float, float]:
+    """Asymptotic Var(sigma2_u_hat) and its bias b for the estimation method."""
+    Vi = 1.0 / (A + D)
+    s1, s2 = Vi.sum(), (Vi * Vi).sum()
+    m = D.size
+    if method == "FH":
+        return 2.0 * m / s1**2, 2.0 * (m * s2 - s1**2) / s1**3
+    var_a = 2.0 / s2
+    if method == "ML":
+        M = (X * (Vi * Vi)[:, None]).T @ X
+        return var_a, -float(np.trace(Q @ M)) / s2
+    return var_a, 0.0
+
+
+def _default_mse(method: str) -> str:
+    return "prasad_rao" if method == "REML" else "datta_lahiri"
+
+
+def _mse_label(method: str, mse: str) -> str:
+    if mse == "prasad_rao" or method == "REML":
+        return "prasad_rao"
+    return "datta_rao_smith" if method == "FH" else "datta_lahiri"
+
+
+# --------------------------------------------------------------------------------------------
+# Result
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FayHerriotResult:
+    """Fitted Fay-Herriot model; per-area arrays follow the input order."""
+
+    beta: np.ndarray
+    beta_se: np.ndarray
+    sigma2_u: float
+    gamma: np.ndarray
+    eblup: np.ndarray
+    mse: np.ndarray
+    synthetic: np.ndarray
+    converged: bool
+    iterations: int
+    method: str
+    mse_method: str
+    loglike: float
+    aic: float
+    bic: float
+    r2: float
+    adj_r2: float
+    standardized_residuals: np.ndarray
+    random_effects: np.ndarray
+    y: np.ndarray = field(repr=False)
+    X: np.ndarray = field(repr=False)
+    sampling_variance: np.ndarray = field(repr=False)
+    cov_beta: np.ndarray = field(repr=False)
+    sigma2_u_var: float = field(repr=False)
+    sigma2_u_bias: float = field(repr=False)
+    g1: np.ndarray = field(repr=False)
+    g2: np.ndarray = field(repr=False)
+    g3: np.ndarray = field(repr=False)
+
+    @property
+    def m(self) -> int:
+        return int(self.y.size)
+
+    @property
+    def rse(self) -> np.ndarray:
+        """Relative standard error sqrt(MSE)/|EBLUP| (fraction; inf where the EBLUP is 0)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.sqrt(self.mse) / np.abs(self.eblup)
+
+    def predict(self, X_new: object) -> tuple[np.ndarray, np.ndarray]:
+        """Synthetic estimate x'beta and its MSE for areas without a sample.
+
+        MSE = sigma2_u + x'Var(beta)x, minus the bias b of sigma2_u_hat for bias-corrected
+        estimators (the limit of the in-sample formula as D -> inf).
+        """
+        Xn = _as_design(X_new, name="X_new")
+        if Xn.shape[1] != self.X.shape[1]:
+            raise ValueError(f"X_new has {Xn.shape[1]} columns, the model has {self.X.shape[1]}")
+        bad = ~np.all(np.isfinite(Xn), axis=1)
+        if bad.any():
+            raise ValueError(f"{int(bad.sum())} area(s) have no sample and missing covariates: "
+                             "no estimate is possible for them")
+        h = np.einsum("di,ij,dj->d", Xn, self.cov_beta, Xn)
+        bias = self.sigma2_u_bias if self.mse_method != "prasad_rao" else 0.0
+        return Xn @ self.beta, self.sigma2_u - bias + h
+
+    def to_frame(self, index: object = None) -> pd.DataFrame:
+        """One row per area: direct, direct_var, direct_rse, synthetic, eblup, mse, rse, gamma,
+        random_effect, standardized_residual, g1, g2, g3."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            direct_rse = np.sqrt(self.sampling_variance) / np.abs(self.y)
+        return pd.DataFrame({
+            "direct": self.y, "direct_var": self.sampling_variance, "direct_rse": direct_rse,
+            "synthetic": self.synthetic, "eblup": self.eblup, "mse": self.mse, "rse": self.rse,
+            "gamma": self.gamma, "random_effect": self.random_effects,
+            "standardized_residual": self.standardized_residuals,
+            "g1": self.g1, "g2": self.g2, "g3": self.g3,
+        }, index=index)
+
+    def coef_table(self, names: list[str] | None = None) -> pd.DataFrame:
+        z = self.beta / self.beta_se
+        return pd.DataFrame({"coef": self.beta, "std_err": self.beta_se, "z": z,
+                             "p_value": 2 * stats.norm.sf(np.abs(z))},
+                            index=names or [f"x{i}" for i in range(self.beta.size)])
+
+    def summary(self, names: list[str] | None = None) -> str:
+        """Text report in the spirit of emdi's summary(fh): fit, coefficients, R², normality."""
+        from estimation.sae.diagnostics import normality_table, shrinkage_summary
+
+        lines = [
+            f"Fay-Herriot model  method={self.method}  MSE={self.mse_method}",
+            f"areas={self.m}  covariates={self.beta.size}  converged={self.converged}"
+            f"  iterations={self.iterations}",
+            f"sigma2_u={self.sigma2_u:.6g}  (asymptotic s.e. {np.sqrt(self.sigma2_u_var):.3g})",
+            f"loglike={self.loglike:.4f}  AIC={self.aic:.4f}  BIC={self.bic:.4f}"
+            f"  R2={self.r2:.4f}  adj.R2(FH)={self.adj_r2:.4f}",
+            "", "Coefficients:", self.coef_table(names).to_string(float_format=lambda v: f"{v:.6g}"),
+            "", "Shrinkage factor gamma = sigma2_u/(sigma2_u + D):",
+            shrinkage_summary(self).to_string(float_format=lambda v: f"{v:.4f}"),
+            "", "Normality (emdi convention):",
+            normality_table(self).to_string(float_format=lambda v: f"{v:.4f}"),
+        ]
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# Public entry point
+# --------------------------------------------------------------------------------------------
+
+
+def _r2_emdi(y: np.ndarray, X: np.ndarray, D: np.ndarray) -> tuple[float, float]:
+    """OLS R² and the FH-adjusted R² of Lahiri & Suntornchost (2015), as emdi reports them."""
+    m, p = X.shape
+    XtX_inv = np.linalg.inv(X.T @ X)
+    resid = y - X @ (XtX_inv @ (X.T @ y))
+    mse_ = float(resid @ resid) / (m - p)
+    mst = float(np.sum((y - y.mean()) ** 2)) / (m - 1)
+    r2 = 1.0 - mse_ / mst
+    hii = np.einsum("di,ij,dj->d", X, XtX_inv, X)
+    dw = float(np.sum((1 - hii) * D)) / (m - p)
+
+    def log_hxb(s: float, d: float) -> float:  # log of 2s / (1 + exp(2d/s)), no overflow
+        return float(np.log(2.0 * s) - np.logaddexp(0.0, 2.0 * d / s))
+
+    return r2, 1.0 - float(np.exp(log_hxb(mse_, dw) - log_hxb(mst, float(D.mean()))))
+
+
+def fay_herriot(y: object, X: object, sampling_variance: object, method: str = "REML", *,
+                mse: str | None = None, tol: float = 1e-10, max_iter: int = 200,
+                fixed_sigma2_u: float | None = None) -> FayHerriotResult:
+    """Fit the Fay-Herriot model.
+
+    y: direct estimates (m,); X: full design matrix (m, p), no intercept added;
+    sampling_variance: known D_d > 0; method: "REML", "ML" or "FH" (moments).
+    mse: "prasad_rao" (g1 + g2 + 2 g3) or "datta_lahiri" (adds the bias term of the
+    sigma2_u estimator: Datta-Lahiri for ML, Datta-Rao-Smith for FH, none for REML);
+    default is the second-order unbiased one for the method, as R `sae::mseFH`.
+    fixed_sigma2_u: skip estimation and use this value (reproducing another package's fit).
+    """
+    method = method.upper()
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if mse is None:
+        mse = _default_mse(method)
+    if mse not in MSE_METHODS:
+        raise ValueError(f"mse must be one of {MSE_METHODS} or None, got {mse!r}")
+    y_arr, X_arr, D = _check_inputs(y, X, sampling_variance)
+    m, p = X_arr.shape
+
+    if fixed_sigma2_u is None:
+        fit = _fit_batch(y_arr[None, :], X_arr, D, method, tol=tol, max_iter=max_iter)
+        A, converged, iterations = float(fit.sigma2_u[0]), bool(fit.converged[0]), int(fit.iterations[0])
+    else:
+        if not np.isfinite(fixed_sigma2_u) or fixed_sigma2_u < 0:
+            raise ValueError("fixed_sigma2_u must be a finite value >= 0")
+        A, converged, iterations = float(fixed_sigma2_u), True, 0
+
+    V = A + D
+    Vi = 1.0 / V
+    Q = np.linalg.inv((X_arr * Vi[:, None]).T @ X_arr)
+    beta = Q @ ((X_arr * Vi[:, None]).T @ y_arr)
+    synthetic = X_arr @ beta
+    res = y_arr - synthetic
+    gamma = A / V
+    Bd = D / V
+    eblup = synthetic + gamma * res
+    h = np.einsum("di,ij,dj->d", X_arr, Q, X_arr)
+    var_a, bias = _variance_terms(A, D, X_arr, Q, method)
+    g1 = gamma * D
+    g2 = Bd * Bd * h
+    g3 = Bd * Bd * var_a / V
+    label = _mse_label(method, mse)
+    mse_arr = g1 + g2 + 2.0 * g3
+    if label != "prasad_rao":
+        mse_arr = mse_arr - bias * Bd * Bd
+
+    # Log-likelihood as R sae reports it (ML likelihood at the fitted sigma2_u, for every method).
+    loglike = -0.5 * float(np.sum(np.log(2 * np.pi * V) + res * res / V))
+    r2, adj_r2 = _r2_emdi(y_arr, X_arr, D)
+    return FayHerriotResult(
+        beta=beta, beta_se=np.sqrt(np.diag(Q)), sigma2_u=A, gamma=gamma, eblup=eblup, mse=mse_arr,
+        synthetic=synthetic, converged=converged, iterations=iterations, method=method, mse_method=label,
+        loglike=loglike, aic=-2 * loglike + 2 * (p + 1), bic=-2 * loglike + (p + 1) * np.log(m),
+        r2=r2, adj_r2=adj_r2, standardized_residuals=(y_arr - eblup) / np.sqrt(D), random_effects=gamma * res,
+        y=y_arr, X=X_arr, sampling_variance=D, cov_beta=Q, sigma2_u_var=var_a, sigma2_u_bias=bias,
+        g1=g1, g2=g2, g3=g3,
+    )

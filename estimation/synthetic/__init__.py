@@ -1,0 +1,1 @@
+"""Synthetic Susenas-like populations and samples calibrated to published BPS figures (see README.md)."""

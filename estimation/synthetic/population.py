@@ -1,0 +1,517 @@
+"""Deterministic synthetic Susenas-like population per kab/kota and year, calibrated to BPS figures.
+
+Model (see README.md in this folder): per-capita monthly expenditure y of a household is a spliced
+distribution around the poverty line z (GK): with probability P0 the household is poor and t = ln(z / y)
+follows N(m, s^2) truncated to t > 0; otherwise y follows LN(mu_u, sigma_u) truncated to y >= z, with
+mu_u = ln z - sigma_u * Phi^-1(P0). With s = sigma_u and m = s * Phi^-1(P0) the whole is one lognormal.
+Household size is independent of y, so person-level indices equal the household-level model.
+
+Calibration: P0 (and P1 where published) exactly; extreme-poverty rates by a tail factor lambda on s, solved
+per province where BPS published a rate, and one lambda for all other provinces so the national rate of the
+round matches. See `calibrate_panel`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.special import log_ndtr, ndtr, ndtri
+
+from estimation.poverty_lines import DEFINITIONS, get_definition
+
+__all__ = [
+    "lognormal_fgt",
+    "solve_lognormal_sigma",
+    "model_fgt",
+    "model_cdf",
+    "derive_poverty_lines",
+    "load_extreme_targets",
+    "calibrate_panel",
+    "iter_population",
+    "generate_population",
+    "population_truth",
+    "PRE_SPLIT_PROVINCE",
+    "POPULATION_COLUMNS",
+]
+
+# Papua's 2022 split: targets published on the old boundary are matched on these groups.
+PRE_SPLIT_PROVINCE = {92: 91, 95: 94, 96: 94, 97: 94}
+DEFAULT_LINE_GROWTH = 0.055  # per year, used only when a single year has published lines (documented)
+DEFAULT_SIGMA = 0.45  # used only if no kab/kota anywhere has a published P1
+MEAN_HOUSEHOLD_SIZE = 3.8  # Susenas average, persons per household
+URBAN_SHARE_KOTA, URBAN_SHARE_KABUPATEN = 0.95, 0.35
+POPULATION_COLUMNS = ["R101", "R102", "R105", "R301", "KAPITA", "bps_code", "block_id", "household_id"]
+
+
+# ---------------------------------------------------------------------------------------------- closed forms
+def lognormal_fgt(mu, sigma, z, alpha: int):
+    """FGT(alpha) of LN(mu, sigma) at line z, alpha in {0, 1, 2} (proportions).
+
+    With d = (ln z - mu)/sigma and E[y^k; y < z] = exp(k mu + k^2 sigma^2 / 2) Phi(d - k sigma):
+    P0 = Phi(d); P1 = Phi(d) - e^{mu + sigma^2/2} Phi(d - sigma) / z;
+    P2 = Phi(d) - 2 e^{mu + sigma^2/2} Phi(d - sigma) / z + e^{2 mu + 2 sigma^2} Phi(d - 2 sigma) / z^2.
+    """
+    mu, sigma, z = (np.asarray(a, dtype=float) for a in (mu, sigma, z))
+    d = (np.log(z) - mu) / sigma
+    p0 = ndtr(d)
+    if alpha == 0:
+        return p0
+    m1 = np.exp(mu + sigma**2 / 2 - np.log(z)) * ndtr(d - sigma)
+    if alpha == 1:
+        return p0 - m1
+    if alpha == 2:
+        return p0 - 2 * m1 + np.exp(2 * mu + 2 * sigma**2 - 2 * np.log(z)) * ndtr(d - 2 * sigma)
+    raise ValueError("alpha must be 0, 1 or 2")
+
+
+def _bisect(f, lo, hi, iters: int = 80):
+    """Vectorised bisection for increasing f: returns x with f(x) ~ 0 elementwise (clipped to [lo, hi])."""
+    lo = np.array(lo, dtype=float)
+    hi = np.array(hi, dtype=float)
+    for _ in range(iters):
+        mid = (lo + hi) / 2
+        up = f(mid) > 0
+        hi = np.where(up, mid, hi)
+        lo = np.where(up, lo, mid)
+    return (lo + hi) / 2
+
+
+def solve_lognormal_sigma(p0, p1):
+    """sigma of the lognormal with headcount p0 and poverty gap p1 (proportions); z cancels out."""
+    p0, p1 = np.broadcast_arrays(np.asarray(p0, float), np.asarray(p1, float))
+    d = ndtri(p0)
+    # with mu = ln z - sigma d: P1 = p0 - exp(-sigma d + sigma^2/2) Phi(d - sigma), increasing in sigma
+    return _bisect(lambda s: p0 - np.exp(-s * d + s**2 / 2) * ndtr(d - s) - p1, np.full(p0.shape, 1e-4),
+                   np.full(p0.shape, 5.0))
+
+
+def _poor_moment(m, s, k: float):
+    """E[exp(-k t) | t > 0] for t ~ N(m, s^2), computed in logs for stability."""
+    return np.exp(-k * m + k**2 * s**2 / 2 + log_ndtr((m - k * s**2) / s) - log_ndtr(m / s))
+
+
+def _solve_m(gap, s):
+    """m so that E[1 - exp(-t) | t > 0] = gap (the mean poverty gap of the poor)."""
+    return _bisect(lambda m: 1 - _poor_moment(m, s, 1.0) - gap, np.full(np.shape(s), -60.0),
+                   np.full(np.shape(s), 10.0))
+
+
+def model_fgt(p0, m, s, alpha: int):
+    """FGT(alpha) of the spliced model at its own poverty line (proportions)."""
+    p0 = np.asarray(p0, float)
+    if alpha == 0:
+        return p0
+    e1 = _poor_moment(m, s, 1.0)
+    if alpha == 1:
+        return p0 * (1 - e1)
+    if alpha == 2:
+        return p0 * (1 - 2 * e1 + _poor_moment(m, s, 2.0))
+    raise ValueError("alpha must be 0, 1 or 2")
+
+
+def model_cdf(x, z, p0, m, s, sigma_u):
+    """P(y < x) under the spliced model."""
+    x, z, p0, m, s, sigma_u = (np.asarray(a, float) for a in (x, z, p0, m, s, sigma_u))
+    below = x < z
+    c = np.log(z / x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        poor_part = p0 * np.exp(log_ndtr((m - np.where(below, c, 0.0)) / s) - log_ndtr(m / s))
+        mu_u = np.log(z) - sigma_u * ndtri(p0)
+        upper = ndtr((np.log(np.maximum(x, z)) - mu_u) / sigma_u)
+    return np.where(below, poor_part, upper)
+
+
+# ---------------------------------------------------------------------------------------------- lines
+def _weighted_mean(frame: pd.DataFrame, col: str) -> pd.Series:
+    ok = frame[col].notna()
+    f = frame[ok]
+    return (f[col] * f["population_thousand"]).groupby(f["year"]).sum() / f.groupby("year")[
+        "population_thousand"
+    ].sum()
+
+
+def derive_poverty_lines(panel: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """Fill missing poverty_line_rp and return (panel, national line by year).
+
+    National line of a year = population-weighted mean of its published kab/kota lines. A missing kab/kota
+    line = its nearest published line x national(year) / national(that year). A year with no published line
+    at all gets the national line extrapolated at the geometric mean growth of the published years
+    (DEFAULT_LINE_GROWTH if only one year is published). Flag: poverty_line_source published | derived.
+    """
+    out = panel.copy()
+    out["poverty_line_source"] = np.where(out["poverty_line_rp"].notna(), "published", "derived")
+    national = _weighted_mean(out, "poverty_line_rp")
+    if national.empty:
+        raise ValueError("no published poverty line in the panel")
+    years_pub = national.index.to_numpy()
+    if len(years_pub) > 1:
+        growth = (national.iloc[-1] / national.iloc[0]) ** (1 / (years_pub[-1] - years_pub[0])) - 1
+    else:
+        growth = DEFAULT_LINE_GROWTH
+    nat = national.to_dict()
+    for year in sorted(set(out["year"]) - set(nat)):
+        anchor = min(years_pub, key=lambda y: abs(y - year))
+        nat[year] = nat[anchor] * (1 + growth) ** (year - anchor)
+    national = pd.Series(nat).sort_index()
+    missing = out["poverty_line_rp"].isna()
+    if missing.any():
+        pub = out.loc[~missing, ["bps_code", "year", "poverty_line_rp"]]
+        cand = out.loc[missing, ["bps_code", "year"]].reset_index().merge(pub, on="bps_code", suffixes=("", "_p"))
+        if cand.empty or cand["index"].nunique() < missing.sum():
+            raise ValueError("a kab/kota has no published poverty line in any year")
+        cand["dist"] = (cand["year"] - cand["year_p"]).abs()
+        cand = cand.sort_values(["index", "dist", "year_p"], ascending=[True, True, False])
+        best = cand.drop_duplicates("index")
+        ratio = best["year"].map(national) / best["year_p"].map(national)
+        out.loc[best["index"].to_numpy(), "poverty_line_rp"] = (best["poverty_line_rp"] * ratio).to_numpy()
+    return out, national
+
+
+# ---------------------------------------------------------------------------------------------- targets
+def load_extreme_targets(raw_bps_dir: str | Path) -> pd.DataFrame:
+    """Published March extreme-poverty rates: columns year, definition, level, group, target_pct.
+
+    level "national" (group 0) or "province" (group = BPS province code, pre-2022-split for Papua).
+    Province rates in data/raw are all on the USD 1.90 definition (published before July 2025).
+    """
+    raw = Path(raw_bps_dir)
+    nat = pd.read_csv(raw / "kemiskinan_ekstrem_nasional_2021_2025.csv")
+    label_to_name = {d.label: d.name for d in DEFINITIONS.values()}
+    nat = nat[nat["month"] == 3]
+    rows = [
+        {"year": int(r.year), "definition": label_to_name[r.line_definition], "level": "national", "group": 0,
+         "target_pct": float(r.extreme_poverty_rate_pct)}
+        for r in nat.itertuples()
+    ]
+    prov = pd.read_csv(raw / "kemiskinan_ekstrem_provinsi_2023_partial.csv", dtype={"bps_prov_code": str})
+    prov = prov[(prov["bps_prov_code"] != "00") & (prov["period"] == "Maret")]
+    rows += [
+        {"year": int(r.year), "definition": "usd190_2011ppp", "level": "province", "group": int(r.bps_prov_code),
+         "target_pct": float(r.extreme_poverty_rate_pct)}
+        for r in prov.itertuples()
+    ]
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------------------------- calibration
+def _reference_sigma(cal: pd.DataFrame) -> pd.Series:
+    """Per row: lognormal sigma from P1 in the nearest year that has one, else province / national median."""
+    has = cal[cal["sigma_p1"].notna()][["bps_code", "year", "sigma_p1"]]
+    ref = pd.Series(np.nan, index=cal.index)
+    if not has.empty:
+        cand = cal[["bps_code", "year"]].reset_index().merge(has, on="bps_code", suffixes=("", "_p"))
+        cand["dist"] = (cand["year"] - cand["year_p"]).abs()
+        best = cand.sort_values(["index", "dist", "year_p"], ascending=[True, True, False]).drop_duplicates("index")
+        ref.loc[best["index"].to_numpy()] = best["sigma_p1"].to_numpy()
+        prov_med = has.merge(cal[["bps_code", "prov_code"]].drop_duplicates(), on="bps_code").groupby(
+            "prov_code")["sigma_p1"].median()
+        ref = ref.fillna(cal["prov_code"].map(prov_med)).fillna(has["sigma_p1"].median())
+    return ref.fillna(DEFAULT_SIGMA)
+
+
+def _params(cal: pd.DataFrame, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(m, s, sigma_u) for tail factor lam per row."""
+    p0 = cal["p0"].to_numpy() / 100
+    has_p1 = cal["sigma_p1"].notna().to_numpy()
+    base = np.where(has_p1, cal["sigma_p1"].to_numpy(), cal["sigma_ref"].to_numpy())
+    s = lam * base
+    m = s * ndtri(p0)  # lognormal poor part when P1 is not pinned
+    if has_p1.any():
+        gap = (cal["p1"].to_numpy() / cal["p0"].to_numpy())[has_p1]
+        m[has_p1] = _solve_m(gap, s[has_p1])
+    sigma_u = np.where(has_p1, base, s)
+    return m, s, sigma_u
+
+
+def _rates(cal: pd.DataFrame, lam: np.ndarray, lines: np.ndarray) -> np.ndarray:
+    m, s, sigma_u = _params(cal, lam)
+    return model_cdf(lines, cal["poverty_line_rp"].to_numpy(), cal["p0"].to_numpy() / 100, m, s, sigma_u)
+
+
+def _group_rate(rates, weights, groups, n_groups):
+    return np.bincount(groups, rates * weights, n_groups) / np.bincount(groups, weights, n_groups)
+
+
+def _extreme_lines(cal: pd.DataFrame, national_gk: float, definition: str, national_rp: float) -> np.ndarray:
+    d = get_definition(definition)
+    gk = cal["poverty_line_rp"].to_numpy()
+    return national_rp * (gk / national_gk if d.spatial_deflator else np.ones_like(gk))
+
+
+def _calibrate_year(cal: pd.DataFrame, targets: pd.DataFrame, lines: np.ndarray, lam_bounds=(0.05, 4.0)):
+    """Tail factor per row: province roots where a province target exists, one root for the rest."""
+    w = cal["population_thousand"].to_numpy()
+    group = cal["prov_code"].map(lambda p: PRE_SPLIT_PROVINCE.get(int(p), int(p))).to_numpy()
+    lam = np.ones(len(cal))
+    how = np.full(len(cal), "none", dtype=object)
+    prov_t = targets[targets["level"] == "province"].set_index("group")["target_pct"] / 100
+    prov_t = prov_t[prov_t.index.isin(group)]
+    targeted = np.isin(group, prov_t.index)
+    if len(prov_t):
+        codes = pd.Index(prov_t.index)
+        gi = np.where(targeted, codes.get_indexer(group), 0)
+        tgt = prov_t.to_numpy()
+        sub = cal[targeted]
+
+        def f(lam_g):
+            r = _rates(sub, lam_g[gi[targeted]], lines[targeted])
+            return _group_rate(r, w[targeted], gi[targeted], len(codes)) - tgt
+
+        lam_g = _bisect(f, np.full(len(codes), lam_bounds[0]), np.full(len(codes), lam_bounds[1]), 50)
+        lam[targeted] = lam_g[gi[targeted]]
+        how[targeted] = "province"
+    nat_t = targets[targets["level"] == "national"]["target_pct"]
+    if len(nat_t) and (~targeted).any():
+        target = float(nat_t.iloc[0]) / 100
+        fixed = (_rates(cal[targeted], lam[targeted], lines[targeted]) * w[targeted]).sum() if targeted.any() else 0
+        rest = cal[~targeted]
+
+        def g(lr):
+            r = _rates(rest, np.full(len(rest), lr[0]), lines[~targeted])
+            return np.array([(fixed + (r * w[~targeted]).sum()) / w.sum() - target])
+
+        lam[~targeted] = _bisect(g, [lam_bounds[0]], [lam_bounds[1]], 50)[0]
+        how[~targeted] = "national"
+    return lam, how
+
+
+def calibrate_panel(
+    panel: pd.DataFrame,
+    targets: pd.DataFrame | None = None,
+    national_poverty_lines: Mapping[int, float] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per kab/kota-year model parameters and a report of achieved vs target extreme rates.
+
+    `panel`: bps_code, prov_code, year, p0 (percent), p1 (percent, NaN if unpublished), poverty_line_rp
+    (NaN if unpublished), population_thousand. `targets`: `load_extreme_targets` layout (None: P0/P1 only).
+    Returns (calibrated, report). calibrated adds: poverty_line_source, national_poverty_line, sigma_p1,
+    sigma_ref, sigma_source (p1 | reference), tail_lambda, tail_calibration (province | national | none),
+    m, s, sigma_u, model_p0/p1/p2 (percent), and per definition extreme_line_<def>, extreme_rate_<def>
+    (percent). report: year, definition, level, group, target_pct, achieved_pct, national_extreme_line_rp,
+    line_source.
+    """
+    need = {"bps_code", "prov_code", "year", "p0", "p1", "poverty_line_rp", "population_thousand"}
+    if missing := need - set(panel.columns):
+        raise ValueError(f"panel lacks columns {sorted(missing)}")
+    cal, national = derive_poverty_lines(panel.reset_index(drop=True))
+    if national_poverty_lines:
+        national = pd.Series({**national.to_dict(), **dict(national_poverty_lines)}).sort_index()
+    cal["national_poverty_line"] = cal["year"].map(national)
+    ok = cal["p1"].notna() & (cal["p1"] > 0) & (cal["p1"] < cal["p0"])
+    cal["sigma_p1"] = np.nan
+    cal.loc[ok, "sigma_p1"] = solve_lognormal_sigma(cal.loc[ok, "p0"] / 100, cal.loc[ok, "p1"] / 100)
+    cal["sigma_ref"] = _reference_sigma(cal)
+    cal["sigma_source"] = np.where(ok, "p1", "reference")
+    cal["tail_lambda"] = 1.0
+    cal["tail_calibration"] = "none"
+    targets = targets if targets is not None else pd.DataFrame(columns=["year", "definition", "level", "group",
+                                                                       "target_pct"])
+    defs = {name: dict(d.national_line_rp_by_year) for name, d in DEFINITIONS.items()}
+    report = []
+    years = sorted(cal["year"].unique())
+    # years whose calibrating line is known first; a line derived in one year then feeds the next ones
+    pending = list(years)
+    for _ in range(2):
+        for year in list(pending):
+            idx = cal.index[cal["year"] == year]
+            sub = cal.loc[idx]
+            t_year = targets[targets["year"] == year]
+            names = [n for n in DEFINITIONS if n in set(t_year["definition"])]
+            known = [n for n in names if _line_for(defs[n], year, national) is not None]
+            if names and not known:
+                continue  # wait until another year has given this definition a Rupiah anchor
+            pending.remove(year)
+            if known:
+                cal_def = known[0]
+                nat_rp = _line_for(defs[cal_def], year, national)
+                lines = _extreme_lines(sub, national[year], cal_def, nat_rp)
+                lam, how = _calibrate_year(sub, t_year[t_year["definition"] == cal_def], lines)
+                cal.loc[idx, "tail_lambda"] = lam
+                cal.loc[idx, "tail_calibration"] = how
+                defs[cal_def].setdefault(year, nat_rp)
+                # other definitions targeted this round without a Rupiah line: derive it from their rate
+                for other in names:
+                    if other == cal_def or _line_for(defs[other], year, national) is not None:
+                        continue
+                    nat_t = t_year[(t_year["definition"] == other) & (t_year["level"] == "national")]
+                    if nat_t.empty:
+                        continue
+                    target = float(nat_t["target_pct"].iloc[0]) / 100
+                    w = sub["population_thousand"].to_numpy()
+
+                    def h(rp, sub=sub, lam=lam, w=w, other=other, target=target, year=year):
+                        r = _rates(sub, lam, _extreme_lines(sub, national[year], other, rp[0]))
+                        return np.array([(r * w).sum() / w.sum() - target])
+
+                    defs[other][year] = float(_bisect(h, [1.0], [5.0 * national[year]], 80)[0])
+        if not pending:
+            break
+    # final parameters, model checks and extreme rates under every definition with a line
+    m, s, sigma_u = _params(cal, cal["tail_lambda"].to_numpy())
+    cal["m"], cal["s"], cal["sigma_u"] = m, s, sigma_u
+    p0 = cal["p0"].to_numpy() / 100
+    for a in (0, 1, 2):
+        cal[f"model_p{a}"] = 100 * model_fgt(p0, m, s, a)
+    for name in DEFINITIONS:
+        cal[f"extreme_line_{name}"] = np.nan
+        cal[f"extreme_rate_{name}"] = np.nan
+        for year in years:
+            nat_rp = _line_for(defs[name], year, national)
+            if nat_rp is None:
+                continue
+            idx = cal.index[cal["year"] == year]
+            lines = _extreme_lines(cal.loc[idx], national[year], name, nat_rp)
+            cal.loc[idx, f"extreme_line_{name}"] = lines
+            cal.loc[idx, f"extreme_rate_{name}"] = 100 * model_cdf(
+                lines, cal.loc[idx, "poverty_line_rp"], p0[idx], m[idx], s[idx], sigma_u[idx])
+    for t in targets.itertuples():
+        sub = cal[cal["year"] == t.year]
+        col = f"extreme_rate_{t.definition}"
+        if sub.empty or sub[col].isna().all():
+            continue
+        if t.level == "province":
+            grp = sub["prov_code"].map(lambda p: PRE_SPLIT_PROVINCE.get(int(p), int(p)))
+            sub = sub[grp == t.group]
+            if sub.empty:
+                continue
+        achieved = float((sub[col] * sub["population_thousand"]).sum() / sub["population_thousand"].sum())
+        source = "published" if t.year in get_definition(t.definition).national_line_rp_by_year else "derived"
+        report.append({"year": t.year, "definition": t.definition, "level": t.level, "group": t.group,
+                       "target_pct": t.target_pct, "achieved_pct": achieved,
+                       "national_extreme_line_rp": _line_for(defs[t.definition], t.year, national),
+                       "line_source": source})
+    return cal, pd.DataFrame(report)
+
+
+def _line_for(lines: Mapping[int, float], year: int, national: pd.Series) -> float | None:
+    """National extreme line in Rp for `year`: known, or nearest known scaled by the national GK ratio."""
+    if year in lines:
+        return float(lines[year])
+    if not lines:
+        return None
+    anchor = min(lines, key=lambda y: (abs(y - year), -y))
+    return float(lines[anchor] * national[year] / national[anchor])
+
+
+# ---------------------------------------------------------------------------------------------- population
+def _kabkota_households(row, scale: float, seed: int, households_per_block: int) -> pd.DataFrame:
+    code = int(row.bps_code)
+    rng = np.random.default_rng([seed, int(row.year), code])
+    n_hh = max(1, round(row.population_thousand * 1000 * scale / MEAN_HOUSEHOLD_SIZE))
+    size = np.minimum(1 + rng.poisson(MEAN_HOUSEHOLD_SIZE - 1, n_hh), 15)
+    urban_share = URBAN_SHARE_KOTA if code % 100 >= 71 else URBAN_SHARE_KABUPATEN
+    r105 = np.where(rng.random(n_hh) < urban_share, 1, 2)
+    r105.sort()  # urban first: blocks never mix urban and rural
+    # expenditure: poor with probability P0, then inverse-CDF draws from the two parts
+    p0 = row.p0 / 100
+    u0, u1 = rng.random(n_hh), rng.random(n_hh)
+    poor = u0 < p0
+    t = row.m - row.s * ndtri(np.exp(np.log(np.maximum(u1, 1e-300)) + log_ndtr(row.m / row.s)))
+    mu_u = np.log(row.poverty_line_rp) - row.sigma_u * ndtri(p0)
+    upper = np.exp(mu_u + row.sigma_u * ndtri(p0 + u1 * (1 - p0)))
+    kapita = np.where(poor, row.poverty_line_rp * np.exp(-t), np.maximum(upper, row.poverty_line_rp))
+    # census blocks of 60-140% of `households_per_block` households, cut within urban and rural
+    block = np.empty(n_hh, dtype=np.int64)
+    next_block = 0
+    for area in (1, 2):
+        pos = np.flatnonzero(r105 == area)
+        if pos.size == 0:
+            continue
+        sizes = rng.integers(int(0.6 * households_per_block), int(1.4 * households_per_block) + 1,
+                             pos.size // max(1, int(0.6 * households_per_block)) + 2)
+        cuts = np.cumsum(sizes)
+        n_blocks = max(1, int(np.searchsorted(cuts, pos.size)))
+        ids = np.minimum(np.searchsorted(cuts, np.arange(pos.size), side="right"), n_blocks - 1)
+        block[pos] = next_block + ids
+        next_block += n_blocks
+    return pd.DataFrame({
+        "R101": np.full(n_hh, code // 100, dtype=np.int16),
+        "R102": np.full(n_hh, code % 100, dtype=np.int16),
+        "R105": r105.astype(np.int8),
+        "R301": size.astype(np.int16),
+        "KAPITA": np.round(kapita, 0),
+        "bps_code": np.full(n_hh, code, dtype=np.int32),
+        "block_id": code * 100_000 + block,
+        "household_id": code * 10_000_000 + np.arange(n_hh, dtype=np.int64),
+    })
+
+
+def iter_population(
+    calibrated: pd.DataFrame,
+    year: int,
+    scale: float = 0.01,
+    seed: int = 0,
+    households_per_block: int = 100,
+    bps_codes: Iterable[int] | None = None,
+) -> Iterator[pd.DataFrame]:
+    """Yield one kab/kota's households at a time (Susenas columns), so full scale never sits in memory.
+
+    Each kab/kota has its own generator seeded by (seed, year, bps_code): output does not depend on order or
+    on which other kab/kota are generated.
+    """
+    rows = calibrated[calibrated["year"] == year]
+    if bps_codes is not None:
+        rows = rows[rows["bps_code"].isin(list(bps_codes))]
+    if rows.empty:
+        raise ValueError(f"no calibrated rows for year {year}")
+    for row in rows.sort_values("bps_code").itertuples():
+        yield _kabkota_households(row, scale, seed, households_per_block)
+
+
+def generate_population(
+    calibrated: pd.DataFrame,
+    year: int,
+    scale: float = 0.01,
+    seed: int = 0,
+    households_per_block: int = 100,
+    bps_codes: Iterable[int] | None = None,
+    max_households: int = 20_000_000,
+) -> pd.DataFrame:
+    """All households in one frame (small scales); use `iter_population` beyond `max_households`."""
+    rows = calibrated[calibrated["year"] == year]
+    if bps_codes is not None:
+        rows = rows[rows["bps_code"].isin(list(bps_codes))]
+    expected = rows["population_thousand"].sum() * 1000 * scale / MEAN_HOUSEHOLD_SIZE
+    if expected > max_households:
+        raise MemoryError(f"~{expected:,.0f} households: stream with iter_population instead")
+    return pd.concat(list(iter_population(calibrated, year, scale, seed, households_per_block, bps_codes)),
+                     ignore_index=True)
+
+
+def population_truth(population: pd.DataFrame | Iterable[pd.DataFrame], lines: pd.DataFrame) -> pd.DataFrame:
+    """True person-level indices per kab/kota of a synthetic population (percent, as BPS publishes).
+
+    `lines`: indexed by bps_code with poverty_line_rp and any extreme_line_<definition> columns.
+    Returns bps_code-indexed n_households, n_persons, p0, p1, p2, extreme_rate_<definition>, poor_persons,
+    poor_households.
+    """
+    frames = [population] if isinstance(population, pd.DataFrame) else population
+    extreme_cols = [c for c in lines.columns if c.startswith("extreme_line_")]
+    out = []
+    for pop in frames:
+        codes, uniq = pd.factorize(pop["bps_code"], sort=True)
+        k = len(uniq)
+        persons = pop["R301"].to_numpy(float)
+        y = pop["KAPITA"].to_numpy(float)
+        sel = lines.loc[uniq]
+        z = sel["poverty_line_rp"].to_numpy()[codes]
+        n_p = np.bincount(codes, persons, k)
+        poor = y < z
+        gap = np.where(poor, (z - y) / z, 0.0)
+        res = {
+            "n_households": np.bincount(codes, minlength=k),
+            "n_persons": n_p,
+            "p0": 100 * np.bincount(codes, persons * poor, k) / n_p,
+            "p1": 100 * np.bincount(codes, persons * gap, k) / n_p,
+            "p2": 100 * np.bincount(codes, persons * gap**2, k) / n_p,
+            "poor_persons": np.bincount(codes, persons * poor, k),
+            "poor_households": np.bincount(codes, poor.astype(float), k),
+        }
+        for c in extreme_cols:
+            e = sel[c].to_numpy()[codes]
+            res["extreme_rate_" + c.removeprefix("extreme_line_")] = 100 * np.bincount(codes, persons * (y < e), k) / n_p
+        out.append(pd.DataFrame(res, index=pd.Index(uniq, name="bps_code")))
+    return pd.concat(out).sort_index()

@@ -1,0 +1,62 @@
+"""Jobs, schedule and sensor."""
+
+
+import hashlib
+import json
+from datetime import datetime
+
+from dagster import (
+    AssetSelection,
+    DefaultScheduleStatus,
+    DefaultSensorStatus,
+    RunRequest,
+    ScheduleEvaluationContext,
+    SensorEvaluationContext,
+    SkipReason,
+    define_asset_job,
+    schedule,
+    sensor,
+)
+
+from pipelines import settings
+from pipelines.partitions import yearly_partitions
+
+# Everything, in one process (the multiprocess executor costs seconds per step on small machines).
+annual_poverty_job = define_asset_job(
+    "annual_poverty_job",
+    selection=AssetSelection.all(),
+    partitions_def=yearly_partitions,
+    description="Raw -> validated -> estimates -> deltas -> reports for one Susenas March round (a year partition).",
+)
+
+
+@schedule(job=annual_poverty_job, cron_schedule="0 6 1 8 *", execution_timezone="Asia/Jakarta",
+          default_status=DefaultScheduleStatus.STOPPED,
+          description="1 August, after BPS's July release of the March round: materialise the current year.")
+def annual_after_bps_release(context: ScheduleEvaluationContext) -> RunRequest:
+    year = str(context.scheduled_execution_time.year)
+    return RunRequest(run_key=f"annual-{year}", partition_key=year)
+
+
+def _raw_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(settings.raw_dir().rglob("*")):
+        if path.is_file():
+            digest.update(str(path.relative_to(settings.raw_dir())).encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+@sensor(job=annual_poverty_job, minimum_interval_seconds=300, default_status=DefaultSensorStatus.STOPPED,
+        description="When a file under data/raw changes (a new BPS release dropped in), re-run the latest year.")
+def raw_files_changed(context: SensorEvaluationContext):
+    fingerprint = _raw_fingerprint()
+    if context.cursor == fingerprint:
+        return SkipReason("data/raw unchanged")
+    previous = context.cursor
+    context.update_cursor(fingerprint)
+    if previous is None:
+        return SkipReason("first evaluation: fingerprint recorded")
+    year = str(datetime.now().year)
+    return RunRequest(run_key=f"raw-{fingerprint[:12]}", partition_key=year,
+                      tags={"trigger": json.dumps({"raw_fingerprint": fingerprint[:12]})})

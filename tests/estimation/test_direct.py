@@ -1,0 +1,151 @@
+"""Direct FGT estimators: R sae published P0, samplics Taylor SEs, and a hand-computed design."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from estimation.survey.direct import direct_fgt, direct_poverty, fgt_values
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def _samplics(param: str, y, w, strata, psu, domain):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from samplics.estimation import TaylorEstimator
+        from samplics.utils.types import PopParam
+
+        est = TaylorEstimator(getattr(PopParam, param))
+        est.estimate(y=y, samp_weight=w, stratum=strata, psu=psu, domain=domain)
+    return pd.Series(est.point_est), pd.Series(est.stderror)
+
+
+def _cluster_data(seed: int = 7):
+    rng = np.random.default_rng(seed)
+    n_strata, n_psu, m = 15, 5, 8
+    strata = np.repeat(np.arange(n_strata), n_psu * m)
+    psu = np.tile(np.repeat(np.arange(n_psu), m), n_strata)  # ids reused across strata: nesting needed
+    n = strata.size
+    psu_effect = np.repeat(rng.normal(0, 0.3, n_strata * n_psu), m)
+    y = np.exp(12.5 + psu_effect + rng.normal(0, 0.5, n))
+    w = rng.uniform(50, 300, n)
+    domain = rng.choice(["a", "b", "c", "d"], n)
+    line = np.where(strata % 2 == 0, 250_000.0, 280_000.0)  # per-unit lines
+    return y, line, w, domain, strata, psu
+
+
+def test_sae_published_direct_p0_with_known_domain_size():
+    inc = pd.read_csv(DATA / "incomedata.csv")
+    size = pd.read_csv(DATA / "sizeprov.csv").set_index("provlab")["Nd"]
+    expected = json.loads((DATA / "incomedata_p0_direct_expected.json").read_text())["provinces"]
+    out = direct_fgt(inc["income"], 6557.143, inc["weight"], inc["provlab"], population_size=size)
+    published = pd.Series({k: v["DIR_pct"] / 100 for k, v in expected.items()})
+    assert len(published) == 52
+    np.testing.assert_allclose(out.loc[published.index, "estimate"], published, atol=1e-8)
+    # Hájek (the default) differs, as the reference warns (Alava 36.40 vs 25.50)
+    hajek = direct_fgt(inc["income"], 6557.143, inc["weight"], inc["provlab"])
+    assert hajek.loc["Alava", "estimate"] == pytest.approx(0.3640, abs=5e-4)
+
+
+def test_known_size_se_equals_samplics_total_over_nd():
+    inc = pd.read_csv(DATA / "incomedata.csv")
+    size = pd.read_csv(DATA / "sizeprov.csv").set_index("provlab")["Nd"]
+    g = (inc["income"] < 6557.143).astype(float).to_numpy()
+    _, se_tot = _samplics("total", g, inc["weight"].to_numpy(), None, None, inc["provlab"].to_numpy())
+    out = direct_fgt(inc["income"], 6557.143, inc["weight"], inc["provlab"], population_size=size)
+    np.testing.assert_allclose(out["se"], (se_tot / size).loc[out.index], rtol=1e-9)
+
+
+@pytest.mark.parametrize("alpha", [0, 1, 2])
+def test_matches_samplics_domain_mean_stratified_cluster(alpha):
+    y, line, w, domain, strata, psu = _cluster_data()
+    g = fgt_values(y, line, alpha)
+    # samplics needs globally unique PSU ids; ours nests them in strata itself
+    point, se = _samplics("mean", g, w, strata, strata * 100 + psu, domain)
+    out = direct_fgt(y, line, w, domain, strata, psu, alpha=alpha)
+    np.testing.assert_allclose(out["estimate"], point.loc[out.index], rtol=1e-12)
+    np.testing.assert_allclose(out["se"], se.loc[out.index], rtol=1e-9)
+
+
+def test_poverty_totals_match_samplics_and_household_size_gives_person_index():
+    y, line, w, domain, strata, psu = _cluster_data(11)
+    size = np.random.default_rng(3).integers(1, 8, y.size)
+    out = direct_poverty(y, line, w, domain, strata, psu, household_size=size)
+    poor = (y < line).astype(float)
+    _, se_hh = _samplics("total", poor, w, strata, strata * 100 + psu, domain)
+    pt_p, se_p = _samplics("total", poor, w * size, strata, strata * 100 + psu, domain)
+    pt_mean, se_mean = _samplics("mean", poor, w * size, strata, strata * 100 + psu, domain)
+    np.testing.assert_allclose(out["poor_households_se"], se_hh.loc[out.index], rtol=1e-9)
+    np.testing.assert_allclose(out["poor_persons"], pt_p.loc[out.index], rtol=1e-12)
+    np.testing.assert_allclose(out["poor_persons_se"], se_p.loc[out.index], rtol=1e-9)
+    np.testing.assert_allclose(out["estimate"], pt_mean.loc[out.index], rtol=1e-12)
+    np.testing.assert_allclose(out["se"], se_mean.loc[out.index], rtol=1e-9)
+    np.testing.assert_allclose(out["cv"], 100 * out["se"] / out["estimate"])
+    np.testing.assert_allclose(out["ci_high"] - out["ci_low"], 2 * 1.959963985 * out["se"], rtol=1e-8)
+    assert (out["n_households"] == pd.Series(domain).value_counts().loc[out.index]).all()
+    assert (out["n_persons"] == pd.Series(size).groupby(domain).sum().loc[out.index]).all()
+
+
+def test_hand_computed_example():
+    # stratum A: PSU1 {(y=1,w=2),(y=3,w=2)}, PSU2 {(5,4)}; stratum B: PSU3 {(1,1)}, PSU4 {(6,3)}; z = 4
+    y = np.array([1, 3, 5, 1, 6.0])
+    w = np.array([2, 2, 4, 1, 3.0])
+    strata = np.array(["A", "A", "A", "B", "B"])
+    psu = np.array([1, 1, 2, 1, 2])  # PSU ids repeat across strata
+    out = direct_poverty(y, 4.0, w, np.zeros(5), strata, psu)
+    # P0 = 5/12; scores w(g - 5/12)/12 = [14, 14, -20, 7, -15]/144; PSU totals A: 28, -20; B: 7, -15
+    # V = [2 (24^2 + 24^2) + 2 (11^2 + 11^2)] / 144^2 = 2788 / 20736
+    assert out["estimate"].iloc[0] == pytest.approx(5 / 12)
+    assert out["se"].iloc[0] == pytest.approx(np.sqrt(2788 / 20736))
+    # deff: weighted s2 = sum w (g - p)^2 / sum w * n/(n-1) = (5/12)(7/12)(5/4); v_srs = s2/5 (1 - 5/12)
+    v_srs = (5 / 12) * (7 / 12) * 1.25 / 5 * (7 / 12)
+    assert out["deff"].iloc[0] == pytest.approx(2788 / 20736 / v_srs)
+    # poor households total 5: PSU totals A: 4, 0; B: 1, 0 -> V = 2 (2^2 + 2^2) + 2 (0.5^2 * 2) = 17
+    assert out["poor_households"].iloc[0] == pytest.approx(5.0)
+    assert out["poor_households_se"].iloc[0] == pytest.approx(np.sqrt(17.0))
+    # strict inequality: y equal to the line is not poor
+    assert direct_fgt([4.0, 3.0], 4.0, [1, 1], [0, 0])["estimate"].iloc[0] == 0.5
+    # P1 by hand: gaps (3/4, 1/4, 0, 3/4, 0) weighted -> (1.5 + 0.5 + 0.75) / 12
+    p1 = direct_fgt(y, 4.0, w, np.zeros(5), strata, psu, alpha=1)
+    assert p1["estimate"].iloc[0] == pytest.approx(2.75 / 12)
+
+
+def test_domain_uses_whole_design_not_subset():
+    y, line, w, domain, strata, psu = _cluster_data(5)
+    full = direct_fgt(y, line, w, domain, strata, psu).loc["a"]
+    keep = domain == "a"
+    subset = direct_fgt(y[keep], line[keep], w[keep], domain[keep], strata[keep], psu[keep]).loc["a"]
+    assert full["estimate"] == pytest.approx(subset["estimate"])
+    # same point estimate, different SE: zeros outside the domain change the PSU-total spread
+    assert abs(full["se"] - subset["se"]) > 1e-6
+
+
+def test_lonely_psu_options():
+    y = np.array([1, 3, 5, 1, 6.0, 2.0])
+    w = np.array([2, 2, 4, 1, 3.0, 5.0])
+    strata = np.array(["A", "A", "A", "B", "B", "C"])
+    psu = np.array([1, 1, 2, 1, 2, 1])
+    dom = np.zeros(6)
+    with pytest.raises(ValueError, match="single PSU"):
+        direct_fgt(y, 4.0, w, dom, strata, psu, lonely_psu="fail")
+    p = 10 / 17
+    u = w * ((y < 4) - p) / 17
+    tot = {"A": [u[0] + u[1], u[2]], "B": [u[3], u[4]]}
+    v_ok = sum(2 * ((a - (a + b) / 2) ** 2 + (b - (a + b) / 2) ** 2) for a, b in tot.values())
+    cert = direct_fgt(y, 4.0, w, dom, strata, psu, lonely_psu="certainty")["se"].iloc[0]
+    adj = direct_fgt(y, 4.0, w, dom, strata, psu, lonely_psu="adjust")["se"].iloc[0]
+    rem = direct_fgt(y, 4.0, w, dom, strata, psu, lonely_psu="remove")["se"].iloc[0]
+    assert cert == pytest.approx(np.sqrt(v_ok))
+    assert adj == pytest.approx(np.sqrt(v_ok + u[5] ** 2))  # R survey "adjust": centred at 0
+    assert rem == pytest.approx(np.sqrt(v_ok * 3 / 2))
+
+
+def test_population_size_missing_domain_raises():
+    with pytest.raises(ValueError, match="population_size"):
+        direct_fgt([1.0, 2.0], 3.0, [1, 1], ["a", "b"], population_size={"a": 10})

@@ -1,0 +1,192 @@
+"""Fay-Herriot EBLUP and MSE against R sae (milk data) and samplics (514 generated areas)."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from estimation.sae import fay_herriot
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+ATOL = 1e-4  # R sae stops at relative precision 1e-4; samplics asserts at atol 1e-4
+
+
+@pytest.fixture(scope="module")
+def milk() -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+    d = pd.read_csv(DATA / "milk.csv")
+    X = np.column_stack([np.ones(len(d))] + [(d.MajorArea == k).to_numpy(float) for k in (2, 3, 4)])
+    expected = json.loads((DATA / "milk_expected.json").read_text())
+    return d.yi.to_numpy(), X, (d.SD**2).to_numpy(), expected
+
+
+@pytest.mark.parametrize("method", ["REML", "ML", "FH"])
+def test_milk_matches_r_sae(milk, method):
+    y, X, D, expected = milk
+    e = expected[method]
+    r = fay_herriot(y, X, D, method)
+    assert r.converged
+    np.testing.assert_allclose(r.sigma2_u, e["sigma2_u"]["value_exact_optimum"], rtol=1e-6)
+    np.testing.assert_allclose(r.beta, e["beta"]["value"], atol=ATOL)
+    np.testing.assert_allclose(r.beta_se, e["beta_std_error"]["value"], atol=ATOL)
+    np.testing.assert_allclose(r.eblup, e["eblup"]["value"], atol=ATOL)
+    np.testing.assert_allclose(r.mse, e["mse_prasad_rao"]["value"], atol=ATOL)
+    # the MSE is far below 1e-2, so also check it relatively: sae's formula exactly
+    np.testing.assert_allclose(r.mse, e["mse_prasad_rao"]["value"], rtol=1e-4)
+    g = e["goodness_Rsae_convention"]
+    np.testing.assert_allclose([r.loglike, r.aic, r.bic], [g["loglike"], g["AIC"], g["BIC"]], atol=1e-4)
+
+
+@pytest.mark.parametrize("method", ["REML", "ML"])
+def test_milk15_matches_sae_msefh_via_emdi(milk, method):
+    y, X, D, expected = milk
+    e = expected["milk15_sae_mseFH"][method]
+    r = fay_herriot(y[:15], X[:15, :3], D[:15], method)
+    np.testing.assert_allclose(r.sigma2_u, e["sigma2_u"], rtol=1e-4)
+    np.testing.assert_allclose(r.eblup, e["eblup"], atol=1e-5)
+    np.testing.assert_allclose(r.mse, e["mse"], atol=1e-6)
+
+
+def test_mse_choice_and_labels(milk):
+    y, X, D, _ = milk
+    ml = fay_herriot(y, X, D, "ML")
+    ml_pr = fay_herriot(y, X, D, "ML", mse="prasad_rao")
+    assert ml.mse_method == "datta_lahiri" and ml_pr.mse_method == "prasad_rao"
+    assert ml.sigma2_u_bias < 0  # ML underestimates sigma2_u, so the DL MSE is larger
+    assert np.all(ml.mse > ml_pr.mse)
+    assert fay_herriot(y, X, D, "FH").mse_method == "datta_rao_smith"
+    reml = fay_herriot(y, X, D, "REML")
+    np.testing.assert_allclose(reml.mse, fay_herriot(y, X, D, "REML", mse="datta_lahiri").mse)
+    np.testing.assert_allclose(reml.mse, reml.g1 + reml.g2 + 2 * reml.g3)
+
+
+def test_eblup_identities_and_frame(milk):
+    y, X, D, _ = milk
+    r = fay_herriot(y, X, D)
+    np.testing.assert_allclose(r.eblup, r.gamma * y + (1 - r.gamma) * r.synthetic)
+    np.testing.assert_allclose(r.gamma, r.sigma2_u / (r.sigma2_u + D))
+    f = r.to_frame()
+    assert list(f.columns[:7]) == ["direct", "direct_var", "direct_rse", "synthetic", "eblup", "mse", "rse"]
+    assert len(f) == len(y)
+    text = r.summary()
+    assert "sigma2_u" in text and "shapiro_w" in text and "Coefficients" in text
+    assert 0 < r.r2 < 1 and 0 < r.adj_r2 <= 1
+
+
+def test_predict_out_of_sample(milk):
+    y, X, D, _ = milk
+    r = fay_herriot(y, X, D, "REML")
+    synth, mse = r.predict(X[:2])
+    np.testing.assert_allclose(synth, r.synthetic[:2])
+    h = np.einsum("di,ij,dj->d", X[:2], r.cov_beta, X[:2])
+    np.testing.assert_allclose(mse, r.sigma2_u + h)
+    # the out-of-sample MSE is the D -> inf limit of the in-sample one
+    huge = fay_herriot(np.r_[y, 1.0], np.vstack([X, X[:1]]), np.r_[D, 1e12], "ML")
+    _, mse_ml = huge.predict(X[:1])
+    np.testing.assert_allclose(huge.mse[-1], mse_ml[0], rtol=1e-6)
+    with pytest.raises(ValueError, match="no sample and missing covariates"):
+        r.predict(np.array([[1.0, np.nan, 0.0, 0.0]]))
+    with pytest.raises(ValueError, match="columns"):
+        r.predict(X[:, :2])
+
+
+def test_sigma2_truncated_at_zero():
+    rng = np.random.default_rng(3)
+    m = 60
+    X = np.column_stack([np.ones(m), rng.normal(size=m)])
+    D = np.full(m, 1.0)
+    y = X @ [1.0, 2.0] + rng.normal(0, 0.3, m)  # less spread than D alone: no area effect
+    for method in ("REML", "ML", "FH"):
+        r = fay_herriot(y, X, D, method)
+        assert r.sigma2_u == 0.0 and r.converged
+        np.testing.assert_allclose(r.eblup, r.synthetic)
+
+
+def _generated(m=514, seed=514):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(m, 2))
+    X = np.column_stack([np.ones(m), x])
+    D = rng.uniform(0.3, 1.5, m)
+    y = X @ [2.0, 1.0, -0.5] + rng.normal(0, np.sqrt(0.8), m) + rng.normal(0, np.sqrt(D))
+    return y, X, x, D
+
+
+@pytest.mark.parametrize("method", ["REML", "FH"])
+def test_agrees_with_samplics_514_areas(method):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from samplics.sae import EblupAreaModel
+        from samplics.utils.types import FitMethod
+
+        y, X, x, D = _generated()
+        area = np.arange(y.size)
+        mod = EblupAreaModel(method=FitMethod(method))
+        mod.fit(yhat=y, X=x, area=area, error_std=np.sqrt(D), intercept=True, tol=1e-10, maxiter=200)
+        mod.predict(X=x, area=area, intercept=True)
+    r = fay_herriot(y, X, D, method)
+    np.testing.assert_allclose(r.sigma2_u, mod.re_std**2, rtol=1e-8)
+    np.testing.assert_allclose(r.beta, np.asarray(mod.fixed_effects), atol=1e-9)
+    np.testing.assert_allclose(r.eblup, [mod.area_est[a] for a in area], atol=1e-9)
+    np.testing.assert_allclose(r.mse, [mod.area_mse[a] for a in area], rtol=1e-8)
+
+
+def test_fixed_sigma2_u(milk):
+    y, X, D, _ = milk
+    r = fay_herriot(y, X, D, fixed_sigma2_u=0.02)
+    assert r.sigma2_u == 0.02 and r.iterations == 0
+    with pytest.raises(ValueError):
+        fay_herriot(y, X, D, fixed_sigma2_u=-1.0)
+
+
+class TestBadInput:
+    def setup_method(self):
+        self.y, self.X, _, self.D = _generated(m=30, seed=1)
+
+    def test_negative_variance(self):
+        D = self.D.copy()
+        D[3] = -0.1
+        with pytest.raises(ValueError, match="negative"):
+            fay_herriot(self.y, self.X, D)
+
+    def test_nan_variance(self):
+        D = self.D.copy()
+        D[0] = np.nan
+        with pytest.raises(ValueError, match="NaN"):
+            fay_herriot(self.y, self.X, D)
+
+    def test_zero_variance_points_to_gvf(self):
+        D = self.D.copy()
+        D[0] = 0.0
+        with pytest.raises(ValueError, match="gvf"):
+            fay_herriot(self.y, self.X, D)
+
+    def test_nan_y(self):
+        y = self.y.copy()
+        y[5] = np.nan
+        with pytest.raises(ValueError, match="NaN"):
+            fay_herriot(y, self.X, self.D)
+
+    def test_rank_deficient(self):
+        X = np.column_stack([self.X, self.X[:, 1] * 2])
+        with pytest.raises(ValueError, match="rank-deficient"):
+            fay_herriot(self.y, X, self.D)
+
+    def test_length_mismatch(self):
+        with pytest.raises(ValueError, match="length mismatch"):
+            fay_herriot(self.y, self.X[:-1], self.D)
+        with pytest.raises(ValueError, match="length mismatch"):
+            fay_herriot(self.y, self.X, self.D[:-1])
+
+    def test_nan_covariate_and_bad_method(self):
+        X = self.X.copy()
+        X[2, 1] = np.nan
+        with pytest.raises(ValueError, match="X has NaN"):
+            fay_herriot(self.y, X, self.D)
+        with pytest.raises(ValueError, match="method"):
+            fay_herriot(self.y, self.X, self.D, method="OLS")
+        with pytest.raises(ValueError, match="mse"):
+            fay_herriot(self.y, self.X, self.D, mse="bootstrap")

@@ -1,0 +1,94 @@
+"""A malformed raw file stops the run at a blocking check that names file, row and column; nothing
+downstream is materialised and the outputs of the last good run are untouched."""
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from scripts.run import check_failures
+from tests.pipeline.conftest import copy_raw, materialised, run_graph
+
+P0_FILE = "bps/p0_kabkota_2004_2025.csv"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _line_of(path: Path, prefix: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if line.startswith(prefix))
+
+
+def letter_in_number(raw: Path) -> tuple[int, str]:
+    path = raw / P0_FILE
+    lines = path.read_text().splitlines(keepends=True)
+    row = _line_of(path, "Jombang,")
+    cells = lines[row - 1].split(",")
+    cells[20] = "9.l5"  # 2023 column: a letter l for a one
+    lines[row - 1] = ",".join(cells)
+    path.write_text("".join(lines))
+    return row, "2023"
+
+
+def unknown_name(raw: Path) -> tuple[int, str]:
+    path = raw / P0_FILE
+    text = path.read_text()
+    row = _line_of(path, "Jombang,")
+    path.write_text(text.replace("\nJombang,", "\nJombangg,", 1))
+    return row, "Jombangg"
+
+
+def missing_year_column(raw: Path) -> tuple[int, str]:
+    path = raw / P0_FILE
+    out = []
+    for line in path.read_text().splitlines(keepends=True):
+        cells = line.split(",")
+        if len(cells) > 21 and not line.startswith("Catatan"):
+            del cells[20]  # the 2023 column
+        out.append(",".join(cells))
+    path.write_text("".join(out))
+    return 2, "2023"
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("breaker, check", [
+    (letter_in_number, "values_are_numbers"),
+    (unknown_name, "region_names_known"),
+    (missing_year_column, "year_columns_contiguous"),
+])
+def test_malformed_p0_file_blocks_downstream(tmp_path, good_run, breaker, check):
+    good_dir, _, _ = good_run
+    data_dir = tmp_path / "data"
+    shutil.copytree(good_dir / "outputs", data_dir / "outputs")  # the last good run's outputs
+    before = _digest(data_dir / "outputs" / "tables")
+    raw = copy_raw(tmp_path)
+    row, where = breaker(raw)
+    result = run_graph(data_dir, raw_dir=raw)
+    errors, _ = check_failures(result)
+    failing = [(asset, name, text) for asset, name, text in errors if asset == "raw_p0_kabkota"]
+    assert [name for _, name, _ in failing] == [check]
+    message = failing[0][2]
+    assert P0_FILE in message and where in message
+    if check != "year_columns_contiguous":
+        assert f"row {row}" in message
+    done = materialised(result)
+    assert not {"p0_kabkota_validated", "p0_deltas_kabkota", "published_tables", "p0_charts"} & done
+    assert _digest(data_dir / "outputs" / "tables") == before
+
+
+def test_make_run_exits_non_zero_and_says_why(tmp_path):
+    raw = copy_raw(tmp_path)
+    row, _ = letter_in_number(raw)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "KEMISKINAN_DATA_DIR": str(tmp_path / "data"),
+           "KEMISKINAN_RAW_DIR": str(raw), "DAGSTER_HOME": str(tmp_path / "home"), "DAGSTER_DISABLE_TELEMETRY": "1"}
+    (tmp_path / "home").mkdir()
+    shutil.copy(ROOT / ".dagster_home" / "dagster.yaml", tmp_path / "home" / "dagster.yaml")
+    done = subprocess.run([sys.executable, "-m", "scripts.run"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 1
+    assert "values_are_numbers" in done.stderr and P0_FILE in done.stderr and f"row {row}" in done.stderr

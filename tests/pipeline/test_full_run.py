@@ -1,0 +1,66 @@
+"""The whole graph, materialised in process on the shipped data: the published truths come out."""
+
+import json
+
+import pandas as pd
+
+from pipelines.io_manager import read_provenance
+from tests.pipeline.conftest import materialised
+
+EXPECTED_ASSETS = {"raw_p0_kabkota", "region_reference", "p0_kabkota_validated", "p0_province_validated",
+                   "p0_deltas_kabkota", "p0_deltas_province", "published_tables", "p0_charts"}
+
+
+def test_every_asset_materialises_without_blocking_failure(good_run):
+    _, result, (errors, warnings) = good_run
+    assert result.success
+    assert errors == []
+    assert EXPECTED_ASSETS <= materialised(result)
+
+
+def test_jombang_jatim_indonesia_in_published_tables(good_run):
+    data_dir, _, _ = good_run
+    deltas = pd.read_parquet(data_dir / "outputs/tables/p0_deltas_kabkota.parquet")
+    jombang = deltas[(deltas["bps_code"] == "3517") & (deltas["year"] == 2024)].iloc[0]
+    assert (jombang["p0_prev"], jombang["p0"], jombang["delta_p0_pp"]) == (9.15, 8.6, -0.55)
+    assert (jombang["poor_thousand_prev"], jombang["poor_thousand"]) == (117.36, 110.57)
+    assert jombang["delta_poor_persons"] == -6790
+    assert (jombang["prov_p0_prev"], jombang["prov_p0"]) == (10.35, 9.79)
+    assert (jombang["indonesia_p0_prev"], jombang["indonesia_p0"]) == (9.36, 9.03)
+
+
+def test_csv_carries_published_decimals(good_run):
+    data_dir, _, _ = good_run
+    text = (data_dir / "outputs/tables/p0_deltas_kabkota.csv").read_text()
+    header = text.splitlines()[0].split(",")
+    row = next(line for line in text.splitlines() if line.startswith("3517,") and ",2024," in line).split(",")
+    record = dict(zip(header, row))
+    assert record["p0"] == "8.60" and record["p0_prev"] == "9.15" and record["delta_p0_pp"] == "-0.55"
+
+
+def test_outputs_carry_provenance(good_run):
+    data_dir, _, _ = good_run
+    tables = data_dir / "outputs/tables"
+    record = json.loads((tables / "p0_kabkota_panel.provenance.json").read_text())
+    assert record["rows"] > 514 * 20
+    assert "bps/p0_kabkota_2004_2025.csv" in record["sources_sha256"]
+    assert read_provenance(tables / "p0_kabkota_panel.parquet")["table"] == "p0_kabkota_panel"
+    stored = sorted((data_dir / "storage" / "p0_deltas_kabkota").glob("*.parquet"))
+    assert [p.stem for p in stored][:2] == ["2005", "2006"] and stored[-1].stem == "2025"
+    assert read_provenance(stored[-1])["partition"] == "2025"
+
+
+def test_quoted_figure_disagreement_is_a_warning(good_run):
+    _, _, (errors, warnings) = good_run
+    quoted = [text for asset, check, text in warnings if check == "quoted_figures_agree"]
+    assert quoted and "13.38" in quoted[0] and "13.86" in quoted[0]
+
+
+def test_charts_written_and_embedded(good_run):
+    data_dir, result, _ = good_run
+    charts = data_dir / "outputs/charts"
+    assert (charts / "p0_trend_jombang.png").stat().st_size > 1000
+    assert (charts / "p0_trend_jombang.svg").stat().st_size > 1000
+    event = next(e for e in result.get_asset_materialization_events()
+                 if e.asset_key.to_user_string() == "p0_charts")
+    assert "data:image/png;base64," in event.materialization.metadata["trend"].value
