@@ -92,7 +92,8 @@ def p0_charts(
     series = pd.concat([
         kab.assign(label=kab_name), prov.assign(label=prov_name.title()), indo.assign(label="Indonesia"),
     ])
-    series = series[series["year"] >= config.first_year][["year", "label", "p0"]].dropna()
+    last_kab_year = int(kab.loc[kab["p0"].notna(), "year"].max())  # same span for all three lines
+    series = series[series["year"].between(config.first_year, last_kab_year)][["year", "label", "p0"]].dropna()
     trend = p0_trend_chart(series, title=f"Persentase penduduk miskin {kab_name}, {prov_name.title()} dan Indonesia",
                            source_note="Sumber: BPS, diolah")
     latest = int(p0_deltas_kabkota["year"].max())
@@ -101,8 +102,8 @@ def p0_charts(
     ranking = ranked_change_chart(ranked[["name", "p0", "delta_p0_pp"]], province_name=prov_name.title(),
                                   year=latest, year_prev=latest - 1)
     metadata = {
-        "trend": MetadataValue.md(markdown_image(trend, f"Tren P0 {kab_name}")),
-        "ranking": MetadataValue.md(markdown_image(ranking, f"Peringkat P0 {prov_name.title()} {latest}")),
+        "trend": MetadataValue.md(markdown_image(trend, f"Tren P0 {kab_name}", close=False)),
+        "ranking": MetadataValue.md(markdown_image(ranking, f"Peringkat P0 {prov_name.title()} {latest}", close=False)),
     }
     written: list[Path] = []
     slug = kab_name.lower().replace(" ", "_")

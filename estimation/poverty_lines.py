@@ -26,12 +26,12 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
-    "ExtremeLineDefinition",
     "DEFINITIONS",
-    "get_definition",
+    "ExtremeLineDefinition",
     "definitions_for_period",
-    "national_extreme_line_rp",
+    "get_definition",
     "kabkota_extreme_lines",
+    "national_extreme_line_rp",
 ]
 
 

@@ -7,9 +7,10 @@ Missing values render as an en dash, the convention in BPS tables.
 
 from __future__ import annotations
 
+import itertools
 import math
-from decimal import ROUND_HALF_UP, Decimal
 from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal
 from numbers import Real
 
 from matplotlib.ticker import Formatter, FuncFormatter
@@ -124,7 +125,7 @@ def rupiah_formatter() -> FuncFormatter:
 
 def year_formatter() -> FuncFormatter:
     """Years print without a thousands dot ("2024", never "2.024")."""
-    return FuncFormatter(lambda x, _pos: f"{int(round(x))}" if float(x).is_integer() else "")
+    return FuncFormatter(lambda x, _pos: f"{round(x)}" if float(x).is_integer() else "")
 
 
 class IndonesianScalarFormatter(Formatter):
@@ -140,7 +141,7 @@ class IndonesianScalarFormatter(Formatter):
         finite = sorted({float(v) for v in locs if math.isfinite(v)})
         self._decimals = 0
         if len(finite) > 1:
-            step = min(b - a for a, b in zip(finite, finite[1:], strict=False))
+            step = min(b - a for a, b in itertools.pairwise(finite))
             if step > 0:
                 # Enough decimals to tell neighbouring ticks apart; 1e-9 absorbs float noise in locs.
                 self._decimals = max(0, min(4, -math.floor(math.log10(step) + 1e-9)))

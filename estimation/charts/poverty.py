@@ -36,6 +36,7 @@ from estimation.charts.style import (
     require_columns,
     spread_positions,
     text_widths_px,
+    top_legend,
 )
 
 P0_AXIS_LABEL = "Persentase penduduk miskin (%)"
@@ -121,8 +122,7 @@ def p0_trend_chart(series: pd.DataFrame, *, title: str, source_note: str = DEFAU
         # Room on the right for the end labels: about one year step.
         step = float(np.min(np.diff(years))) if len(years) > 1 else 1.0
         ax.set_xlim(years[0] - step * 0.25, years[-1] + step * 0.85)
-        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=min(len(labels), 4),
-                  handlelength=2.6, borderaxespad=0.3)
+        top_legend(ax, ax.get_legend_handles_labels()[0], handlelength=2.6)
         finish_figure(fig, title=title, source_note=source_note)
 
         # Spread the end labels vertically in display space so close values (8,36 vs 8,47) do not collide.
@@ -199,11 +199,10 @@ def ranked_change_chart(frame: pd.DataFrame, *, province_name: str, year: int, y
         if province_p0 is not None and np.isfinite(province_p0):
             handles.append(Line2D([], [], color=TEXT_MUTED, linestyle=(0, (4, 3)),
                                   label=f"{province_name} {format_percent_id(province_p0, decimals)}"))
-        ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=min(len(handles), 4),
-                  borderaxespad=0.3, handlelength=1.6)
         finish_figure(fig, title=title or (
             f"Persentase penduduk miskin menurut kabupaten/kota di {province_name}, {year}"
             f" (perubahan dibanding {year_prev})"), source_note=source_note)
+        top_legend(ax, handles, handlelength=1.6)
 
         offset_px = 4 * fig.dpi / 72
         fit_xlim_for_labels(ax, data["p0"].tolist(), text_widths_px(fig, labels, LABEL_FONT), offset_px, 0.0)
@@ -277,10 +276,9 @@ def extreme_poverty_ranking_chart(frame: pd.DataFrame, *, title: str, source_not
         ax.tick_params(axis="y", length=0)
         ax.xaxis.set_major_formatter(IndonesianScalarFormatter())
         ax.set_xlabel(x_label)
-        if "flag" in data.columns or has_ci:
-            ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=len(handles),
-                      borderaxespad=0.3)
         finish_figure(fig, title=title, source_note=source_note)
+        if "flag" in data.columns or has_ci:
+            top_legend(ax, handles)
         # A little room left of zero: a rate of exactly 0 must not hide its marker in the axis spine.
         x_min = min(0.0, float(np.nanmin(data["ci_low"]))) if has_ci else 0.0
         x_min -= 0.025 * max(float(np.nanmax(right)) - x_min, 1e-9)

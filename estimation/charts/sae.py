@@ -26,6 +26,7 @@ from estimation.charts.style import (
     numeric_column,
     require_columns,
     text_widths_px,
+    top_legend,
 )
 
 DIRECT_COLOUR = OKABE_ITO["orange"]
@@ -98,8 +99,8 @@ def direct_vs_eblup_chart(frame: pd.DataFrame, *, title: str, source_note: str =
             Line2D([], [], color=DIRECT_COLOUR, marker="o", linewidth=1.6, label=f"{DIRECT_LABEL} (SK 95%)"),
             Line2D([], [], color=EBLUP_COLOUR, marker="s", linewidth=1.6, label=f"{EBLUP_LABEL} (SK 95%)"),
         ]
-        ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, borderaxespad=0.3)
         finish_figure(fig, title=title, source_note=_with_ci_note(source_note))
+        top_legend(ax, handles)
 
         lows = pd.concat([data["direct_low"], data["eblup_low"], data["direct"], data["eblup"]])
         x_min = min(0.0, float(np.nanmin(lows)))
@@ -133,7 +134,8 @@ def cv_comparison_chart(frame: pd.DataFrame, *, title: str, source_note: str = D
                             kind="stable").reset_index(drop=True)
     n = len(data)
     y = np.arange(n)[::-1].astype(float)
-    med_direct, med_eblup = data["cv_direct"].median(), data["cv_eblup"].median()
+    med_direct, med_eblup = (data[c].median() if data[c].notna().any() else np.nan
+                             for c in ("cv_direct", "cv_eblup"))
 
     with chart_style():
         fig, ax = new_figure(row_chart_height(n, per_row=0.26, extra=2.2))
@@ -171,6 +173,5 @@ def cv_comparison_chart(frame: pd.DataFrame, *, title: str, source_note: str = D
         label_top = top_axis.get_tightbbox(fig.canvas.get_renderer()).y1  # type: ignore[attr-defined]
         lift_pts = (label_top - ax.get_window_extent().y1) * 72 / fig.dpi + 2
         anchor = offset_copy(ax.transAxes, fig=fig, x=0, y=lift_pts, units="points")
-        ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0), bbox_transform=anchor,
-                  ncol=2, borderaxespad=0.3)
+        top_legend(ax, handles, bbox_transform=anchor)
     return fig

@@ -133,7 +133,7 @@ def finish_figure(fig: Figure, *, title: str, source_note: str | None) -> None:
 def require_columns(frame: pd.DataFrame, columns: Iterable[str], *, chart: str) -> None:
     """Raise ValueError naming every missing column (and an empty frame)."""
     if not isinstance(frame, pd.DataFrame):
-        raise ValueError(f"{chart}: expected a pandas DataFrame, got {type(frame).__name__}")
+        raise TypeError(f"{chart}: expected a pandas DataFrame, got {type(frame).__name__}")
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         names = ", ".join(repr(c) for c in missing)
@@ -213,3 +213,16 @@ def text_widths_px(fig: Figure, texts: Sequence[str], fontsize: float) -> list[f
         widths.append(probe.get_window_extent(renderer=renderer).width)
     probe.remove()
     return widths
+
+
+def top_legend(ax: Axes, handles: Sequence[object], *, bbox_transform: object | None = None,
+               **kwargs: object) -> None:
+    """Legend in a row above the axes, left aligned; fewer columns when one row would overflow the figure."""
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    for ncol in range(len(handles), 0, -1):
+        legend = ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0),
+                           bbox_transform=bbox_transform, ncol=ncol, borderaxespad=0.3, **kwargs)
+        fig.draw_without_rendering()
+        if legend.get_window_extent(renderer).x1 <= fig.bbox.x1 - 2:
+            return

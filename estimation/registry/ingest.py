@@ -57,6 +57,14 @@ class IngestReport:
         return asdict(self)
 
 
+def _map_text(values: pd.Series, func) -> pd.Series:  # noqa: ANN001
+    """Apply func to the few distinct texts of a column (categorical codes), not to every row."""
+    cat = values.astype("category")
+    mapped = [func(str(c)) for c in cat.cat.categories]
+    table = np.array(mapped + [None], dtype=object)
+    return pd.Series(table[cat.cat.codes.to_numpy()], index=values.index)
+
+
 def _age_band(age: pd.Series) -> pd.Series:
     a = pd.to_numeric(age, errors="coerce")
     band = pd.cut(a, bins=list(range(0, 80, 5)) + [200], right=False, labels=AGE_BANDS)
@@ -64,24 +72,29 @@ def _age_band(age: pd.Series) -> pd.Series:
 
 
 def _yes(values: pd.Series) -> pd.Series:
-    s = values.astype("string").str.strip().str.lower()
-    out = s.isin(["ya", "y", "1", "true", "miskin ekstrem", "me"])
-    return out.mask(s.isna() | (s == ""), pd.NA).astype("boolean")
+    def f(t: str) -> bool | None:
+        t = t.strip().lower()
+        return None if not t else t in ("ya", "y", "1", "true", "miskin ekstrem", "me")
+
+    return _map_text(values, f).astype("boolean")
 
 
 def _sex(values: pd.Series, nik: pd.Series) -> pd.Series:
-    s = values.astype("string").str.strip().str.lower().str.slice(0, 1)
-    out = s.map({"l": "L", "p": "P"}).astype("string")
-    return out.fillna(sex_from_nik(nik))
+    out = _map_text(values, lambda t: {"l": "L", "p": "P"}.get(t.strip().lower()[:1])).astype("string")
+    return out.fillna(sex_from_nik(nik)) if out.isna().any() else out
+
+
+def _status_one(t: str) -> str | None:
+    t = t.strip().lower()
+    if t.startswith(("hidup", "ada")):
+        return "hidup"
+    if t.startswith(("meninggal", "mati", "wafat")):
+        return "meninggal"
+    return "pindah" if t.startswith("pindah") else None
 
 
 def _status(values: pd.Series) -> pd.Series:
-    s = values.astype("string").str.strip().str.lower()
-    out = pd.Series(pd.NA, index=s.index, dtype="string")
-    out[s.str.startswith("hidup", na=False) | s.str.startswith("ada", na=False)] = "hidup"
-    out[s.str.startswith("meninggal", na=False) | s.str.startswith("mati", na=False)] = "meninggal"
-    out[s.str.startswith("pindah", na=False)] = "pindah"
-    return out
+    return _map_text(values, _status_one).astype("string")
 
 
 class _Batcher:
@@ -100,7 +113,7 @@ class _Batcher:
         n = len(raw)
         col = raw.get
         kab = (pd.Series(self.kabkota_code, index=raw.index, dtype="string") if self.kabkota_code
-               else col("kabkota_code", pd.Series(pd.NA, index=raw.index)).astype("string").str.strip())
+               else _map_text(col("kabkota_code", pd.Series(pd.NA, index=raw.index)), str.strip).astype("string"))
         nik = normalise_nik(col("nik", pd.Series(pd.NA, index=raw.index)))
         nik_status = validate_nik(nik, kab)
         usable = nik_status.isin(USABLE_NIK).to_numpy()
@@ -129,13 +142,13 @@ class _Batcher:
             "kk_pseudo": kk_pseudo,
             "kk_status": kk_status,
             "kabkota_code": kab,
-            "kecamatan": col("kecamatan", empty).astype("string").str.strip(),
+            "kecamatan": _map_text(col("kecamatan", empty), str.strip).astype("string"),
             "desil_p3ke": desil if self.source == "p3ke" else pd.Series(pd.NA, index=raw.index, dtype="Int8"),
             "desil_dtsen": desil if self.source == "dtsen" else pd.Series(pd.NA, index=raw.index, dtype="Int8"),
             "extreme_poor": _yes(col("extreme", empty)),
             "sex": _sex(col("sex", empty), nik),
             "age_band": _age_band(col("age", empty)),
-            "is_head": col("relation", empty).astype("string").str.lower().str.contains("kepala", na=False)
+            "is_head": _map_text(col("relation"), lambda t: "kepala" in t.lower()).astype("boolean")
             if "relation" in raw else pd.Series(pd.NA, index=raw.index, dtype="boolean"),
             "status": _status(col("status", pd.Series("hidup", index=raw.index))),
             "is_duplicate": dup,

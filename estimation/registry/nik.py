@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 NIK_STATUSES = (
     "valid",
@@ -30,12 +32,32 @@ NIK_STATUSES = (
 _SCI = r"^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$"
 
 
+def _arrow(values: pd.Series | object) -> pa.Array:
+    s = values if isinstance(values, pd.Series) else pd.Series(values)
+    if isinstance(s.dtype, pd.ArrowDtype):
+        return pa.array(s.array).cast(pa.string())
+    return pa.array(s.astype("object").where(s.notna(), None).to_numpy(), type=pa.string(), from_pandas=True)
+
+
+def _series(arr: pa.Array, index: pd.Index, name: str | None = None) -> pd.Series:
+    return pd.Series(arr.to_numpy(zero_copy_only=False), index=index, dtype="string", name=name)
+
+
+def _normalise_arrow(values: pd.Series | object) -> pa.Array:
+    a = _arrow(values)
+    a = pc.replace_substring_regex(a, r"[\s\x{00a0}]+", "")
+    a = pc.replace_substring_regex(a, r"^[\x{2018}\x{2019}']+", "")
+    return pc.if_else(pc.equal(a, ""), pa.scalar(None, pa.string()), a)
+
+
 def normalise_nik(values: pd.Series) -> pd.Series:
     """Strip whitespace (incl. non-breaking and inner spaces) and a leading apostrophe; keep text."""
-    s = pd.Series(values, copy=False).astype("string")
-    s = s.str.replace(r"[\s\u00a0]+", "", regex=True)
-    s = s.str.replace(r"^[\u2018\u2019']+", "", regex=True)
-    return s.mask(s == "", pd.NA)
+    index = values.index if isinstance(values, pd.Series) else pd.RangeIndex(len(values))
+    return _series(_normalise_arrow(values), index)
+
+
+def _np(mask: pa.Array) -> np.ndarray:
+    return pc.fill_null(mask, False).to_numpy(zero_copy_only=False).astype(bool)
 
 
 def validate_nik(nik_series: pd.Series, kabkota_code: str | pd.Series | None = None) -> pd.Series:
@@ -45,58 +67,52 @@ def validate_nik(nik_series: pd.Series, kabkota_code: str | pd.Series | None = N
     Series of codes aligned with `nik_series`, or None to skip the region check. A NIK registered in
     another kab/kota (people move) is a region_mismatch: flagged for verification, not discarded here.
     """
-    nik = normalise_nik(nik_series)
-    status = np.full(len(nik), "valid", dtype=object)
-    missing = nik.isna().to_numpy()
-    filled = nik.fillna("")
-    sci = filled.str.match(_SCI).to_numpy(dtype=bool) & ~missing
-    digits = filled.str.fullmatch(r"\d+").to_numpy(dtype=bool)
+    index = nik_series.index if isinstance(nik_series, pd.Series) else pd.RangeIndex(len(nik_series))
+    a = _normalise_arrow(nik_series)
+    missing = _np(pc.is_null(a))
+    sci = _np(pc.match_substring_regex(a, _SCI)) & ~missing
+    digits = _np(pc.match_substring_regex(a, r"^\d+$"))
     non_digit = ~missing & ~sci & ~digits
-    bad_length = ~missing & digits & (filled.str.len().to_numpy() != 16)
+    length = pc.fill_null(pc.utf8_length(a), 0).to_numpy(zero_copy_only=False)
+    bad_length = ~missing & digits & (length != 16)
     ok = ~missing & digits & ~bad_length
-    region = np.zeros(len(nik), dtype=bool)
+    region = np.zeros(len(a), dtype=bool)
     if kabkota_code is not None:
-        expected = (
-            pd.Series(kabkota_code, index=nik.index).astype("string")
-            if not isinstance(kabkota_code, str)
-            else kabkota_code
-        )
-        prefix = filled.str.slice(0, 4)
-        region = ok & (prefix != expected).to_numpy(dtype=bool)
-    day = pd.to_numeric(filled.str.slice(6, 8).where(ok, "0"), errors="coerce").to_numpy()
-    month = pd.to_numeric(filled.str.slice(8, 10).where(ok, "0"), errors="coerce").to_numpy()
+        prefix = pc.utf8_slice_codeunits(a, 0, 4)
+        if isinstance(kabkota_code, str):
+            region = ok & ~_np(pc.equal(prefix, kabkota_code))
+        else:
+            region = ok & ~_np(pc.equal(prefix, _arrow(pd.Series(kabkota_code).astype("string"))))
+    day = pc.fill_null(pc.cast(pc.if_else(ok, pc.utf8_slice_codeunits(a, 6, 8), "0"), pa.int16()), 0)
+    month = pc.fill_null(pc.cast(pc.if_else(ok, pc.utf8_slice_codeunits(a, 8, 10), "0"), pa.int16()), 0)
+    day, month = day.to_numpy(zero_copy_only=False), month.to_numpy(zero_copy_only=False)
     good_day = ((day >= 1) & (day <= 31)) | ((day >= 41) & (day <= 71))
     bad_date = ok & ~region & ~(good_day & (month >= 1) & (month <= 12))
+    status = np.full(len(a), "valid", dtype=object)
     status[missing] = "missing"
     status[sci] = "scientific_notation"
     status[non_digit] = "non_digit"
     status[bad_length] = "bad_length"
     status[region] = "region_mismatch"
     status[bad_date] = "bad_birth_date"
-    return pd.Series(status, index=nik.index, dtype="string", name="nik_status")
+    return pd.Series(status, index=index, dtype="string", name="nik_status")
 
 
 def validate_kk(kk_series: pd.Series) -> pd.Series:
     """No. KK check: normalised, 16 digits (statuses valid / missing / scientific_notation / non_digit /
     bad_length). No region or date check: the family card is issued where the family lives."""
-    kk = normalise_nik(kk_series)
-    filled = kk.fillna("")
-    status = np.full(len(kk), "valid", dtype=object)
-    digits = filled.str.fullmatch(r"\d+").to_numpy(dtype=bool)
-    sci = filled.str.match(_SCI).to_numpy(dtype=bool)
-    status[~digits] = "non_digit"
-    status[sci] = "scientific_notation"
-    status[digits & (filled.str.len().to_numpy() != 16)] = "bad_length"
-    status[kk.isna().to_numpy()] = "missing"
-    return pd.Series(status, index=kk.index, dtype="string", name="kk_status")
+    status = validate_nik(kk_series, None)
+    status = status.where(status != "bad_birth_date", "valid")
+    return status.rename("kk_status")
 
 
 def sex_from_nik(nik: pd.Series) -> pd.Series:
     """'P' (perempuan) when the day field is > 40, else 'L'; <NA> when not 16 digits."""
-    n = normalise_nik(nik).fillna("")
-    ok = n.str.fullmatch(r"\d{16}").to_numpy(dtype=bool)
-    day = pd.to_numeric(n.str.slice(6, 8).where(ok, "0"), errors="coerce").to_numpy(dtype=float)
-    out = pd.Series(np.where(day > 40, "P", "L"), index=n.index, dtype="string")
+    index = nik.index if isinstance(nik, pd.Series) else pd.RangeIndex(len(nik))
+    a = _normalise_arrow(nik)
+    ok = _np(pc.match_substring_regex(a, r"^\d{16}$"))
+    day = pc.fill_null(pc.cast(pc.if_else(ok, pc.utf8_slice_codeunits(a, 6, 8), "0"), pa.int16()), 0)
+    out = pd.Series(np.where(day.to_numpy(zero_copy_only=False) > 40, "P", "L"), index=index, dtype="string")
     return out.mask(~ok, pd.NA)
 
 

@@ -178,7 +178,12 @@ def _mse_label(method: str, mse: str) -> str:
 
 @dataclass(frozen=True)
 class FayHerriotResult:
-    """Fitted Fay-Herriot model; per-area arrays follow the input order."""
+    """Fitted Fay-Herriot model; per-area arrays follow the input order.
+
+    r2 / adj_r2 are emdi's: r2 = 1 - MSE/MST of the OLS fit (i.e. the OLS adjusted R²) and adj_r2
+    the FH-adjusted R² of Lahiri & Suntornchost (2015). loglike/aic/bic follow R sae (ML likelihood
+    at the fitted sigma2_u, p + 1 parameters). standardized_residuals = (y - EBLUP)/sqrt(D) (emdi).
+    """
 
     beta: np.ndarray
     beta_se: np.ndarray
@@ -260,11 +265,11 @@ class FayHerriotResult:
 
         lines = [
             f"Fay-Herriot model  method={self.method}  MSE={self.mse_method}",
-            f"areas={self.m}  covariates={self.beta.size}  converged={self.converged}"
-            f"  iterations={self.iterations}",
+            (f"areas={self.m}  covariates={self.beta.size}  converged={self.converged}"
+             f"  iterations={self.iterations}"),
             f"sigma2_u={self.sigma2_u:.6g}  (asymptotic s.e. {np.sqrt(self.sigma2_u_var):.3g})",
-            f"loglike={self.loglike:.4f}  AIC={self.aic:.4f}  BIC={self.bic:.4f}"
-            f"  R2={self.r2:.4f}  adj.R2(FH)={self.adj_r2:.4f}",
+            (f"loglike={self.loglike:.4f}  AIC={self.aic:.4f}  BIC={self.bic:.4f}"
+             f"  R2={self.r2:.4f}  adj.R2(FH)={self.adj_r2:.4f}"),
             "", "Coefficients:", self.coef_table(names).to_string(float_format=lambda v: f"{v:.6g}"),
             "", "Shrinkage factor gamma = sigma2_u/(sigma2_u + D):",
             shrinkage_summary(self).to_string(float_format=lambda v: f"{v:.4f}"),

@@ -27,7 +27,7 @@ from scipy.stats import norm
 
 LonelyPSU = Literal["adjust", "certainty", "remove", "fail"]
 
-__all__ = ["direct_fgt", "direct_poverty", "fgt_values", "LonelyPSU"]
+__all__ = ["LonelyPSU", "direct_fgt", "direct_poverty", "fgt_values"]
 
 
 def fgt_values(y: np.ndarray, poverty_line: float | np.ndarray, alpha: float = 0) -> np.ndarray:

@@ -23,18 +23,18 @@ from scipy.special import log_ndtr, ndtr, ndtri
 from estimation.poverty_lines import DEFINITIONS, get_definition
 
 __all__ = [
-    "lognormal_fgt",
-    "solve_lognormal_sigma",
-    "model_fgt",
-    "model_cdf",
-    "derive_poverty_lines",
-    "load_extreme_targets",
-    "calibrate_panel",
-    "iter_population",
-    "generate_population",
-    "population_truth",
-    "PRE_SPLIT_PROVINCE",
     "POPULATION_COLUMNS",
+    "PRE_SPLIT_PROVINCE",
+    "calibrate_panel",
+    "derive_poverty_lines",
+    "generate_population",
+    "iter_population",
+    "load_extreme_targets",
+    "lognormal_fgt",
+    "model_cdf",
+    "model_fgt",
+    "population_truth",
+    "solve_lognormal_sigma",
 ]
 
 # Papua's 2022 split: targets published on the old boundary are matched on these groups.
@@ -95,8 +95,9 @@ def _poor_moment(m, s, k: float):
 
 def _solve_m(gap, s):
     """m so that E[1 - exp(-t) | t > 0] = gap (the mean poverty gap of the poor)."""
-    return _bisect(lambda m: 1 - _poor_moment(m, s, 1.0) - gap, np.full(np.shape(s), -60.0),
-                   np.full(np.shape(s), 10.0))
+    # a wide s with a small gap needs m far below 0 (t | t > 0 then nearly exponential with rate -m / s^2)
+    lo = -60.0 - 60.0 * np.asarray(s, float) ** 2
+    return _bisect(lambda m: 1 - _poor_moment(m, s, 1.0) - gap, lo, np.full(np.shape(s), 10.0), 100)
 
 
 def model_fgt(p0, m, s, alpha: int):
@@ -241,40 +242,63 @@ def _extreme_lines(cal: pd.DataFrame, national_gk: float, definition: str, natio
     return national_rp * (gk / national_gk if d.spatial_deflator else np.ones_like(gk))
 
 
-def _calibrate_year(cal: pd.DataFrame, targets: pd.DataFrame, lines: np.ndarray, lam_bounds=(0.05, 4.0)):
-    """Tail factor per row: province roots where a province target exists, one root for the rest."""
+LAMBDA_GRID_P1 = np.exp(np.linspace(np.log(0.02), np.log(20.0), 241))  # P1 pinned: s must move far
+LAMBDA_GRID_REF = np.exp(np.linspace(np.log(0.1), np.log(3.0), 241))  # pure lognormal: keep s plausible
+
+
+def _rate_table(cal: pd.DataFrame, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Extreme rate of every row on its grid of tail factors: (lambda (n, G), rate (n, G))."""
+    has_p1 = cal["sigma_p1"].notna().to_numpy()[:, None]
+    lam = np.where(has_p1, LAMBDA_GRID_P1[None, :], LAMBDA_GRID_REF[None, :])
+    rep = cal.loc[cal.index.repeat(lam.shape[1])]
+    rates = _rates(rep, lam.ravel(), np.repeat(lines, lam.shape[1])).reshape(lam.shape)
+    return lam, rates
+
+
+def _lambda_for_rate(lam: np.ndarray, rates: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Per row, the tail factor whose rate is closest to target, refined linearly towards a neighbour."""
+    rows = np.arange(len(lam))
+    j = np.argmin(np.abs(rates - target[:, None]), axis=1)
+    r0 = rates[rows, j]
+    k = np.clip(np.where((target > r0) == (rates[rows, np.minimum(j + 1, lam.shape[1] - 1)] > r0), j + 1, j - 1),
+                0, lam.shape[1] - 1)
+    r1 = rates[rows, k]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = np.clip(np.where(r1 != r0, (target - r0) / (r1 - r0), 0.0), 0, 1)
+    return lam[rows, j] * (lam[rows, k] / lam[rows, j]) ** f
+
+
+def _calibrate_year(cal: pd.DataFrame, targets: pd.DataFrame, lines: np.ndarray):
+    """Tail factor per row so that targeted province rates, then the national rate, match.
+
+    Each row's rate can move within [lo, hi] (the range its tail factor grid reaches); a group moves all its
+    rows to the same relative position theta in their ranges, so the group rate is linear in theta and is
+    solved exactly (clipped to [0, 1] when the target is out of reach; the report then shows the gap).
+    """
     w = cal["population_thousand"].to_numpy()
     group = cal["prov_code"].map(lambda p: PRE_SPLIT_PROVINCE.get(int(p), int(p))).to_numpy()
-    lam = np.ones(len(cal))
+    lam_tab, rate_tab = _rate_table(cal, lines)
+    lo, hi = rate_tab.min(axis=1), rate_tab.max(axis=1)
+    base = _rates(cal, np.ones(len(cal)), lines)  # lambda = 1: the lognormal (or P1) fit
+    target_rate = base.copy()
     how = np.full(len(cal), "none", dtype=object)
     prov_t = targets[targets["level"] == "province"].set_index("group")["target_pct"] / 100
-    prov_t = prov_t[prov_t.index.isin(group)]
     targeted = np.isin(group, prov_t.index)
-    if len(prov_t):
-        codes = pd.Index(prov_t.index)
-        gi = np.where(targeted, codes.get_indexer(group), 0)
-        tgt = prov_t.to_numpy()
-        sub = cal[targeted]
-
-        def f(lam_g):
-            r = _rates(sub, lam_g[gi[targeted]], lines[targeted])
-            return _group_rate(r, w[targeted], gi[targeted], len(codes)) - tgt
-
-        lam_g = _bisect(f, np.full(len(codes), lam_bounds[0]), np.full(len(codes), lam_bounds[1]), 50)
-        lam[targeted] = lam_g[gi[targeted]]
-        how[targeted] = "province"
+    for code, tgt in prov_t.items():
+        rows = group == code
+        if not rows.any():
+            continue
+        theta = (tgt * w[rows].sum() - (w * lo)[rows].sum()) / (w * (hi - lo))[rows].sum()
+        target_rate[rows] = lo[rows] + np.clip(theta, 0, 1) * (hi - lo)[rows]
+        how[rows] = "province"
     nat_t = targets[targets["level"] == "national"]["target_pct"]
-    if len(nat_t) and (~targeted).any():
-        target = float(nat_t.iloc[0]) / 100
-        fixed = (_rates(cal[targeted], lam[targeted], lines[targeted]) * w[targeted]).sum() if targeted.any() else 0
-        rest = cal[~targeted]
-
-        def g(lr):
-            r = _rates(rest, np.full(len(rest), lr[0]), lines[~targeted])
-            return np.array([(fixed + (r * w[~targeted]).sum()) / w.sum() - target])
-
-        lam[~targeted] = _bisect(g, [lam_bounds[0]], [lam_bounds[1]], 50)[0]
-        how[~targeted] = "national"
+    rest = ~targeted
+    if len(nat_t) and rest.any():
+        need = float(nat_t.iloc[0]) / 100 * w.sum() - (w * target_rate)[targeted].sum()
+        theta = (need - (w * lo)[rest].sum()) / (w * (hi - lo))[rest].sum()
+        target_rate[rest] = lo[rest] + np.clip(theta, 0, 1) * (hi - lo)[rest]
+        how[rest] = "national"
+    lam = np.where(how == "none", 1.0, _lambda_for_rate(lam_tab, rate_tab, target_rate))
     return lam, how
 
 
@@ -407,7 +431,9 @@ def _kabkota_households(row, scale: float, seed: int, households_per_block: int)
     r105.sort()  # urban first: blocks never mix urban and rural
     # expenditure: poor with probability P0, then inverse-CDF draws from the two parts
     p0 = row.p0 / 100
-    u0, u1 = rng.random(n_hh), rng.random(n_hh)
+    # stratified uniforms: the household P0 and the spread of each part hit the model to within 1/n
+    u0 = (rng.permutation(n_hh) + rng.random(n_hh)) / n_hh
+    u1 = (rng.permutation(n_hh) + rng.random(n_hh)) / n_hh
     poor = u0 < p0
     t = row.m - row.s * ndtri(np.exp(np.log(np.maximum(u1, 1e-300)) + log_ndtr(row.m / row.s)))
     mu_u = np.log(row.poverty_line_rp) - row.sigma_u * ndtri(p0)

@@ -32,7 +32,7 @@ def expected_households(calibrated: pd.DataFrame, year: int, scale: float) -> pd
 def allocate_blocks(households: pd.Series, total_households: int = 345_000,
                     per_block: int = HOUSEHOLDS_PER_BLOCK) -> pd.Series:
     """Blocks per kab/kota, proportional to sqrt(households), summing to total_households / per_block."""
-    total_blocks = int(round(total_households / per_block))
+    total_blocks = round(total_households / per_block)
     share = np.sqrt(households.to_numpy(float))
     exact = total_blocks * share / share.sum()
     alloc = np.floor(exact).astype(np.int64)
@@ -49,42 +49,47 @@ def _split_strata(n_blocks: int, stratum_hh: np.ndarray, stratum_blocks: np.ndar
 
 
 def _sample_kabkota(pop: pd.DataFrame, n_blocks: int, rng: np.random.Generator) -> pd.DataFrame:
-    blocks = pop.groupby("block_id", sort=True).agg(R105=("R105", "first"), M=("R105", "size")).reset_index()
-    blocks = blocks.iloc[rng.permutation(len(blocks))].sort_values("R105", kind="stable").reset_index(drop=True)
-    strata = blocks.groupby("R105", sort=True).agg(hh=("M", "sum"), B=("M", "size"))
-    strata["n"] = _split_strata(n_blocks, strata["hh"].to_numpy(float), strata["B"].to_numpy())
+    block_ids, inverse, m_all = np.unique(pop["block_id"].to_numpy(), return_inverse=True, return_counts=True)
+    r105_all = np.zeros(len(block_ids), dtype=np.int64)
+    r105_all[inverse] = pop["R105"].to_numpy()
+    perm = rng.permutation(len(block_ids))
+    perm = perm[np.argsort(r105_all[perm], kind="stable")]  # shuffled blocks, urban stratum first
+    areas, first, n_avail = np.unique(r105_all[perm], return_index=True, return_counts=True)
+    hh = np.add.reduceat(m_all[perm], first)
+    n_take = _split_strata(n_blocks, hh.astype(float), n_avail)
     chosen, pis = [], []
-    for r105, st in strata.iterrows():  # two strata at most: loop is over strata, not units
-        b = blocks[blocks["R105"] == r105]
-        m_b = b["M"].to_numpy(float)
-        n = int(st["n"])
+    for k in range(len(areas)):  # two strata at most: the loop is over strata, not units
+        b = perm[first[k]:first[k] + n_avail[k]]
+        m_b = m_all[b].astype(float)
+        n = int(n_take[k])
         pi = n * m_b / m_b.sum()
         if n >= len(b):
             idx, pi = np.arange(len(b)), np.ones(len(b))
         elif pi.max() <= 1:  # systematic PPS
             step = m_b.sum() / n
-            points = rng.uniform(0, step) + step * np.arange(n)
-            idx = np.searchsorted(np.cumsum(m_b), points, side="right")
+            idx = np.searchsorted(np.cumsum(m_b), rng.uniform(0, step) + step * np.arange(n), side="right")
         else:  # SRS fallback
             idx, pi = rng.choice(len(b), n, replace=False), np.full(len(b), n / len(b))
-        chosen.append(b["block_id"].to_numpy()[idx])
+        chosen.append(b[idx])
         pis.append(pi[idx])
-    sel = pd.DataFrame({"block_id": np.concatenate(chosen), "pi_block": np.concatenate(pis)})
-    units = pop[pop["block_id"].isin(sel["block_id"])]
-    # SRS of households within block: random keys, keep the first 10 per block
-    key = rng.random(len(units))
-    order = np.lexsort((key, units["block_id"].to_numpy()))
-    units = units.iloc[order]
-    rank = units.groupby("block_id").cumcount().to_numpy()
-    size_b = units.groupby("block_id")["block_id"].transform("size").to_numpy()
-    take = rank < HOUSEHOLDS_PER_BLOCK
-    out = units[take].merge(sel, on="block_id", how="left")
-    m_take = np.minimum(HOUSEHOLDS_PER_BLOCK, size_b[take])
-    out["WERT"] = 1.0 / (out["pi_block"].to_numpy() * m_take / size_b[take])
+    pi_block = np.zeros(len(block_ids))
+    sel = np.concatenate(chosen)
+    pi_block[sel] = np.concatenate(pis)
+    # SRS of households within selected blocks: random keys, keep the first 10 per block
+    in_sel = np.flatnonzero(pi_block[inverse] > 0)
+    order = in_sel[np.lexsort((rng.random(in_sel.size), inverse[in_sel]))]
+    blk = inverse[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(blk)) + 1]
+    rank = np.arange(blk.size) - np.repeat(starts, np.diff(np.r_[starts, blk.size]))
+    keep = order[rank < HOUSEHOLDS_PER_BLOCK]
+    out = pop.iloc[np.sort(keep)].copy()
+    b = inverse[np.sort(keep)]
+    m_b = m_all[b]
+    out["WERT"] = 1.0 / (pi_block[b] * np.minimum(HOUSEHOLDS_PER_BLOCK, m_b) / m_b)
     out["WEIND"] = out["WERT"] * out["R301"]
     out["stratum"] = out["bps_code"].astype(np.int64) * 10 + out["R105"]
     out["psu"] = out["block_id"]
-    return out.drop(columns="pi_block")
+    return out
 
 
 def draw_sample(population: pd.DataFrame | Iterable[pd.DataFrame], allocation: pd.Series,

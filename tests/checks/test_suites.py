@@ -165,7 +165,8 @@ def test_province_panel_rules():
 def deltas():
     return pd.DataFrame({"bps_code": ["3517", "3518"], "name": ["Jombang", "Nganjuk"], "year": [2024, 2024],
                          "p0_prev": [9.15, 10.0], "p0": [8.6, 9.5], "delta_p0_pp": [-0.55, -0.5],
-                         "prov_p0": [9.79, 9.79]})
+                         "prov_p0": [9.79, 9.79], "indonesia_p0": [9.03, 9.03],
+                         "indonesia_p0_prev": [9.36, 9.36]})
 
 
 def test_deltas_rules():
@@ -177,6 +178,7 @@ def test_deltas_rules():
     result = outcome(suite, jump)["large_p0_change"]
     assert not result.passed and result.severity == "WARN" and "Jombang" in result.message
     assert failing(suite, deltas().assign(prov_p0=[None, 9.79])) == {"province_beside_each_row"}
+    assert failing(suite, deltas().assign(indonesia_p0=[None, 9.03])) == {"indonesia_beside_each_row"}
     assert "code_year_unique" in failing(suite, pd.concat([deltas(), deltas()]))
 
 

@@ -73,8 +73,8 @@ def test_jackknife_matches_emdi_transformed_scale(eusilc):
 
 
 def test_bootstrap_mse_sane_and_reproducible(eusilc):
-    df, X, sampled, e = eusilc
-    kw = dict(n_eff=df.n, sampled=sampled, method="ML", mse="bootstrap", B=400, seed=7)
+    df, X, sampled, _ = eusilc
+    kw = {"n_eff": df.n, "sampled": sampled, "method": "ML", "mse": "bootstrap", "B": 400, "seed": 7}
     r = fay_herriot_arcsine(df.MTMED, X, **kw)
     r2 = fay_herriot_arcsine(df.MTMED, X, **kw)
     np.testing.assert_array_equal(r.mse, r2.mse)
@@ -108,8 +108,8 @@ def test_bootstrap_equals_loop_of_single_fits():
 
 def test_bias_corrected_closed_form_against_quadrature():
     for mu, v in [(0.5, 0.002), (0.02, 0.003), (1.55, 0.01), (-0.1, 0.05)]:
-        num = integrate.quad(lambda x: np.sin(x) ** 2 * stats.norm.pdf(x, mu, np.sqrt(v)), 0, np.pi / 2,
-                             epsabs=1e-13)[0]
+        num = integrate.quad(lambda x, mu=mu, v=v: np.sin(x) ** 2 * stats.norm.pdf(x, mu, np.sqrt(v)),
+                             0, np.pi / 2, epsabs=1e-13)[0]
         np.testing.assert_allclose(arcsine_back_bias_corrected(np.array([mu]), np.array([v]))[0], num,
                                    atol=1e-12)
     np.testing.assert_allclose(arcsine_back_bias_corrected(np.array([0.3]), np.array([0.0])),

@@ -1,0 +1,59 @@
+"""Writes the analysts' notebooks from cell sources kept here (so they diff well in review).
+
+Run: .venv/bin/python notebooks/build_notebooks.py ; the tests execute every notebook under notebooks/.
+"""
+
+from pathlib import Path
+
+import nbformat as nbf
+
+HERE = Path(__file__).resolve().parent
+
+PROFILE = [
+    ("md", "# Profil kemiskinan kabupaten/kota\n\nThis notebook rebuilds the validated panel from the raw BPS files "
+           "with the project's library (no Dagster needed), then shows one kab/kota against its province and "
+           "Indonesia. Change `KODE` to another 2025 BPS code."),
+    ("code", "KODE = '3517'  # Jombang\n"
+             "from pathlib import Path\nimport sys\n"
+             "ROOT = Path.cwd() if (Path.cwd() / 'estimation').exists() else Path.cwd().parent\n"
+             "sys.path.insert(0, str(ROOT))\nRAW = ROOT / 'data' / 'raw'"),
+    ("code", "from estimation.parsers.catalog import parse_source\n"
+             "from estimation.regions import load_region_reference\n"
+             "from estimation.panel import build_kabkota_panel, build_province_panel\n"
+             "from estimation.deltas import year_over_year_kabkota\n"
+             "ref = load_region_reference(RAW / 'reference' / 'regions_bps_kabkota_2025.csv')\n"
+             "cells = {name: parse_source(name, RAW).cells for name in\n"
+             "         ['p0_kabkota', 'poor_kabkota', 'p0_daerah_rows', 'poor_daerah_rows']}\n"
+             "kab = build_kabkota_panel(cells['p0_kabkota'], cells['poor_kabkota'], ref)\n"
+             "prov = build_province_panel(cells['p0_kabkota'], cells['poor_kabkota'], ref,\n"
+             "                            daerah_cells=[cells['p0_daerah_rows'], cells['poor_daerah_rows']])\n"
+             "deltas = year_over_year_kabkota(kab, prov)\n"
+             "row = deltas[(deltas.bps_code == KODE)].sort_values('year').iloc[-1]\n"
+             "row[['name', 'year', 'p0_prev', 'p0', 'delta_p0_pp', 'poor_thousand', 'delta_poor_persons',\n"
+             "     'prov_p0', 'indonesia_p0']]"),
+    ("code", "if KODE == '3517':  # the Jombang figures quoted by its Bappeda\n"
+             "    r = deltas[(deltas.bps_code == '3517') & (deltas.year == 2024)].iloc[0]\n"
+             "    assert (r.p0_prev, r.p0, r.delta_p0_pp) == (9.15, 8.6, -0.55)\n"
+             "    assert (r.prov_p0, r.indonesia_p0) == (9.79, 9.03)"),
+    ("code", "from estimation.charts.poverty import p0_trend_chart\n"
+             "import pandas as pd\n"
+             "k = kab[kab.bps_code == KODE]\n"
+             "p = prov[prov.bps_code == KODE[:2] + '00']\n"
+             "i = prov[prov.bps_code == '0000']\n"
+             "series = pd.concat([k.assign(label=k.name.iloc[0]), p.assign(label=p.name.iloc[0].title()),\n"
+             "                    i.assign(label='Indonesia')])\n"
+             "series = series[series.year >= 2015][['year', 'label', 'p0']].dropna()\n"
+             "fig = p0_trend_chart(series, title=f'Persentase penduduk miskin {k.name.iloc[0]}',\n"
+             "                     source_note='Sumber: BPS, diolah')\nfig"),
+]
+
+
+def build(cells: list[tuple[str, str]]) -> nbf.NotebookNode:
+    nb = nbf.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbf.v4.new_markdown_cell(src) if kind == "md" else nbf.v4.new_code_cell(src) for kind, src in cells]
+    return nb
+
+
+if __name__ == "__main__":
+    nbf.write(build(PROFILE), HERE / "profil_kabkota.ipynb")

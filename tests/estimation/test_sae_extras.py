@@ -1,0 +1,141 @@
+"""GVF smoothing, ratio benchmarking, publishability flags, diagnostics and R²."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from scipy import stats
+
+from estimation.sae import fay_herriot
+from estimation.sae.benchmark import ratio_benchmark
+from estimation.sae.diagnostics import normality_table, shrinkage_summary
+from estimation.sae.gvf import smooth_sampling_variance
+from estimation.sae.publishability import flag_rse, relative_standard_error
+
+# ---- GVF -------------------------------------------------------------------------------------
+
+def test_gvf_proportion_recovers_design_effect():
+    rng = np.random.default_rng(10)
+    m, deff = 400, 2.0
+    p_true = rng.uniform(0.05, 0.35, m)
+    n = rng.integers(3, 300, m).astype(float)
+    true_var = deff * p_true * (1 - p_true) / n
+    # direct variances: unbiased but noisy (chi-square with 10 df), some areas with p_hat = 0
+    var = true_var * rng.chisquare(10, m) / 10
+    p_hat = np.clip(p_true + rng.normal(0, np.sqrt(true_var)), 0, 1)
+    p_hat[:20] = 0.0
+    var[:20] = 0.0
+    r = smooth_sampling_variance(p_hat, var, n, p_model=p_true)
+    assert abs(r.params["deff"] - deff) / deff < 0.05
+    assert not r.reliable[:20].any() and np.all(r.variance > 0)
+    np.testing.assert_allclose(r.variance[:20], r.smoothed[:20])
+    np.testing.assert_allclose(r.smoothed, r.params["deff"] * p_true * (1 - p_true) / n)
+    # the smoothed variances are closer to the truth than the direct ones
+    err_s = np.median(np.abs(np.log(r.smoothed[20:] / true_var[20:])))
+    err_d = np.median(np.abs(np.log(var[20:] / true_var[20:])))
+    assert err_s < err_d / 3
+    assert np.all(smooth_sampling_variance(p_hat, var, n, replace="all").variance > 0)
+
+
+def test_gvf_loglinear_recovers_coefficients():
+    rng = np.random.default_rng(11)
+    m = 500
+    n = rng.integers(5, 500, m).astype(float)
+    y = rng.uniform(100, 5000, m)
+    var = np.exp(1.0 - 1.0 * np.log(n) + 1.5 * np.log(y) + rng.normal(0, 0.3, m))
+    r = smooth_sampling_variance(y, var, n, kind="loglinear")
+    assert abs(r.params["b_log_n"] + 1.0) < 0.05 and abs(r.params["c_log_y"] - 1.5) < 0.05
+    assert abs(r.params["smearing"] - np.exp(0.3**2 / 2)) < 0.02  # E exp(N(0, s^2)) = exp(s^2/2)
+    assert list(r.to_frame().columns) == ["reliable", "smoothed", "variance"]
+
+
+def test_gvf_bad_input():
+    with pytest.raises(ValueError, match="equal length"):
+        smooth_sampling_variance([0.1, 0.2], [0.01], [10, 10])
+    with pytest.raises(ValueError, match="negative"):
+        smooth_sampling_variance([0.1, 0.2, 0.3], [0.01, -0.01, 0.02], [10, 10, 10])
+    with pytest.raises(ValueError, match="n must be"):
+        smooth_sampling_variance([0.1, 0.2, 0.3], [0.01, 0.01, 0.02], [10, 0, 10])
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        smooth_sampling_variance([0.1, 1.2, 0.3], [0.01, 0.01, 0.02], [10, 10, 10])
+
+
+# ---- benchmarking ----------------------------------------------------------------------------
+
+def test_ratio_benchmark_hits_targets():
+    est = np.array([0.10, 0.20, 0.30, 0.05, 0.15])
+    w = np.array([100.0, 200.0, 100.0, 50.0, 150.0])
+    groups = np.array(["A", "A", "A", "B", "B"])
+    targets = {"A": 0.22, "B": 0.10}
+    bench, factors, disc = ratio_benchmark(est, w, groups, targets)
+    for g, t in targets.items():
+        sel = groups == g
+        assert np.isclose(np.sum(w[sel] * bench[sel]) / np.sum(w[sel]), t)
+        assert np.allclose(factors[sel], factors[sel][0])  # one factor per group
+    np.testing.assert_allclose(disc["A"], (10 + 40 + 30) / 400 - 0.22)
+    np.testing.assert_allclose(bench / est, factors)
+    tot, _, _ = ratio_benchmark(est, w, groups, pd.Series({"A": 100.0, "B": 20.0}), target_kind="total")
+    assert np.isclose(np.sum(w[:3] * tot[:3]), 100.0)
+
+
+def test_ratio_benchmark_bad_input():
+    with pytest.raises(ValueError, match="no target"):
+        ratio_benchmark([0.1, 0.2], [1, 1], ["A", "B"], {"A": 0.1})
+    with pytest.raises(ValueError, match="weights"):
+        ratio_benchmark([0.1, 0.2], [1, -1], ["A", "A"], {"A": 0.1})
+    with pytest.raises(ValueError, match="NaN"):
+        ratio_benchmark([np.nan, 0.2], [1, 1], ["A", "A"], {"A": 0.1})
+    with pytest.raises(ValueError, match="zero"):
+        ratio_benchmark([0.0, 0.0], [1, 1], ["A", "A"], {"A": 0.1})
+
+
+# ---- publishability --------------------------------------------------------------------------
+
+def test_flag_rse_thresholds_and_languages():
+    rse = np.array([0.10, 0.25, 0.2501, 0.50, 0.51, np.inf, np.nan])
+    assert list(flag_rse(rse)) == ["publish", "publish", "caution", "caution", "suppress", "suppress", "suppress"]
+    assert list(flag_rse(rse, lang="id")) == ["layak", "layak", "hati-hati", "hati-hati", "tidak layak",
+                                                "tidak layak", "tidak layak"]
+    assert list(flag_rse([20, 30, 60], percent=True)) == ["publish", "caution", "suppress"]
+    np.testing.assert_allclose(relative_standard_error([0.2, 0.0], [0.0016, 0.01]), [0.2, np.inf])
+    with pytest.raises(ValueError):
+        flag_rse([-0.1])
+    with pytest.raises(ValueError):
+        flag_rse([0.1], lang="fr")
+
+
+# ---- diagnostics and R² ----------------------------------------------------------------------
+
+def _fit():
+    rng = np.random.default_rng(5)
+    m = 80
+    X = np.column_stack([np.ones(m), rng.normal(size=m)])
+    D = rng.uniform(0.2, 1.0, m)
+    y = X @ [1.0, 0.7] + rng.normal(0, 0.6, m) + rng.normal(0, np.sqrt(D))
+    return fay_herriot(y, X, D), y, X, D
+
+
+def test_normality_table_matches_scipy():
+    r, *_ = _fit()
+    t = normality_table(r)
+    res = r.standardized_residuals
+    assert np.isclose(t.loc["standardized_residuals", "shapiro_w"], stats.shapiro(res).statistic)
+    assert np.isclose(t.loc["standardized_residuals", "skewness"], stats.skew(res))
+    assert np.isclose(t.loc["standardized_residuals", "kurtosis"], stats.kurtosis(res, fisher=False))
+    assert np.isclose(t.loc["random_effects", "shapiro_p"], stats.shapiro(r.random_effects).pvalue)
+    s = shrinkage_summary(r)
+    assert np.isclose(s.loc["gamma", "median"], np.median(r.gamma))
+
+
+def test_r2_matches_ols_and_adjusted_formula():
+    r, y, X, D = _fit()
+    ols = sm.OLS(y, X).fit()
+    assert np.isclose(r.r2, ols.rsquared_adj)  # emdi's "R2" is 1 - MSE/MST, i.e. OLS adjusted R²
+    m, p = X.shape
+    H = X @ np.linalg.inv(X.T @ X) @ X.T
+    mse_, mst = ols.ssr / (m - p), np.var(y, ddof=1)
+    dw = np.sum((1 - np.diag(H)) * D) / (m - p)
+    adj = 1 - (2 * mse_ / (1 + np.exp(2 * dw / mse_))) / (2 * mst / (1 + np.exp(2 * D.mean() / mst)))
+    assert np.isclose(r.adj_r2, adj)
