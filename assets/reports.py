@@ -112,3 +112,103 @@ def p0_charts(
     files = manifest(written)
     yield Output(files, metadata={**metadata, "directory": MetadataValue.path(str(paths.charts()))})
     yield from evaluate(CHARTS_SUITE, files, "p0_charts", context.log)
+
+
+ESTIMATES_TABLES_SUITE = manifest_suite("published_estimates")
+SAE_CHARTS_SUITE = manifest_suite("sae_charts")
+FLAG_ID = {"publish": "layak", "caution": "hati-hati", "suppress": "tidak layak"}
+
+
+@asset(group_name="reports", kinds={"parquet", "csv"},
+       check_specs=check_specs(ESTIMATES_TABLES_SUITE, "published_estimates"),
+       description="Publishes direct and Fay-Herriot estimates (rates, persons, precision, flags, line definition) "
+                   "and the model fits to data/outputs/tables/, with provenance.")
+def published_estimates(
+    context: AssetExecutionContext,
+    paths: ProjectPaths,
+    region_reference: pd.DataFrame,
+    direct_estimates: pd.DataFrame,
+    sae_estimates: pd.DataFrame,
+    sae_fit: pd.DataFrame,
+):
+    names = region_reference[["bps_code", "name"]]
+    provenance = _provenance(context, paths, set())
+    provenance["note"] = ("Estimates from a synthetic Susenas-like sample calibrated to BPS tables (Susenas "
+                          "microdata are not public): a demonstration of the method, not official figures.")
+    written: list[Path] = []
+    decimals = {c: 6 for c in ("estimate", "se", "ci_low", "ci_high", "direct", "direct_var_smoothed", "synthetic",
+                               "eblup", "mse", "benchmarked", "gamma", "sigma2_u")}
+    decimals.update({"cv": 4, "rse": 4, "deff": 3, "benchmark_factor": 6, "persons": 0})
+    for name, frame in {
+        "estimates_direct": direct_estimates.merge(names, on="bps_code", how="left"),
+        "estimates_sae": sae_estimates.merge(names, on="bps_code", how="left"),
+        "estimates_sae_fit": sae_fit,
+    }.items():
+        frame = frame.sort_values([c for c in ("year", "indicator", "bps_code") if c in frame.columns])
+        written += publish_table(frame.reset_index(drop=True), paths.tables(), name, provenance=provenance,
+                                 decimals=decimals)
+    files = manifest(written)
+    yield Output(files, metadata={"directory": MetadataValue.path(str(paths.tables())),
+                                  "files": MetadataValue.int(len(files))})
+    yield from evaluate(ESTIMATES_TABLES_SUITE, files, "published_estimates", context.log)
+
+
+class SaeChartsConfig(Config):
+    province_code: str = "35"  # Jawa Timur
+    indicator: str = "extreme"
+    top_n: int = 25
+
+
+@asset(group_name="reports", kinds={"matplotlib"}, check_specs=check_specs(SAE_CHARTS_SUITE, "sae_charts"),
+       description="Charts of the latest estimated year: direct vs EBLUP with 95% intervals for the kab/kota of a "
+                   "province, CV of direct vs EBLUP, and the national extreme-poverty ranking with flags.")
+def sae_charts(
+    context: AssetExecutionContext,
+    config: SaeChartsConfig,
+    paths: ProjectPaths,
+    region_reference: pd.DataFrame,
+    direct_estimates: pd.DataFrame,
+    sae_estimates: pd.DataFrame,
+):
+    from estimation.charts.export import markdown_image, save_figure
+    from estimation.charts.poverty import extreme_poverty_ranking_chart
+    from estimation.charts.sae import cv_comparison_chart, direct_vs_eblup_chart
+
+    year = int(sae_estimates["year"].max())
+    names = region_reference.set_index("bps_code")["name"]
+    prov_name = str(names.get(f"{config.province_code}00", config.province_code)).title()
+    model = sae_estimates[(sae_estimates["year"] == year) & (sae_estimates["indicator"] == config.indicator)]
+    direct = direct_estimates[(direct_estimates["year"] == year) & (direct_estimates["indicator"] == config.indicator)]
+    both = model.merge(direct[["bps_code", "estimate", "ci_low", "ci_high", "cv"]], on="bps_code",
+                       suffixes=("", "_direct"))
+    both = both.assign(name=both["bps_code"].map(names))
+    label = "miskin ekstrem" if config.indicator == "extreme" else "miskin"
+    definition = str(model["line_definition"].iloc[0])
+    prov = both[both["prov_code"] == config.province_code]
+    pct = 100.0
+    compare = pd.DataFrame({
+        "name": prov["name"], "direct": prov["estimate"] * pct, "direct_low": prov["ci_low_direct"] * pct,
+        "direct_high": prov["ci_high_direct"] * pct, "eblup": prov["eblup"] * pct,
+        "eblup_low": prov["ci_low"] * pct, "eblup_high": prov["ci_high"] * pct})
+    figures = {
+        f"sae_direct_vs_eblup_{config.indicator}_{config.province_code}_{year}": direct_vs_eblup_chart(
+            compare, title=f"Persentase penduduk {label} {prov_name} {year}: langsung vs EBLUP (IK 95%)",
+            source_note=f"Sumber: sampel sintetis serupa Susenas, diolah; garis {definition}"),
+        f"sae_cv_{config.indicator}_{config.province_code}_{year}": cv_comparison_chart(
+            pd.DataFrame({"name": prov["name"], "cv_direct": prov["cv"] * pct, "cv_eblup": prov["rse"] * pct}),
+            title=f"Koefisien variasi penduduk {label} {prov_name} {year}: langsung vs EBLUP",
+            source_note="Sumber: sampel sintetis serupa Susenas, diolah"),
+    }
+    top = both.sort_values("eblup", ascending=False).head(config.top_n)
+    figures[f"sae_ranking_{config.indicator}_{year}"] = extreme_poverty_ranking_chart(
+        pd.DataFrame({"name": top["name"], "rate": top["eblup"] * pct, "ci_low": top["ci_low"] * pct,
+                      "ci_high": top["ci_high"] * pct, "flag": top["flag"].map(FLAG_ID)}),
+        title=f"{config.top_n} kab/kota dengan persentase penduduk {label} tertinggi (EBLUP), {year}",
+        source_note=f"Sumber: sampel sintetis serupa Susenas, diolah; garis {definition}")
+    metadata, written = {}, []
+    for stem, figure in figures.items():
+        metadata[stem] = MetadataValue.md(markdown_image(figure, stem, close=False))
+        written += list(save_figure(figure, paths.charts() / stem).values())
+    files = manifest(written)
+    yield Output(files, metadata={**metadata, "directory": MetadataValue.path(str(paths.charts()))})
+    yield from evaluate(SAE_CHARTS_SUITE, files, "sae_charts", context.log)

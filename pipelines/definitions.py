@@ -9,23 +9,30 @@ os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
 warnings.filterwarnings("ignore", category=BetaWarning)  # BackfillPolicy is beta; we rely on single_run only
 
 import assets.deltas  # noqa: E402
+import assets.estimates  # noqa: E402
 import assets.raw  # noqa: E402
 import assets.reports  # noqa: E402
 import assets.validated  # noqa: E402
 from pipelines import settings  # noqa: E402
 from pipelines.io_manager import ParquetIOManager  # noqa: E402
-from pipelines.jobs import annual_after_bps_release, annual_poverty_job, raw_files_changed  # noqa: E402
+from pipelines.jobs import (  # noqa: E402
+    annual_after_bps_release,
+    annual_estimates_after_bps_release,
+    annual_estimation_job,
+    annual_poverty_job,
+    raw_files_changed,
+)
 from pipelines.resources import ProjectPaths  # noqa: E402
 
-ASSET_MODULES = [assets.raw, assets.validated, assets.deltas, assets.reports]
+ASSET_MODULES = [assets.raw, assets.validated, assets.estimates, assets.deltas, assets.reports]
 
 
 def build_definitions(storage_dir: str | None = None, paths: ProjectPaths | None = None) -> Definitions:
     """The project's Definitions; tests pass a temporary storage folder and paths."""
     return Definitions(
         assets=load_assets_from_modules(ASSET_MODULES),
-        jobs=[annual_poverty_job],
-        schedules=[annual_after_bps_release],
+        jobs=[annual_poverty_job, annual_estimation_job],
+        schedules=[annual_after_bps_release, annual_estimates_after_bps_release],
         sensors=[raw_files_changed],
         resources={
             "io_manager": ParquetIOManager(base_dir=storage_dir or str(settings.storage_dir())),

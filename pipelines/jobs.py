@@ -19,14 +19,22 @@ from dagster import (
 )
 
 from pipelines import settings
-from pipelines.partitions import yearly_partitions
+from pipelines.partitions import estimation_partitions, yearly_partitions
 
-# Everything, in one process (the multiprocess executor costs seconds per step on small machines).
+ESTIMATION_SELECTION = AssetSelection.groups("estimates") | AssetSelection.assets("published_estimates", "sae_charts")
+
+# Both jobs run in one process (the multiprocess executor costs seconds per step on small machines).
 annual_poverty_job = define_asset_job(
     "annual_poverty_job",
-    selection=AssetSelection.all(),
+    selection=AssetSelection.all() - ESTIMATION_SELECTION,
     partitions_def=yearly_partitions,
-    description="Raw -> validated -> estimates -> deltas -> reports for one Susenas March round (a year partition).",
+    description="Raw -> validated -> deltas -> reports (and the registry): the published tables, all years.",
+)
+annual_estimation_job = define_asset_job(
+    "annual_estimation_job",
+    selection=ESTIMATION_SELECTION,
+    partitions_def=estimation_partitions,
+    description="Synthetic Susenas sample -> direct and Fay-Herriot estimates -> published estimates and charts.",
 )
 
 
@@ -36,6 +44,14 @@ annual_poverty_job = define_asset_job(
 def annual_after_bps_release(context: ScheduleEvaluationContext) -> RunRequest:
     year = str(context.scheduled_execution_time.year)
     return RunRequest(run_key=f"annual-{year}", partition_key=year)
+
+
+@schedule(job=annual_estimation_job, cron_schedule="0 7 1 8 *", execution_timezone="Asia/Jakarta",
+          default_status=DefaultScheduleStatus.STOPPED,
+          description="1 August, an hour after the tables: direct and small-area estimates of the current year.")
+def annual_estimates_after_bps_release(context: ScheduleEvaluationContext) -> RunRequest:
+    year = str(context.scheduled_execution_time.year)
+    return RunRequest(run_key=f"estimates-{year}", partition_key=year)
 
 
 def _raw_fingerprint() -> str:

@@ -18,7 +18,9 @@ import pandas as pd  # noqa: E402
 from dagster import AssetCheckSeverity, DagsterInstance  # noqa: E402
 
 from pipelines import settings  # noqa: E402
-from pipelines.partitions import yearly_partitions  # noqa: E402
+from pipelines.partitions import estimation_partitions, yearly_partitions  # noqa: E402
+
+JOBS = {"annual_poverty_job": yearly_partitions, "annual_estimation_job": estimation_partitions}
 
 
 def last_data_year() -> int:
@@ -27,18 +29,20 @@ def last_data_year() -> int:
     return max(int(cell) for cell in header.split(",") if cell.strip().isdigit())
 
 
-def partition_range() -> tuple[str, str]:
-    keys = yearly_partitions.get_partition_keys()
+def partition_range(partitions=yearly_partitions) -> tuple[str, str]:
+    keys = partitions.get_partition_keys()
     last = str(min(int(keys[-1]), last_data_year()))
     return keys[0], last
 
 
-def run_pipeline(instance: DagsterInstance | None = None, tags: dict | None = None, log_level: str = "ERROR"):
-    """Run the whole graph for every year partition in one run; returns the Dagster result."""
-    from pipelines.definitions import defs
+def run_pipeline(instance: DagsterInstance | None = None, tags: dict | None = None, log_level: str = "ERROR",
+                 job_name: str = "annual_poverty_job", defs=None):
+    """Run one job for every year partition with data, in one run; returns the Dagster result."""
+    if defs is None:
+        from pipelines.definitions import defs
 
-    start, end = partition_range()
-    job = defs.resolve_job_def("annual_poverty_job")
+    start, end = partition_range(JOBS[job_name])
+    job = defs.resolve_job_def(job_name)
     run_tags = {"dagster/asset_partition_range_start": start, "dagster/asset_partition_range_end": end,
                 **(tags or {})}
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
@@ -55,6 +59,23 @@ def check_failures(result) -> tuple[list, list]:
         entry = (evaluation.asset_key.to_user_string(), evaluation.check_name, text)
         (errors if evaluation.severity == AssetCheckSeverity.ERROR else warnings).append(entry)
     return errors, warnings
+
+
+def estimates_summary(tables_dir: Path) -> str:
+    sae = pd.read_parquet(tables_dir / "estimates_sae.parquet")
+    direct = pd.read_parquet(tables_dir / "estimates_direct.parquet")
+    rows = ["  Extreme poverty (synthetic Susenas-like sample; direct vs Fay-Herriot EBLUP, benchmarked):"]
+    for code in ["3576", "3517", "3602"]:
+        for year in sorted(sae["year"].unique())[-2:]:
+            m = sae[(sae["bps_code"] == code) & (sae["year"] == year) & (sae["indicator"] == "extreme")]
+            d = direct[(direct["bps_code"] == code) & (direct["year"] == year) & (direct["indicator"] == "extreme")]
+            if m.empty or d.empty:
+                continue
+            m, d = m.iloc[0], d.iloc[0]
+            rows.append(f"  {m['name']:<22} {year}  direct {100 * d['estimate']:5.2f}% (CV {100 * d['cv']:5.1f}%)  "
+                        f"EBLUP {100 * m['benchmarked']:5.2f}% (RSE {100 * m['rse']:5.1f}%, {m['flag']})  "
+                        f"{int(round(m['persons'])):,} jiwa  [{m['line_definition']}]")
+    return "\n".join(rows)
 
 
 def summary_table(tables_dir: Path) -> str:
@@ -80,27 +101,35 @@ def summary_table(tables_dir: Path) -> str:
 def main() -> int:
     started = time.perf_counter()
     instance = DagsterInstance.get()
-    start, end = partition_range()
-    print(f"Materialising every asset for years {start}-{end} (run storage: {os.environ['DAGSTER_HOME']}) ...")
-    result = run_pipeline(instance)
-    errors, warnings = check_failures(result)
-    materialised = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    errors, warnings, materialised, success = [], [], set(), True
+    for job_name, partitions in JOBS.items():
+        start, end = partition_range(partitions)
+        print(f"{job_name}: materialising every asset for years {start}-{end} ...", flush=True)
+        result = run_pipeline(instance, job_name=job_name)
+        job_errors, job_warnings = check_failures(result)
+        errors += job_errors
+        warnings += job_warnings
+        materialised |= {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+        failures = [e for e in result.all_events if e.is_step_failure]
+        if job_errors or not result.success:
+            success = False
+            break
     elapsed = time.perf_counter() - started
     for asset, check, text in warnings:
         print(f"WARNING {asset}: {text}")
-    if errors or not result.success:
+    if errors or not success:
         for asset, check, text in errors:
             print(f"FAILED  {asset}: {text}", file=sys.stderr)
-        for event in result.all_events:
-            if event.is_step_failure:
-                print(f"FAILED  step {event.step_key}: {event.event_specific_data.error.message.strip()}",
-                      file=sys.stderr)
+        for event in failures:
+            print(f"FAILED  step {event.step_key}: {event.event_specific_data.error.message.strip()}",
+                  file=sys.stderr)
         print(f"\nRun stopped by a blocking check or an error after {elapsed:.1f} s; "
               f"{len(materialised)} asset(s) materialised; nothing downstream of the failure ran, and the "
               f"published outputs of the last good run are unchanged in {settings.outputs_dir()}.", file=sys.stderr)
         return 1
     print(f"\nOK: {len(materialised)} assets materialised, {len(warnings)} warning check(s), in {elapsed:.1f} s.\n")
     print(summary_table(settings.outputs_dir() / "tables"))
+    print(estimates_summary(settings.outputs_dir() / "tables"))
     print(f"\nTables: {settings.outputs_dir() / 'tables'}\nCharts: {settings.outputs_dir() / 'charts'}")
     return 0
 

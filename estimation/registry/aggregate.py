@@ -31,6 +31,7 @@ def connect(threads: int | None = None, memory_limit: str = "3GB", temp_director
             ) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute(f"SET memory_limit='{memory_limit}'")
+    con.execute("SET enable_progress_bar=false")
     con.execute("SET preserve_insertion_order=false")
     if threads:
         con.execute(f"SET threads={int(threads)}")

@@ -119,7 +119,10 @@ def _draw_households(
         hh = pd.DataFrame({"size": size, "log_exp": log_exp, "pmt": pmt})
         frames.append(hh)
         below += int(hh.loc[hh["pmt"] < pmt_cut, "size"].sum())
-    hh = pd.concat(frames, ignore_index=True).sort_values("pmt", kind="stable").reset_index(drop=True)
+    hh = pd.concat(frames, ignore_index=True)
+    # a desil 1-4 slice keeps the lowest PMT; a full population (pmt_cut = inf) keeps a random subset
+    hh = (hh.sample(frac=1.0, random_state=rng) if np.isinf(pmt_cut) else hh.sort_values("pmt", kind="stable"))
+    hh = hh.reset_index(drop=True)
     cum = hh["size"].cumsum().to_numpy()
     last = int(np.searchsorted(cum, n_individuals))
     hh = hh.iloc[: last + 1].copy()
@@ -451,7 +454,7 @@ def generate_registry_scenario(
     for year, rate in zip(mojokerto_years, MOJOKERTO_RATE, strict=True):
         rng = np.random.default_rng([seed, 3576, year])
         v = _year_view(sl, year, seed)
-        _flag_extreme(v, rng, n_individuals=int(round(rate * _population(populations, MOJOKERTO, year))))
+        _flag_extreme(v, rng, n_individuals=round(rate * _population(populations, MOJOKERTO, year)))
         emit(v, MOJOKERTO, year, rng)
 
     sl = draw_slice(PALANGKA_RAYA, sizes[PALANGKA_RAYA], seed, persons, snapshot_year=2024, n_kecamatan=5)

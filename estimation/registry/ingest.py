@@ -57,7 +57,7 @@ class IngestReport:
         return asdict(self)
 
 
-def _map_text(values: pd.Series, func) -> pd.Series:  # noqa: ANN001
+def _map_text(values: pd.Series, func) -> pd.Series:
     """Apply func to the few distinct texts of a column (categorical codes), not to every row."""
     cat = values.astype("category")
     mapped = [func(str(c)) for c in cat.cat.categories]
@@ -234,10 +234,9 @@ def ingest_extract(
     batcher = _Batcher(key, key_source, source, snap, path.name, kabkota_code)
     batches = (_xlsx_batches(path, batch_rows) if path.suffix.lower() in (".xlsx", ".xlsm")
                else _csv_batches(path, batch_bytes))
-    with atomic_path(out_path) as tmp:
-        with pq.ParquetWriter(tmp, INGESTED_SCHEMA, compression="zstd") as writer:
-            for raw, rows in batches:
-                writer.write_table(batcher.table(raw, rows))
+    with atomic_path(out_path) as tmp, pq.ParquetWriter(tmp, INGESTED_SCHEMA, compression="zstd") as writer:
+        for raw, rows in batches:
+            writer.write_table(batcher.table(raw, rows))
     return batcher.finish(out_path)
 
 

@@ -92,7 +92,7 @@ def padu_padan(
         iv = interventions[interventions["nik_pseudo"].notna()]
         per = iv.groupby("nik_pseudo").agg(
             n_interventions=("optimal", "size"),
-            n_not_optimal=("optimal", lambda s: int((s == False).sum())),  # noqa: E712 (nullable)
+            n_not_optimal=("optimal", lambda s: int((s == False).sum())),
         )
         persons = persons.merge(per, on="nik_pseudo", how="left")
     else:

@@ -48,9 +48,9 @@ class KeySource:
 
 
 def check_key(key: bytes) -> bytes:
-    """Refuse a missing, non-bytes or short key (ValueError)."""
+    """Refuse an empty or short key (ValueError) and a non-bytes key (TypeError)."""
     if not isinstance(key, bytes | bytearray):
-        raise ValueError("pseudonym key must be bytes")
+        raise TypeError("pseudonym key must be bytes")
     if len(key) < MIN_KEY_BYTES:
         raise ValueError(f"pseudonym key too short: need at least {MIN_KEY_BYTES} bytes")
     return bytes(key)
@@ -81,7 +81,7 @@ def _hmac_pads(key: bytes) -> tuple[object, object]:
     return (hashlib.sha256(bytes(b ^ 0x36 for b in key)), hashlib.sha256(bytes(b ^ 0x5C for b in key)))
 
 
-def _hmac_one(inner, outer, message: bytes) -> bytes:  # noqa: ANN001
+def _hmac_one(inner, outer, message: bytes) -> bytes:
     i = inner.copy()
     i.update(message)
     o = outer.copy()

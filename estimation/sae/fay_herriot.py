@@ -14,6 +14,8 @@ g3 = B^2 Var(sigma2_u_hat)/(sigma2_u + D);
 - ML: Datta-Lahiri adds - b_ML B^2, b_ML = -tr(Q X'V^-2 X) / sum(V^-2);
 - FH moments: Datta, Rao & Smith (2005): Var = 2m/(sum V^-1)^2 and
   b_FH = 2 (m sum V^-2 - (sum V^-1)^2) / (sum V^-1)^3, same as R `sae::mseFH`.
+- Adjusted likelihoods "AMPL", "AMRL" (Li & Lahiri 2010) and "YL" (Yoshimori & Lahiri 2014): strictly
+  positive sigma2_u; Li-Lahiri MSE (bias-corrected) for AMPL/AMRL, Prasad-Rao for YL. See `adjusted`.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-METHODS = ("REML", "ML", "FH")
+from estimation.sae.adjusted import ADJUSTED_METHODS, adjusted_bias, fit_adjusted
+
+METHODS = ("REML", "ML", "FH", *ADJUSTED_METHODS)
 MSE_METHODS = ("prasad_rao", "datta_lahiri")
 
 
@@ -101,6 +105,8 @@ def _fit_batch(Y: np.ndarray, X: np.ndarray, D: np.ndarray, method: str, *, weig
     """Fit sigma2_u for each row of Y (B, m). weights (B, m) in {0, 1} drop areas (jackknife)."""
     B, m = Y.shape
     p = X.shape[1]
+    if method in ADJUSTED_METHODS:  # scalar root search per data set (no batched Fisher scoring)
+        return _fit_batch_adjusted(Y, X, D, method, weights, tol)
     XX = (X[:, :, None] * X[:, None, :]).reshape(m, p * p)
     W = np.ones((B, m)) if weights is None else np.asarray(weights, dtype=float)
     m_eff = W.sum(axis=1)
@@ -142,6 +148,28 @@ def _fit_batch(Y: np.ndarray, X: np.ndarray, D: np.ndarray, method: str, *, weig
     return _BatchFit(A, beta, Q, converged, iterations)
 
 
+def _fit_batch_adjusted(Y: np.ndarray, X: np.ndarray, D: np.ndarray, method: str,
+                        weights: np.ndarray | None, tol: float) -> _BatchFit:
+    B, m = Y.shape
+    p = X.shape[1]
+    A = np.empty(B)
+    beta = np.empty((B, p))
+    Q = np.empty((B, p, p))
+    conv = np.zeros(B, dtype=bool)
+    its = np.zeros(B, dtype=int)
+    for b in range(B):
+        keep = np.ones(m, dtype=bool) if weights is None else np.asarray(weights[b]) > 0
+        a, c, n = fit_adjusted(Y[b, keep], X[keep], D[keep], method, tol=max(tol, 1e-12))
+        A[b], conv[b], its[b] = a, c, n
+        if not np.isfinite(a):
+            beta[b], Q[b] = np.nan, np.nan
+            continue
+        Vi = keep / (a + D)
+        Q[b] = np.linalg.inv((X.T * Vi) @ X)
+        beta[b] = Q[b] @ ((X.T * Vi) @ Y[b])
+    return _BatchFit(A, beta, Q, conv, its)
+
+
 # --------------------------------------------------------------------------------------------
 # MSE
 # --------------------------------------------------------------------------------------------
@@ -155,6 +183,8 @@ def _variance_terms(A: float, D: np.ndarray, X: np.ndarray, Q: np.ndarray, metho
     if method == "FH":
         return 2.0 * m / s1**2, 2.0 * (m * s2 - s1**2) / s1**3
     var_a = 2.0 / s2
+    if method in ADJUSTED_METHODS:
+        return var_a, adjusted_bias(A, D, X, Q, method)
     if method == "ML":
         M = (X * (Vi * Vi)[:, None]).T @ X
         return var_a, -float(np.trace(Q @ M)) / s2
@@ -162,12 +192,14 @@ def _variance_terms(A: float, D: np.ndarray, X: np.ndarray, Q: np.ndarray, metho
 
 
 def _default_mse(method: str) -> str:
-    return "prasad_rao" if method == "REML" else "datta_lahiri"
+    return "prasad_rao" if method in ("REML", "YL") else "datta_lahiri"
 
 
 def _mse_label(method: str, mse: str) -> str:
-    if mse == "prasad_rao" or method == "REML":
+    if mse == "prasad_rao" or method in ("REML", "YL"):
         return "prasad_rao"
+    if method in ("AMPL", "AMRL"):
+        return "li_lahiri"
     return "datta_rao_smith" if method == "FH" else "datta_lahiri"
 
 
@@ -307,9 +339,11 @@ def fay_herriot(y: object, X: object, sampling_variance: object, method: str = "
     """Fit the Fay-Herriot model.
 
     y: direct estimates (m,); X: full design matrix (m, p), no intercept added;
-    sampling_variance: known D_d > 0; method: "REML", "ML" or "FH" (moments).
+    sampling_variance: known D_d > 0; method: "REML", "ML", "FH" (moments), or the strictly positive
+    adjusted-likelihood estimators "AMPL", "AMRL" (Li & Lahiri 2010), "YL" (Yoshimori & Lahiri 2014).
     mse: "prasad_rao" (g1 + g2 + 2 g3) or "datta_lahiri" (adds the bias term of the
-    sigma2_u estimator: Datta-Lahiri for ML, Datta-Rao-Smith for FH, none for REML);
+    sigma2_u estimator: Datta-Lahiri for ML, Datta-Rao-Smith for FH, Li-Lahiri for AMPL/AMRL, none for
+    REML and YL);
     default is the second-order unbiased one for the method, as R `sae::mseFH`.
     fixed_sigma2_u: skip estimation and use this value (reproducing another package's fit).
     """
@@ -326,6 +360,8 @@ def fay_herriot(y: object, X: object, sampling_variance: object, method: str = "
     if fixed_sigma2_u is None:
         fit = _fit_batch(y_arr[None, :], X_arr, D, method, tol=tol, max_iter=max_iter)
         A, converged, iterations = float(fit.sigma2_u[0]), bool(fit.converged[0]), int(fit.iterations[0])
+        if not np.isfinite(A):
+            raise ValueError(f"{method}: the adjusted likelihood has no interior maximum")
     else:
         if not np.isfinite(fixed_sigma2_u) or fixed_sigma2_u < 0:
             raise ValueError("fixed_sigma2_u must be a finite value >= 0")

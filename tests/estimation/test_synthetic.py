@@ -174,3 +174,113 @@ def test_sample_design_weights_and_unbiasedness(calibrated):
     # weighted household totals are unbiased for the population count
     totals = [draw_sample(pop, alloc, seed=500 + r)["WERT"].sum() for r in range(10)]
     assert np.mean(totals) == pytest.approx(len(pop), rel=0.01)
+
+
+# ---------------------------------------------------------------------------------------------- far tails
+# Calibrated 2023 rows (P0 and P1 pinned) reach tail_lambda 20 with m ~ -600 and m/s ~ -53, and lambda 0.02
+# with s ~ 0.004: the regimes where Phi(m/s) underflows or the poor part is nearly degenerate.
+EXTREME_PARAMS = [(-591.6, 16.83), (-250.0, 4.7), (-100.0, 3.0), (-2.0, 1.5), (0.11, 0.0036), (0.48, 0.018)]
+
+
+def _stable_poor_density(m, s):
+    """Density of e = t/s given t > 0, t ~ N(m, s^2), up to a constant: exp(-a e - e^2/2) with a = -m/s.
+
+    Written without Phi, so it is an independent oracle in the far tail (a > 0) and near degeneracy.
+    """
+    a = -m / s
+    if a >= 0:
+        return lambda e: np.exp(-a * e - e * e / 2)
+    return lambda e: np.exp(-((a + e) ** 2) / 2)
+
+
+def _quad_moment(m, s, f, lower: float = 0.0):
+    """E[f(t) 1{t > lower} | t > 0] by adaptive quadrature on the stable density."""
+    from scipy.integrate import quad
+
+    dens = _stable_poor_density(m, s)
+    a = -m / s
+    peak, width = max(0.0, -a), 1.0 / max(1.0, a)  # mode and scale of e, to guide quad
+    end = peak + 60 * width
+
+    def q(g, lo):
+        pts = [p for p in (peak, peak + width, peak + 10 * width) if lo < p < end]
+        return quad(g, lo, end, points=pts or None, limit=200, epsabs=0, epsrel=1e-11)[0]
+
+    return q(lambda e: f(s * e) * dens(e), lower / s) / q(dens, 0.0)
+
+
+@pytest.mark.parametrize(("m", "s"), EXTREME_PARAMS)
+def test_poor_part_closed_forms_match_quadrature_in_far_tail(m, s):
+    for alpha in (1, 2):
+        want = _quad_moment(m, s, lambda t: (1 - np.exp(-t)) ** alpha)
+        assert model_fgt(1.0, m, s, alpha) == pytest.approx(want, rel=1e-7)
+    c = _quad_moment(m, s, lambda t: t)  # P(y < z e^-c) = P(t > c) at the mean of t
+    want = _quad_moment(m, s, lambda t: 1.0, lower=c)
+    assert model_cdf(np.exp(-c), 1.0, 1.0, m, s, 0.5) == pytest.approx(want, rel=1e-7)
+
+
+@pytest.mark.parametrize(("m", "s"), EXTREME_PARAMS)
+def test_truncated_normal_draw_is_the_exact_quantile(m, s):
+    from scipy.special import erfcx
+
+    from estimation.synthetic.population import truncated_normal_positive
+
+    u = np.array([1e-12, 1e-6, 0.01, 0.3, 0.5, 0.9, 1 - 1e-9])
+    t = truncated_normal_positive(m, s, u)
+    assert np.isfinite(t).all() and (t >= 0).all()
+    e, a = t / s, -m / s
+    if a > 0:  # P(t > x | t > 0) = Q(a + e) / Q(a) with Q(x) = erfcx(x / sqrt 2) exp(-x^2 / 2) / 2
+        log_surv = -a * e - e * e / 2 + np.log(erfcx((a + e) / np.sqrt(2)) / erfcx(a / np.sqrt(2)))
+    else:
+        from scipy.stats import norm
+
+        log_surv = norm.logsf(e + a) - norm.logsf(a)
+    np.testing.assert_allclose(log_surv, np.log(u), atol=1e-9, rtol=1e-9)
+
+
+def _extreme_rows(cal: pd.DataFrame) -> pd.DataFrame:
+    """Calibrated 2023 rows at the extremes: most negative m/s, largest s, tiny lambda, plain lognormal."""
+    c = cal[cal["year"] == 2023].assign(ms=lambda f: f["m"] / f["s"])
+    picks = {c["ms"].idxmin(), c["s"].idxmax(), c["tail_lambda"].idxmin(),
+             c.loc[c["tail_lambda"] >= 19.9, "m"].idxmin(), (c["tail_lambda"] - 1).abs().idxmin()}
+    rows = c.loc[sorted(picks)].copy()
+    rows["population_thousand"] = 570.0  # 150,000 households at scale 1
+    return rows
+
+
+def _weighted_rate(x, w):
+    """Person-weighted mean of household values x and its iid (conservative: uniforms are stratified) SE."""
+    r = np.sum(w * x) / np.sum(w)
+    return r, np.sqrt(np.sum(w**2 * (x - r) ** 2)) / np.sum(w)
+
+
+def test_generated_population_matches_closed_forms_for_extreme_rows(calibrated):
+    cal, _ = calibrated
+    rows = _extreme_rows(cal)
+    assert rows["ms"].min() < -45 and rows["tail_lambda"].min() <= 0.021 and rows["tail_lambda"].max() >= 19.9
+    pop = generate_population(rows, 2023, scale=1.0, seed=11)
+    assert np.isfinite(pop["KAPITA"]).all() and (pop["KAPITA"] > 0).all()
+    for code, hh in pop.groupby("bps_code"):
+        r = rows.set_index("bps_code").loc[code]
+        y, w, z = hh["KAPITA"].to_numpy(), hh["R301"].to_numpy(float), r["poverty_line_rp"]
+        gap = np.where(y < z, 1 - y / z, 0.0)
+        p0 = r["p0"] / 100
+        checks = [
+            ((y < z).astype(float), p0),
+            (gap, model_fgt(p0, r["m"], r["s"], 1)),
+            (gap**2, model_fgt(p0, r["m"], r["s"], 2)),
+            ((y < r["extreme_line_usd190_2011ppp"]).astype(float), r["extreme_rate_usd190_2011ppp"] / 100),
+        ]
+        for x, want in checks:
+            got, se = _weighted_rate(x, w)
+            assert abs(got - want) < 4 * se + 2e-5, (code, got, want, se)
+
+
+def test_generated_national_2023_extreme_rate_equals_calibration(calibrated):
+    cal, report = calibrated
+    achieved = report[(report["year"] == 2023) & (report["level"] == "national")]["achieved_pct"].iloc[0]
+    lines = cal[cal["year"] == 2023].set_index("bps_code")["extreme_line_usd190_2011ppp"]
+    pop = generate_population(cal, 2023, scale=0.01, seed=0)
+    persons = pop["R301"].to_numpy(float)
+    rate = 100 * np.sum(persons * (pop["KAPITA"] < pop["bps_code"].map(lines))) / persons.sum()
+    assert rate == pytest.approx(achieved, abs=0.05)

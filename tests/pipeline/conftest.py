@@ -6,23 +6,41 @@ from dagster import DagsterInstance
 
 from pipelines.definitions import build_definitions
 from pipelines.resources import ProjectPaths
-from scripts.run import check_failures, partition_range
+from scripts.run import JOBS, check_failures, run_pipeline
 
 PROJECT_RAW = Path(__file__).resolve().parents[2] / "data" / "raw"
 
 
-def run_graph(data_dir: Path, raw_dir: Path | None = None):
+class GraphRun:
+    """The results of the jobs of one `make run`-like run (stops after a failing job, as `make run` does)."""
+
+    def __init__(self, results):
+        self.results = results
+
+    @property
+    def success(self) -> bool:
+        return all(r.success for r in self.results)
+
+    def get_asset_materialization_events(self):
+        return [e for r in self.results for e in r.get_asset_materialization_events()]
+
+    def get_asset_check_evaluations(self):
+        return [e for r in self.results for e in r.get_asset_check_evaluations()]
+
+
+def run_graph(data_dir: Path, raw_dir: Path | None = None, jobs=tuple(JOBS)) -> GraphRun:
     """Materialise the whole graph, every year, in process, into `data_dir` (storage + outputs)."""
     paths = ProjectPaths(raw_dir=str(raw_dir or PROJECT_RAW), outputs_dir=str(data_dir / "outputs"),
                          restricted_dir=str(data_dir / "restricted"))
     defs = build_definitions(storage_dir=str(data_dir / "storage"), paths=paths)
-    start, end = partition_range()
-    job = defs.resolve_job_def("annual_poverty_job")
-    return job.execute_in_process(
-        instance=DagsterInstance.ephemeral(),
-        tags={"dagster/asset_partition_range_start": start, "dagster/asset_partition_range_end": end},
-        raise_on_error=False,
-    )
+    instance = DagsterInstance.ephemeral()
+    results = []
+    for job_name in jobs:
+        result = run_pipeline(instance, job_name=job_name, defs=defs)
+        results.append(result)
+        if not result.success:
+            break
+    return GraphRun(results)
 
 
 def materialised(result) -> set[str]:

@@ -77,7 +77,8 @@ def test_malformed_p0_file_blocks_downstream(tmp_path, good_run, breaker, check)
     if check != "year_columns_contiguous":
         assert f"row {row}" in message
     done = materialised(result)
-    assert not {"p0_kabkota_validated", "p0_deltas_kabkota", "published_tables", "p0_charts"} & done
+    assert not {"p0_kabkota_validated", "p0_deltas_kabkota", "published_tables", "p0_charts",
+                "sae_estimates", "published_estimates"} & done
     assert _digest(data_dir / "outputs" / "tables") == before
 
 

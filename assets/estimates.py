@@ -1,0 +1,110 @@
+"""Estimates layer: synthetic Susenas truth, direct survey estimates and Fay-Herriot estimates, per year.
+
+Susenas microdata are not public, so each year a seeded synthetic population calibrated to the published
+BPS figures (P0, P1, poverty lines, national and provincial extreme-poverty rates) is built, a Susenas-March
+-like sample is drawn from it, and the estimators run on that sample: the population truth is its own
+asset, so every estimator can be scored against it. See `estimation/small_area.py`.
+"""
+
+import pandas as pd
+from dagster import (
+    AssetExecutionContext,
+    AssetOut,
+    BackfillPolicy,
+    Config,
+    MetadataValue,
+    Output,
+    multi_asset,
+)
+
+from checks.dagster_checks import check_specs, evaluate
+from checks.suites.estimates import benchmark_gap, direct_suite, fit_suite, model_suite, truth_suite
+from estimation.small_area import dapoer_covariates, estimate_year
+from pipelines.partitions import estimation_partitions
+
+OUTPUTS = {
+    "synthetic_population_truth": "True P0 and extreme-poverty rate per kab/kota of the seeded synthetic population "
+                                  "calibrated to BPS (the yardstick for every estimator).",
+    "synthetic_calibration": "Calibration report: published target vs achieved extreme-poverty rate per round, "
+                             "province group and line definition.",
+    "direct_estimates": "Direct (Hajek) estimates per kab/kota for P0 and extreme poverty from the Susenas-like "
+                        "sample: SE by Taylor linearisation (strata, PSUs), CV, 95% CI, design effect, persons.",
+    "sae_estimates": "Fay-Herriot EBLUP per kab/kota (P0 and extreme poverty): MSE, RSE, 95% CI, shrinkage, "
+                     "ratio-benchmarked to the province direct estimate, persons, publishability flag.",
+    "sae_fit": "One row per indicator and year: variance estimate, convergence, R2, AIC/BIC, covariates, GVF design "
+               "effect, benchmark discrepancy.",
+}
+TRUTH_SUITE, DIRECT_SUITE, MODEL_SUITE, FIT_SUITE = truth_suite(), direct_suite(), model_suite(), fit_suite()
+SUITES = {"synthetic_population_truth": TRUTH_SUITE, "direct_estimates": DIRECT_SUITE, "sae_estimates": MODEL_SUITE,
+          "sae_fit": FIT_SUITE}
+
+
+class EstimationConfig(Config):
+    # "auto": USD 1.90 (2011 PPP) for rounds before 2024, USD 2.15 (2017 PPP, spatial deflator) from 2024 (the
+    # definition BPS adopted in the July 2025 release, with 2024 revised). Or a definition name for all years.
+    line_definition: str = "auto"
+    seed: int = 2024
+    n_households: int = 345_000
+
+
+def line_definition_for(year: int, configured: str) -> str:
+    if configured != "auto":
+        return configured
+    return "usd190_2011ppp" if year < 2024 else "usd215_2017ppp"
+
+
+@multi_asset(
+    outs={name: AssetOut(group_name="estimates", description=text, is_required=True) for name, text in OUTPUTS.items()},
+    partitions_def=estimation_partitions,
+    backfill_policy=BackfillPolicy.single_run(),
+    check_specs=[spec for name, suite in SUITES.items() for spec in check_specs(suite, name)],
+    can_subset=False,
+)
+def poverty_estimates(
+    context: AssetExecutionContext,
+    config: EstimationConfig,
+    p0_kabkota_validated: pd.DataFrame,
+    region_reference: pd.DataFrame,
+    raw_dapoer_2019: pd.DataFrame,
+):
+    covariates = dapoer_covariates(raw_dapoer_2019, region_reference)
+    results = []
+    for key in context.partition_keys:
+        year = int(key)
+        definition = line_definition_for(year, config.line_definition)
+        context.log.info(f"{year}: synthetic Susenas sample and estimates, extreme line {definition}")
+        results.append(estimate_year(p0_kabkota_validated, year, line_definition=definition, seed=config.seed + year,
+                                     covariates=covariates, n_households=config.n_households))
+    frames = {
+        "synthetic_population_truth": pd.concat([r.truth for r in results], ignore_index=True),
+        "synthetic_calibration": pd.concat([r.calibration.assign(year=r.truth["year"].iloc[0]) for r in results],
+                                           ignore_index=True),
+        "direct_estimates": pd.concat([r.direct for r in results], ignore_index=True),
+        "sae_estimates": pd.concat([r.model for r in results], ignore_index=True),
+        "sae_fit": pd.concat([r.fit for r in results], ignore_index=True),
+    }
+    province_direct = pd.concat([r.province_direct for r in results], ignore_index=True)
+    for name, frame in frames.items():
+        yield Output(frame, output_name=name, metadata=_metadata(name, frame))
+    suites = dict(SUITES)
+    suites["sae_estimates"] = model_suite(gap_frame=lambda model: benchmark_gap(
+        model, frames["synthetic_population_truth"], province_direct))
+    for name, suite in suites.items():
+        yield from evaluate(suite, frames[name], name, context.log)
+
+
+def _metadata(name: str, frame: pd.DataFrame) -> dict:
+    """Numbers Dagster plots across materialisations (medians of precision, shares publishable)."""
+    meta: dict = {"years": MetadataValue.text(", ".join(str(y) for y in sorted(frame["year"].unique())))}
+    if name == "direct_estimates":
+        for indicator, group in frame.groupby("indicator"):
+            meta[f"median_cv_{indicator}"] = MetadataValue.float(float(group["cv"].median()))
+            meta[f"share_publishable_{indicator}"] = MetadataValue.float(float((group["flag"] == "publish").mean()))
+    if name == "sae_estimates":
+        for indicator, group in frame.groupby("indicator"):
+            meta[f"median_rse_{indicator}"] = MetadataValue.float(float(group["rse"].median()))
+            meta[f"share_publishable_{indicator}"] = MetadataValue.float(float((group["flag"] == "publish").mean()))
+    if name == "sae_fit":
+        for row in frame.itertuples():
+            meta[f"sigma2_u_{row.indicator}_{row.year}"] = MetadataValue.float(float(row.sigma2_u))
+    return meta

@@ -1,0 +1,95 @@
+"""Suites of the estimates: synthetic truth, direct estimates, Fay-Herriot estimates and fits."""
+
+import pandas as pd
+
+from checks.gx_bridge import Rule, Suite
+
+LOC = ("bps_code", "year", "indicator")
+
+
+def truth_suite() -> Suite:
+    loc = ("bps_code", "year")
+    return Suite("synthetic_population_truth", [
+        Rule("all_kabkota", "514 kab/kota per year", lambda E: E.ExpectColumnValuesToBeBetween(
+            column="n", min_value=514, max_value=514), frame=lambda t: t.groupby("year").size().rename("n")
+            .reset_index(), locate=("year", "n")),
+        Rule("rates_in_unit_interval", "true rates in [0, 1]", lambda E: E.ExpectColumnValuesToBeBetween(
+            column="true_extreme_rate", min_value=0, max_value=1), locate=loc),
+        Rule("extreme_le_p0", "extreme poverty <= P0 (the extreme line is below the poverty line)",
+             lambda E: E.ExpectColumnPairValuesAToBeGreaterThanB(column_A="true_p0", column_B="true_extreme_rate",
+                                                                  or_equal=True), locate=loc),
+    ])
+
+
+def direct_suite() -> Suite:
+    return Suite("direct_estimates", [
+        Rule("rates_in_unit_interval", "direct rates in [0, 1]", lambda E: E.ExpectColumnValuesToBeBetween(
+            column="estimate", min_value=0, max_value=1), locate=LOC),
+        Rule("se_nonnegative", "standard errors >= 0", lambda E: E.ExpectColumnValuesToBeBetween(
+            column="se", min_value=0), locate=LOC),
+        Rule("sampled_households", "every kab/kota has sampled households", lambda E: E.ExpectColumnValuesToBeBetween(
+            column="n_households", min_value=1), locate=LOC),
+        Rule("ci_contains_estimate", "the 95% interval contains the estimate",
+             lambda E: E.ExpectColumnValuesToBeInSet(column="ok", value_set=[True]),
+             frame=lambda d: d.assign(ok=(d["ci_low"] <= d["estimate"] + 1e-12) & (d["estimate"] <= d["ci_high"] + 1e-12)),
+             locate=LOC),
+    ])
+
+
+def _between(model: pd.DataFrame) -> pd.DataFrame:
+    sampled = model[model["in_sample"].astype(bool) & model["direct"].notna()]
+    lo = sampled[["direct", "synthetic"]].min(axis=1) - 1e-9
+    hi = sampled[["direct", "synthetic"]].max(axis=1) + 1e-9
+    return sampled.assign(between=(sampled["eblup"] >= lo) & (sampled["eblup"] <= hi))
+
+
+def benchmark_gap(model: pd.DataFrame, truth: pd.DataFrame, province_direct: pd.DataFrame) -> pd.DataFrame:
+    """|population-weighted mean of the benchmarked kab/kota rates - the province direct estimate|."""
+    population = truth[["bps_code", "year", "population"]]
+    merged = model.merge(population, on=["bps_code", "year"], how="left")
+    merged["weighted"] = merged["benchmarked"] * merged["population"]
+    sums = merged.groupby(["year", "indicator", "prov_code"], as_index=False)[["weighted", "population"]].sum()
+    sums["kabkota_mean"] = sums["weighted"] / sums["population"]
+    out = sums.merge(province_direct[["year", "indicator", "prov_code", "estimate"]],
+                     on=["year", "indicator", "prov_code"], how="left")
+    return out.assign(gap=(out["kabkota_mean"] - out["estimate"]).abs().fillna(float("inf")))
+
+
+def _flag_consistent(model: pd.DataFrame) -> pd.DataFrame:
+    expected = pd.cut(model["rse"], [-float("inf"), 0.25, 0.5, float("inf")],
+                      labels=["publish", "caution", "suppress"]).astype(str)
+    expected = expected.where(model["rse"].notna(), "suppress")
+    return model.assign(consistent=model["flag"].astype(str) == expected)
+
+
+def model_suite(min_publishable_share: float = 0.5, gap_frame=None) -> Suite:
+    """`gap_frame`: model -> `benchmark_gap(model, truth, province_direct)` (needs the other outputs)."""
+    return Suite("sae_estimates", [
+        Rule("rates_in_unit_interval", "model rates in [0, 1]", lambda E: E.ExpectColumnValuesToBeBetween(
+            column="benchmarked", min_value=0, max_value=1), locate=LOC),
+        Rule("mse_positive", "MSE > 0", lambda E: E.ExpectColumnValuesToBeBetween(
+            column="mse", min_value=0, strict_min=True), locate=LOC),
+        Rule("eblup_between_direct_and_synthetic",
+             "the EBLUP lies between the direct and the synthetic estimate (scale of the fit)",
+             lambda E: E.ExpectColumnValuesToBeInSet(column="between", value_set=[True]), frame=_between, locate=LOC),
+        Rule("benchmarked_to_province", "benchmarked kab/kota estimates add up to the province direct estimate",
+             lambda E: E.ExpectColumnValuesToBeBetween(column="gap", max_value=1e-9), frame=gap_frame,
+             locate=("year", "indicator", "prov_code")),
+        Rule("flags_follow_rse", "publishability flag follows the RSE (<=25% publish, 25-50% caution, >50% suppress)",
+             lambda E: E.ExpectColumnValuesToBeInSet(column="consistent", value_set=[True]), frame=_flag_consistent,
+             locate=LOC),
+        Rule("publishable_share",
+             f"at least {min_publishable_share:.0%} of kab/kota publishable (RSE <= 25%) per indicator (warning)",
+             lambda E: E.ExpectColumnValuesToBeBetween(column="share", min_value=min_publishable_share),
+             frame=lambda m: m.assign(ok=m["flag"] == "publish").groupby(["year", "indicator"], as_index=False)
+             .agg(share=("ok", "mean")), severity="WARN", locate=("year", "indicator")),
+    ])
+
+
+def fit_suite() -> Suite:
+    return Suite("sae_fit", [
+        Rule("converged", "the Fay-Herriot fit converged", lambda E: E.ExpectColumnValuesToBeInSet(
+            column="converged", value_set=[True]), locate=("year", "indicator")),
+        Rule("variance_nonnegative", "sigma2_u >= 0", lambda E: E.ExpectColumnValuesToBeBetween(
+            column="sigma2_u", min_value=0), locate=("year", "indicator")),
+    ])

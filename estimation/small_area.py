@@ -1,0 +1,341 @@
+"""Per-year small-area workflow: synthetic Susenas -> direct estimates -> GVF -> Fay-Herriot -> benchmark.
+
+For one year of the validated kab/kota panel:
+1. calibrate the synthetic population (`estimation.synthetic`) on that year plus 2023-2025, the years that
+   carry the published GK, P1 and the Rupiah anchors of the extreme lines (a year without a published GK
+   gets a derived one);
+2. generate the population and draw a Susenas-March-like sample of `n_households` households. Each
+   kab/kota is generated at the scale where its sample is at most MAX_SAMPLING_FRACTION of its households
+   (at least `scale`), and the sample weights are divided by that scale, so weights stand for the full
+   BPS population and province aggregates stay consistent. This keeps one year to a few seconds;
+3. direct estimates (Hajek, linearised SE, PSUs with replacement) of P0 at the kab/kota GK and of the
+   extreme rate at the kab/kota extreme line of `line_definition`, by kab/kota and by province;
+4. GVF: var = deff p~(1-p~)/n with p~ an OLS fit of the direct estimates on the covariates (clipped
+   inside (0, 1)), so zero estimates and tiny samples get a usable variance;
+5. Fay-Herriot (REML), linear on the rate, D = GVF variance, analytic (Prasad-Rao) MSE, EBLUP clipped at
+   0 -- the default for both indicators. Option `extreme_model="arcsine"`: arcsine scale with
+   n_eff = n / deff_GVF, naive back-transform, parametric bootstrap MSE (B, seeded), linear fallback when
+   it fails. Not the default: with ~16% zero direct extreme rates the arcsine fit puts sigma2_u far above
+   D (gamma ~0.95) and the bootstrap MSE (truths sin^2 of clipped normals near 0) gives a median RSE ~4,
+   worse than the direct CV; the linear fit gives median RSE ~0.3 on the same sample.
+   Covariates (standardised): P0 and P1 of the year before (P1 only when published for most areas;
+   gaps filled with the province, then national, median), log GK, and the DAPOER 2019 covariates
+   HDI, electricity, literacy, log GRDP per capita when given;
+6. ratio benchmarking of the EBLUPs to the province direct estimate, BPS-population weighted;
+7. RSE flags (<= 25% publish, 25-50% caution, > 50% suppress), rates and persons (rate x BPS population).
+
+Rates are proportions in [0, 1]; `cv`/`rse` are fractions. Model CIs: for the arcsine fit, normal on the
+arcsine scale (analytic MSE there) and back-transformed; for linear fits, normal and clipped to [0, 1].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from estimation.sae.benchmark import ratio_benchmark
+from estimation.sae.fay_herriot import fay_herriot
+from estimation.sae.gvf import smooth_sampling_variance
+from estimation.sae.publishability import flag_rse
+from estimation.sae.transforms import arcsine_back, fay_herriot_arcsine
+from estimation.survey.direct import direct_poverty
+from estimation.synthetic.population import (
+    calibrate_panel,
+    iter_population,
+    load_extreme_targets,
+    population_truth,
+)
+from estimation.synthetic.sample import allocate_blocks, draw_sample, expected_households
+
+__all__ = [
+    "ANCHOR_YEARS", "SyntheticYear", "YearEstimates", "dapoer_covariates", "design_matrix", "direct_estimates",
+    "estimate_year", "fit_models", "prepare_synthetic_year", "sample_year",
+]
+
+ANCHOR_YEARS = (2023, 2024, 2025)  # published GK / P1 and the extreme-line anchors live here
+MAX_SAMPLING_FRACTION = 0.10
+HOUSEHOLDS_PER_BLOCK = 50  # 10 of 50 households per block: block fraction ~20% at a 10% sample
+Z95 = float(norm.ppf(0.975))
+DAPOER_VARS = {"hdi": "hdi", "electricity_access_pct": "electricity", "literacy_rate_pct": "literacy",
+               "grdp_per_capita": "log_grdp_pc"}
+INDICATORS = ("p0", "extreme")
+
+
+@dataclass(frozen=True)
+class YearEstimates:
+    """Frames of one year and line definition (see module docstring and `estimate_year`)."""
+
+    truth: pd.DataFrame
+    direct: pd.DataFrame
+    model: pd.DataFrame
+    fit: pd.DataFrame
+    calibration: pd.DataFrame
+    province_direct: pd.DataFrame | None = None  # prov_code, year, line_definition, indicator, estimate, se
+
+
+@dataclass(frozen=True)
+class SyntheticYear:
+    """A fixed synthetic population of one year, ready to be sampled repeatedly."""
+
+    year: int
+    line_definition: str
+    areas: pd.DataFrame  # int bps_code index: bps_code (panel label), prov_code, population, lines, scale
+    population: pd.DataFrame
+    allocation: pd.Series
+    truth: pd.DataFrame
+    calibration: pd.DataFrame
+
+
+# ---------------------------------------------------------------------------------------------- covariates
+def dapoer_covariates(cells: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
+    """DAPOER 2019 covariates per bps_code (str): hdi, electricity, literacy, log_grdp_pc.
+
+    `cells`: `parse_source("dapoer_2019", RAW).cells` (region_code = World Bank id); `reference`: the region
+    reference with `dapoer_loc_id`.
+    """
+    c = cells[cells["variable"].isin(list(DAPOER_VARS)) & cells["value"].notna()]
+    wide = c.pivot_table(index="region_code", columns="variable", values="value", aggfunc="first")
+    wide = wide.rename(columns=DAPOER_VARS)
+    if "log_grdp_pc" in wide:
+        wide["log_grdp_pc"] = np.log(wide["log_grdp_pc"].where(wide["log_grdp_pc"] > 0))
+    ref = reference[reference["dapoer_loc_id"].notna()][["bps_code", "dapoer_loc_id"]]
+    out = ref.merge(wide, left_on="dapoer_loc_id", right_index=True, how="inner").drop(columns="dapoer_loc_id")
+    out["bps_code"] = out["bps_code"].astype(str)
+    return out.reset_index(drop=True)
+
+
+def _fill(values: pd.Series, prov: pd.Series) -> pd.Series:
+    """Missing values -> province median -> national median."""
+    v = values.astype(float)
+    v = v.fillna(v.groupby(prov).transform("median"))
+    return v.fillna(v.median())
+
+
+def design_matrix(panel: pd.DataFrame, year: int, areas: pd.DataFrame,
+                  covariates: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Standardised covariates (plus `intercept`) for `areas` (index = int bps_code, column prov_code)."""
+    prev = panel[panel["year"] == year - 1].assign(code=lambda f: f["bps_code"].astype(int)).set_index("code")
+    prov = areas["prov_code"]
+    X = pd.DataFrame(index=areas.index)
+    X["p0_lag"] = _fill(prev["p0"].reindex(areas.index), prov)
+    if prev["p1"].reindex(areas.index).notna().mean() >= 0.9:
+        X["p1_lag"] = _fill(prev["p1"].reindex(areas.index), prov)
+    X["log_gk"] = np.log(areas["poverty_line_rp"].astype(float))
+    if covariates is not None:
+        cov = covariates.assign(code=covariates["bps_code"].astype(int)).set_index("code")
+        for col in [c for c in DAPOER_VARS.values() if c in cov.columns]:
+            X[col] = _fill(cov[col].reindex(areas.index), prov)
+    X = X.loc[:, X.notna().all() & (X.std() > 0)]
+    X = (X - X.mean()) / X.std()
+    X.insert(0, "intercept", 1.0)
+    return X
+
+
+# ---------------------------------------------------------------------------------------------- population
+def _calibration_panel(panel: pd.DataFrame, year: int) -> pd.DataFrame:
+    cols = ["bps_code", "prov_code", "year", "p0", "p1", "poverty_line_rp", "population_thousand"]
+    p = panel[panel["year"].isin({year, *ANCHOR_YEARS})][cols].copy()
+    p = p[p["p0"].notna() & p["population_thousand"].notna() & (p["population_thousand"] > 0)]
+    p["bps_code"] = p["bps_code"].astype(int)
+    p["prov_code"] = p["prov_code"].astype(int)
+    return p.reset_index(drop=True)
+
+
+def prepare_synthetic_year(panel: pd.DataFrame, year: int, *, line_definition: str, scale: float = 0.01,
+                           seed: int = 0, n_households: int = 345_000) -> SyntheticYear:
+    """Calibrate, generate the population of `year` (kab/kota with a published P0) and its truth."""
+    cal_all, report = calibrate_panel(_calibration_panel(panel, year), load_extreme_targets_default())
+    cal = cal_all[cal_all["year"] == year].set_index("bps_code", drop=False)
+    line_col = f"extreme_line_{line_definition}"
+    if line_col not in cal or cal[line_col].isna().any():
+        raise ValueError(f"no extreme line {line_definition!r} for {year}")
+    full = expected_households(cal_all, year, 1.0)
+    allocation = allocate_blocks(full, n_households)
+    # per kab/kota scale: the sample is at most MAX_SAMPLING_FRACTION of the generated households
+    need = allocation * 10 / (MAX_SAMPLING_FRACTION * full)
+    area_scale = need.clip(lower=scale, upper=1.0)
+    frames = [f for code, s in area_scale.items()
+              for f in iter_population(cal_all, year, float(s), seed, HOUSEHOLDS_PER_BLOCK, [code])]
+    pop = pd.concat(frames, ignore_index=True)
+    lines = cal[["poverty_line_rp", line_col]].rename(columns={line_col: "extreme_line"})
+    truth = population_truth(pop, lines.rename(columns={"extreme_line": "extreme_line_x"}))
+    labels = panel[panel["year"] == year].assign(code=lambda f: f["bps_code"].astype(int)).set_index("code")
+    areas = pd.DataFrame({
+        "bps_code": labels["bps_code"].reindex(cal.index).astype(str),
+        "prov_code": cal["prov_code"].astype(int),
+        "prov_label": labels["prov_code"].reindex(cal.index).astype(str),
+        "population": cal["population_thousand"] * 1000.0,
+        "poverty_line_rp": cal["poverty_line_rp"],
+        "extreme_line": cal[line_col],
+        "scale": area_scale.reindex(cal.index),
+    })
+    truth_frame = pd.DataFrame({
+        "bps_code": areas["bps_code"], "prov_code": areas["prov_label"], "year": year,
+        "line_definition": line_definition,
+        "true_p0": truth["p0"].reindex(areas.index) / 100,
+        "true_extreme_rate": truth["extreme_rate_x"].reindex(areas.index) / 100,
+        "population": areas["population"],
+    }).reset_index(drop=True)
+    report = report.assign(year_estimated=year, line_definition=line_definition)
+    return SyntheticYear(year, line_definition, areas, pop, allocation, truth_frame, report)
+
+
+def load_extreme_targets_default() -> pd.DataFrame:
+    """Published extreme-poverty targets from data/raw/bps of this checkout."""
+    from pathlib import Path
+
+    return load_extreme_targets(Path(__file__).resolve().parents[1] / "data" / "raw" / "bps")
+
+
+def sample_year(syn: SyntheticYear, seed: int) -> pd.DataFrame:
+    """One Susenas-like sample; WERT/WEIND scaled to the full BPS population."""
+    s = draw_sample(syn.population, syn.allocation, seed)
+    inflate = 1.0 / s["bps_code"].map(syn.areas["scale"]).to_numpy()
+    s["WERT"] = s["WERT"] * inflate
+    s["WEIND"] = s["WEIND"] * inflate
+    return s
+
+
+# ---------------------------------------------------------------------------------------------- direct
+def direct_estimates(syn: SyntheticYear, sample: pd.DataFrame, domain: str = "bps_code") -> pd.DataFrame:
+    """Direct P0 and extreme rate per domain ("bps_code" or "prov_code"), long by indicator, int index."""
+    code = sample["bps_code"].to_numpy()
+    dom = code if domain == "bps_code" else code // 100
+    out = []
+    for ind, col in (("p0", "poverty_line_rp"), ("extreme", "extreme_line")):
+        z = syn.areas[col].reindex(code).to_numpy()
+        d = direct_poverty(sample["KAPITA"].to_numpy(), z, sample["WERT"].to_numpy(), dom,
+                           sample["stratum"].to_numpy(), sample["psu"].to_numpy(),
+                           household_size=sample["R301"].to_numpy())
+        out.append(d.assign(indicator=ind))
+    return pd.concat(out)
+
+
+def _direct_frame(syn: SyntheticYear, d: pd.DataFrame) -> pd.DataFrame:
+    a = syn.areas
+    idx = d.index.to_numpy()
+    est = d["estimate"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cv = np.where(est > 0, d["se"].to_numpy() / est, np.inf)
+    return pd.DataFrame({
+        "bps_code": a["bps_code"].reindex(idx).to_numpy(), "prov_code": a["prov_label"].reindex(idx).to_numpy(),
+        "year": syn.year, "line_definition": syn.line_definition, "indicator": d["indicator"].to_numpy(),
+        "estimate": est, "se": d["se"].to_numpy(), "cv": cv,
+        "ci_low": np.clip(d["ci_low"].to_numpy(), 0, 1), "ci_high": np.clip(d["ci_high"].to_numpy(), 0, 1),
+        "deff": d["deff"].to_numpy(), "n_households": d["n_households"].to_numpy(),
+        "persons": est * a["population"].reindex(idx).to_numpy(), "flag": flag_rse(cv),
+    })
+
+
+# ---------------------------------------------------------------------------------------------- model
+def _gvf(direct: np.ndarray, var: np.ndarray, n: np.ndarray, X: np.ndarray, floor: float):
+    coef, *_ = np.linalg.lstsq(X, direct, rcond=None)
+    p_model = np.clip(X @ coef, floor, 1 - floor)
+    return smooth_sampling_variance(direct, var, n, p_model=p_model, replace="all")
+
+
+def fit_models(syn: SyntheticYear, direct_kab: pd.DataFrame, direct_prov: pd.DataFrame, X: pd.DataFrame, *,
+               B: int = 200, seed: int = 0, extreme_model: str = "linear") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """GVF + Fay-Herriot + benchmarking for both indicators: (model frame, fit frame).
+
+    extreme_model: "linear" (default, analytic MSE) or "arcsine" (bootstrap MSE, linear fallback).
+    """
+    a = syn.areas
+    codes = X.index.to_numpy()
+    Xm = X.to_numpy(float)
+    pop = a["population"].reindex(codes).to_numpy()
+    prov = a["prov_code"].reindex(codes).to_numpy()
+    models, fits = [], []
+    for ind in INDICATORS:
+        d = direct_kab[direct_kab["indicator"] == ind].reindex(codes)
+        in_sample = d["n_households"].notna().to_numpy() & (d["n_households"].fillna(0).to_numpy() > 0)
+        if not in_sample.all():
+            raise ValueError("every kab/kota needs a sample (the synthetic design samples all)")
+        y = d["estimate"].to_numpy()
+        n = d["n_households"].to_numpy(float)
+        gvf = _gvf(y, d["se"].to_numpy() ** 2, n, Xm, 1e-3 if ind == "p0" else 1e-4)
+        D = gvf.smoothed
+        method = "REML linear"
+        res = None
+        if ind == "extreme" and extreme_model == "arcsine":
+            try:
+                res = fay_herriot_arcsine(y, Xm, n_eff=n / gvf.params["deff"], method="REML", mse="bootstrap",
+                                          B=B, seed=seed)
+                if not res.fit.converged or not np.all(np.isfinite(res.mse)):
+                    res = None
+            except (ValueError, np.linalg.LinAlgError):
+                res = None
+            method = "REML arcsine" if res is not None else "REML linear (arcsine fallback)"
+        if res is not None:
+            fit = res.fit
+            eblup = res.estimate
+            mse = res.mse
+            synthetic = arcsine_back(fit.synthetic)
+            half = Z95 * np.sqrt(res.mse_transformed)
+            ci_low, ci_high = arcsine_back(res.eblup_transformed - half), arcsine_back(res.eblup_transformed + half)
+            mse_method = f"parametric bootstrap B={B}"
+        else:
+            fit = fay_herriot(y, Xm, D, "REML")
+            eblup = np.clip(fit.eblup, 0, 1)
+            mse = fit.mse
+            synthetic = np.clip(fit.synthetic, 0, 1)
+            ci_low = np.clip(fit.eblup - Z95 * np.sqrt(mse), 0, 1)
+            ci_high = np.clip(fit.eblup + Z95 * np.sqrt(mse), 0, 1)
+            mse_method = fit.mse_method
+        dp = direct_prov[direct_prov["indicator"] == ind]["estimate"]
+        try:
+            bench, factor, disc = ratio_benchmark(eblup, pop, prov, dp)
+        except ValueError:  # a province whose EBLUPs are all 0: leave it unbenchmarked
+            bench, factor, disc = eblup.copy(), np.ones_like(eblup), pd.Series(dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rse = np.where(eblup > 0, np.sqrt(mse) / eblup, np.inf)
+        models.append(pd.DataFrame({
+            "bps_code": a["bps_code"].reindex(codes).to_numpy(), "prov_code": a["prov_label"].reindex(codes).to_numpy(),
+            "year": syn.year, "line_definition": syn.line_definition, "indicator": ind,
+            "direct": y, "direct_var_smoothed": D, "synthetic": synthetic, "eblup": eblup, "mse": mse, "rse": rse,
+            "ci_low": ci_low, "ci_high": ci_high, "gamma": fit.gamma, "benchmarked": bench,
+            "benchmark_factor": factor, "persons": bench * pop, "flag": flag_rse(rse), "in_sample": in_sample,
+        }))
+        fits.append({
+            "year": syn.year, "line_definition": syn.line_definition, "indicator": ind, "method": method,
+            "mse_method": mse_method, "sigma2_u": fit.sigma2_u, "converged": bool(fit.converged),
+            "iterations": int(fit.iterations), "r2": fit.r2, "aic": fit.aic, "bic": fit.bic,
+            "n_areas": len(codes), "n_covariates": Xm.shape[1] - 1, "covariates": ",".join(X.columns[1:]),
+            "gvf_deff": gvf.params["deff"],
+            "benchmark_max_abs_discrepancy": float(disc.abs().max()) if len(disc) else float("nan"),
+        })
+    return pd.concat(models, ignore_index=True), pd.DataFrame(fits)
+
+
+# ---------------------------------------------------------------------------------------------- workflow
+def estimate_year(panel: pd.DataFrame, year: int, *, line_definition: str, scale: float = 0.01, seed: int = 0,
+                  covariates: pd.DataFrame | None = None, n_households: int = 345_000,
+                  bootstrap_replicates: int = 200, extreme_model: str = "linear") -> YearEstimates:
+    """Synthetic Susenas for `year` and its direct + Fay-Herriot estimates (see module docstring).
+
+    `panel`: the validated kab/kota panel; `covariates`: `dapoer_covariates(...)` or None. Seeds: the
+    population uses `seed`, the sample `seed + 1`, the bootstrap `seed + 2`.
+    """
+    syn = prepare_synthetic_year(panel, year, line_definition=line_definition, scale=scale, seed=seed,
+                                 n_households=n_households)
+    sample = sample_year(syn, seed + 1)
+    return estimates_from_sample(syn, sample, panel, covariates, B=bootstrap_replicates, seed=seed + 2,
+                                 extreme_model=extreme_model)
+
+
+def estimates_from_sample(syn: SyntheticYear, sample: pd.DataFrame, panel: pd.DataFrame,
+                          covariates: pd.DataFrame | None = None, *, B: int = 200, seed: int = 0,
+                          extreme_model: str = "linear") -> YearEstimates:
+    """Direct, GVF, FH and benchmarking on one sample of a fixed synthetic year."""
+    kab = direct_estimates(syn, sample, "bps_code")
+    prov = direct_estimates(syn, sample, "prov_code")
+    X = design_matrix(panel, syn.year, syn.areas, covariates)
+    model, fit = fit_models(syn, kab, prov, X, B=B, seed=seed, extreme_model=extreme_model)
+    pd_ = prov[["indicator", "estimate", "se"]].rename_axis("prov_code").reset_index()
+    pd_["prov_code"] = pd_["prov_code"].astype(str)
+    pd_ = pd_.assign(year=syn.year, line_definition=syn.line_definition)
+    return YearEstimates(truth=syn.truth, direct=_direct_frame(syn, kab), model=model, fit=fit,
+                         calibration=syn.calibration, province_direct=pd_)

@@ -1,0 +1,112 @@
+"""Per-year small-area workflow on the real kab/kota panel (synthetic Susenas drawn from it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from estimation.small_area import dapoer_covariates, estimate_year
+
+RAW = Path(__file__).resolve().parents[2] / "data" / "raw"
+CASES = [(2024, "usd215_2017ppp"), (2023, "usd190_2011ppp")]
+# Upstream (estimation/synthetic): in 2023 (P0 and P1 pinned, tail_lambda up to 20, m ~ -100) the generated
+# population's extreme rate is 2.36% nationally while the calibrated model says 1.14%: the generator and
+# model_cdf disagree. Known failure, reported to the lead; strict so it flips when fixed.
+UPSTREAM_2023 = pytest.mark.xfail(strict=True, reason="synthetic generator != calibrated model in 2023")
+CASES_X = [CASES[0], pytest.param(*[CASES[1]], marks=UPSTREAM_2023)]
+
+
+@pytest.fixture(scope="module")
+def inputs():
+    from estimation.panel import build_kabkota_panel
+    from estimation.parsers.catalog import parse_source
+    from estimation.regions import load_region_reference
+
+    ref = load_region_reference(RAW / "reference/regions_bps_kabkota_2025.csv")
+    names = ["p0_kabkota", "poor_kabkota", "kabkota_2023_p0_p1_p2_gk", "poverty_line_2024_byname",
+             "poverty_line_2025_webapi"]
+    c = {n: parse_source(n, RAW).cells for n in names}
+    kab = build_kabkota_panel(c["p0_kabkota"], c["poor_kabkota"], ref, extra_cells=[c[n] for n in names[2:]])
+    cov = dapoer_covariates(parse_source("dapoer_2019", RAW).cells, ref)
+    return kab, cov
+
+
+@pytest.fixture(scope="module")
+def results(inputs):
+    kab, cov = inputs
+    return {case: estimate_year(kab, case[0], line_definition=case[1], seed=7, covariates=cov) for case in CASES}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_complete_and_valid(results, case):
+    r = results[case]
+    for frame in (r.truth, r.direct, r.model):
+        assert (frame["year"] == case[0]).all() and (frame["line_definition"] == case[1]).all()
+    assert r.truth["bps_code"].nunique() == 514
+    for ind in ("p0", "extreme"):
+        assert (r.direct["indicator"] == ind).sum() == 514 and (r.model["indicator"] == ind).sum() == 514
+    for col in ("estimate", "ci_low", "ci_high"):
+        assert r.direct[col].between(0, 1).all()
+    for col in ("eblup", "benchmarked", "synthetic", "ci_low", "ci_high"):
+        assert r.model[col].between(0, 1).all(), col
+    assert r.truth[["true_p0", "true_extreme_rate"]].stack().between(0, 1).all()
+    assert (r.model["mse"] > 0).all() and (r.model["direct_var_smoothed"] > 0).all()
+    assert r.fit["converged"].all() and len(r.fit) == 2
+    assert set(r.model["flag"]) <= {"publish", "caution", "suppress"}
+    assert np.allclose(r.model["persons"], r.model["benchmarked"] * r.truth.set_index("bps_code")
+                       .loc[r.model["bps_code"], "population"].to_numpy())
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_eblup_between_direct_and_synthetic(results, case):
+    m = results[case].model
+    lo = np.minimum(m["direct"], m["synthetic"]) - 1e-12
+    hi = np.maximum(m["direct"], m["synthetic"]) + 1e-12
+    assert ((m["eblup"] >= lo) & (m["eblup"] <= hi)).all()
+    assert m["gamma"].between(0, 1).all()
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_benchmark_matches_province_direct(results, case):
+    r = results[case]
+    m = r.model.merge(r.truth[["bps_code", "population"]], on="bps_code")
+    agg = (m.assign(w=m["benchmarked"] * m["population"]).groupby(["indicator", "prov_code"])[["w", "population"]]
+           .sum())
+    got = agg["w"] / agg["population"]
+    want = r.province_direct.set_index(["indicator", "prov_code"])["estimate"].reindex(got.index)
+    assert np.allclose(got, want, rtol=1e-9, atol=1e-12)
+    assert (r.fit["benchmark_max_abs_discrepancy"] >= 0).all()
+
+
+@pytest.mark.parametrize("case", CASES_X)
+def test_model_more_precise_than_direct_for_extreme(results, case):
+    r = results[case]
+    d = r.direct[r.direct["indicator"] == "extreme"]["cv"]
+    m = r.model[r.model["indicator"] == "extreme"]["rse"]
+    assert np.median(m) < np.median(d)
+
+
+@pytest.mark.parametrize("case", CASES_X)
+def test_direct_national_extreme_near_calibrated_target(results, case):
+    r = results[case]
+    d = r.direct[r.direct["indicator"] == "extreme"].merge(r.truth[["bps_code", "population"]], on="bps_code")
+    w = d["population"] / d["population"].sum()
+    rate, se = float((w * d["estimate"]).sum()), float(np.sqrt((w**2 * d["se"] ** 2).sum()))
+    rep = r.calibration
+    row = rep[(rep["year"] == case[0]) & (rep["definition"] == case[1]) & (rep["level"] == "national")].iloc[0]
+    assert abs(row["achieved_pct"] - row["target_pct"]) < 0.05
+    assert abs(100 * rate - row["target_pct"]) < 4 * 100 * se + 0.05
+    assert 0 < se < 0.002
+
+
+def test_deterministic_with_seed(inputs, results):
+    kab, cov = inputs
+    again = estimate_year(kab, 2024, line_definition="usd215_2017ppp", seed=7, covariates=cov)
+    first = results[(2024, "usd215_2017ppp")]
+    pd.testing.assert_frame_equal(again.model, first.model)
+    pd.testing.assert_frame_equal(again.direct, first.direct)
+    other = estimate_year(kab, 2024, line_definition="usd215_2017ppp", seed=8, covariates=cov)
+    assert not np.allclose(other.direct["estimate"], first.direct["estimate"])
