@@ -8,6 +8,9 @@ export PYTHONPATH := $(CURDIR)
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export DAGSTER_DISABLE_TELEMETRY := 1
 export MPLBACKEND := Agg
+# Registry pseudonyms: a real key from P3KE_PSEUDONYM_KEY, else the explicit demo mode (public demo key,
+# recorded in every output as key_mode=demo).
+export KEMISKINAN_REGISTRY_MODE ?= $(if $(P3KE_PSEUDONYM_KEY),env,demo)
 
 .PHONY: venv run test ui bench lint clean
 

@@ -12,8 +12,17 @@ For one year of the validated kab/kota panel:
    extreme rate at the kab/kota extreme line of `line_definition`, by kab/kota and by province;
 4. GVF: var = deff p~(1-p~)/n with p~ an OLS fit of the direct estimates on the covariates (clipped
    inside (0, 1)), so zero estimates and tiny samples get a usable variance;
-5. Fay-Herriot (REML), linear on the rate, D = GVF variance, analytic (Prasad-Rao) MSE, EBLUP clipped at
-   0 -- the default for both indicators. Option `extreme_model="arcsine"`: arcsine scale with
+5. Fay-Herriot, linear on the rate, D = GVF variance, analytic MSE, EBLUP clipped at 0 -- the default for
+   both indicators. sigma2_u: `variance_method`, default "AMRL:prasad_rao" = Li & Lahiri (2010) adjusted
+   REML (h = sigma2_u, strictly positive) with the Prasad-Rao MSE g1 + g2 + 2 g3. Chosen by the 2024 design
+   simulation (scripts/simulate_sae.py, R = 50): REML truncates sigma2_u at 0 for P0 in most samples, so
+   gamma = 0 and the MSE is g2 alone; its 95% intervals covered the truth in ~68% (mean over kab/kota).
+   YL (Yoshimori & Lahiri 2014) is strictly positive but O(m^-2) from REML, so its sigma2_u is ~0 too and
+   the coverage is the same. AMRL's O(1/m) upward bias is what lifts the MSE: mean coverage ~0.86 at the
+   same RMSE. Its published Li-Lahiri MSE subtracts 2 B^2/(A tr V^-2), which is negative for most areas
+   when A is this small, so the Prasad-Rao form is used (conservative given the upward bias). Any MSE is
+   floored at g1 + g2 (the MSE with sigma2_u known). "REML", "YL", "AMRL", "AMPL", "ML", "FH" (each with
+   an optional ":prasad_rao"/":datta_lahiri") stay selectable. Option `extreme_model="arcsine"`: arcsine scale with
    n_eff = n / deff_GVF, naive back-transform, parametric bootstrap MSE (B, seeded), linear fallback when
    it fails. Not the default: with ~16% zero direct extreme rates the arcsine fit puts sigma2_u far above
    D (gamma ~0.95) and the bootstrap MSE (truths sin^2 of clipped normals near 0) gives a median RSE ~4,
@@ -26,6 +35,12 @@ For one year of the validated kab/kota panel:
 
 Rates are proportions in [0, 1]; `cv`/`rse` are fractions. Model CIs: for the arcsine fit, normal on the
 arcsine scale (analytic MSE there) and back-transformed; for linear fits, normal and clipped to [0, 1].
+Direct CIs (`direct_ci`): "wald" (estimate +- 1.96 se, clipped; zero width where the estimate is 0),
+"wilson" or "clopper_pearson" with the effective sample size n_eff = n_households / deff_GVF (the GVF
+variance is deff p(1-p)/n, so n_eff is the binomial n with the same variance; Korn & Graubard 1998 use
+the per-area p(1-p)/var, which is 0/0 exactly where the estimate is 0). These do not collapse at 0.
+Default "wilson": in the 2024 simulation the extreme-rate direct coverage rises from 0.85 (Wald, mean over
+kab/kota) to ~0.95; P0 stays near nominal.
 """
 
 from __future__ import annotations
@@ -34,6 +49,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.stats import beta as beta_dist
 from scipy.stats import norm
 
 from estimation.sae.benchmark import ratio_benchmark
@@ -51,8 +67,9 @@ from estimation.synthetic.population import (
 from estimation.synthetic.sample import allocate_blocks, draw_sample, expected_households
 
 __all__ = [
-    "ANCHOR_YEARS", "SyntheticYear", "YearEstimates", "dapoer_covariates", "design_matrix", "direct_estimates",
-    "estimate_year", "fit_models", "prepare_synthetic_year", "sample_year",
+    "ANCHOR_YEARS", "DIRECT_CI", "SyntheticYear", "YearEstimates", "dapoer_covariates", "design_matrix",
+    "direct_estimates", "direct_frame", "estimate_year", "fit_models", "prepare_synthetic_year", "proportion_ci",
+    "sample_year",
 ]
 
 ANCHOR_YEARS = (2023, 2024, 2025)  # published GK / P1 and the extreme-line anchors live here
@@ -62,6 +79,9 @@ Z95 = float(norm.ppf(0.975))
 DAPOER_VARS = {"hdi": "hdi", "electricity_access_pct": "electricity", "literacy_rate_pct": "literacy",
                "grdp_per_capita": "log_grdp_pc"}
 INDICATORS = ("p0", "extreme")
+DEFAULT_VARIANCE_METHOD = "AMRL:prasad_rao"
+DIRECT_CI = ("wald", "wilson", "clopper_pearson")
+DEFAULT_DIRECT_CI = "wilson"
 
 
 @dataclass(frozen=True)
@@ -214,17 +234,47 @@ def direct_estimates(syn: SyntheticYear, sample: pd.DataFrame, domain: str = "bp
     return pd.concat(out)
 
 
-def _direct_frame(syn: SyntheticYear, d: pd.DataFrame) -> pd.DataFrame:
+def proportion_ci(p: np.ndarray, n_eff: np.ndarray, how: str, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score or Clopper-Pearson interval of a proportion p with effective sample size n_eff."""
+    p = np.clip(np.asarray(p, dtype=float), 0, 1)
+    n = np.asarray(n_eff, dtype=float)
+    z = float(norm.ppf(0.5 + level / 2))
+    if how == "wilson":
+        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        half = z / (1 + z * z / n) * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+        lo = np.where(p == 0, 0.0, np.clip(centre - half, 0, 1))  # exact ends, no round-off at p = 0 or 1
+        return lo, np.where(p == 1, 1.0, np.clip(centre + half, 0, 1))
+    if how == "clopper_pearson":
+        x = p * n  # fractional successes: the beta form extends to non-integer counts
+        a = 1 - level
+        lo = np.where(x > 0, beta_dist.ppf(a / 2, np.maximum(x, 1e-12), n - x + 1), 0.0)
+        hi = np.where(x < n, beta_dist.ppf(1 - a / 2, x + 1, np.maximum(n - x, 1e-12)), 1.0)
+        return lo, hi
+    raise ValueError(f"unknown interval {how!r}")
+
+
+def direct_frame(syn: SyntheticYear, d: pd.DataFrame, ci: str = DEFAULT_DIRECT_CI,
+                 deff: dict[str, float] | None = None) -> pd.DataFrame:
+    """Direct estimates of `direct_estimates` as the published frame; `ci` in DIRECT_CI (module docstring),
+    `deff`: GVF design effect per indicator (needed for "wilson"/"clopper_pearson")."""
+    if ci not in DIRECT_CI:
+        raise ValueError(f"ci must be one of {DIRECT_CI}, got {ci!r}")
     a = syn.areas
     idx = d.index.to_numpy()
     est = d["estimate"].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
         cv = np.where(est > 0, d["se"].to_numpy() / est, np.inf)
+    ci_low, ci_high = np.clip(d["ci_low"].to_numpy(), 0, 1), np.clip(d["ci_high"].to_numpy(), 0, 1)
+    if ci != "wald":
+        if deff is None:
+            raise ValueError(f"ci={ci!r} needs the GVF design effect per indicator")
+        n_eff = d["n_households"].to_numpy(float) / d["indicator"].map(deff).to_numpy(float)
+        ci_low, ci_high = proportion_ci(est, n_eff, ci)
     return pd.DataFrame({
         "bps_code": a["bps_code"].reindex(idx).to_numpy(), "prov_code": a["prov_label"].reindex(idx).to_numpy(),
         "year": syn.year, "line_definition": syn.line_definition, "indicator": d["indicator"].to_numpy(),
         "estimate": est, "se": d["se"].to_numpy(), "cv": cv,
-        "ci_low": np.clip(d["ci_low"].to_numpy(), 0, 1), "ci_high": np.clip(d["ci_high"].to_numpy(), 0, 1),
+        "ci_low": ci_low, "ci_high": ci_high,
         "deff": d["deff"].to_numpy(), "n_households": d["n_households"].to_numpy(),
         "persons": est * a["population"].reindex(idx).to_numpy(), "flag": flag_rse(cv),
     })
@@ -238,11 +288,15 @@ def _gvf(direct: np.ndarray, var: np.ndarray, n: np.ndarray, X: np.ndarray, floo
 
 
 def fit_models(syn: SyntheticYear, direct_kab: pd.DataFrame, direct_prov: pd.DataFrame, X: pd.DataFrame, *,
-               B: int = 200, seed: int = 0, extreme_model: str = "linear") -> tuple[pd.DataFrame, pd.DataFrame]:
+               B: int = 200, seed: int = 0, extreme_model: str = "linear",
+               variance_method: str = DEFAULT_VARIANCE_METHOD) -> tuple[pd.DataFrame, pd.DataFrame]:
     """GVF + Fay-Herriot + benchmarking for both indicators: (model frame, fit frame).
 
-    extreme_model: "linear" (default, analytic MSE) or "arcsine" (bootstrap MSE, linear fallback).
+    extreme_model: "linear" (default, analytic MSE) or "arcsine" (REML, bootstrap MSE, linear fallback).
+    variance_method: sigma2_u estimator of the linear fits ("YL" default; see module docstring), optionally
+    with the MSE after a colon, e.g. "AMRL:prasad_rao" (default: the method's own, see `fay_herriot`).
     """
+    var_method, _, mse_choice = variance_method.partition(":")
     a = syn.areas
     codes = X.index.to_numpy()
     Xm = X.to_numpy(float)
@@ -258,7 +312,7 @@ def fit_models(syn: SyntheticYear, direct_kab: pd.DataFrame, direct_prov: pd.Dat
         n = d["n_households"].to_numpy(float)
         gvf = _gvf(y, d["se"].to_numpy() ** 2, n, Xm, 1e-3 if ind == "p0" else 1e-4)
         D = gvf.smoothed
-        method = "REML linear"
+        method = f"{variance_method} linear"
         res = None
         if ind == "extreme" and extreme_model == "arcsine":
             try:
@@ -268,7 +322,7 @@ def fit_models(syn: SyntheticYear, direct_kab: pd.DataFrame, direct_prov: pd.Dat
                     res = None
             except (ValueError, np.linalg.LinAlgError):
                 res = None
-            method = "REML arcsine" if res is not None else "REML linear (arcsine fallback)"
+            method = "REML arcsine" if res is not None else f"{variance_method} linear (arcsine fallback)"
         if res is not None:
             fit = res.fit
             eblup = res.estimate
@@ -278,9 +332,9 @@ def fit_models(syn: SyntheticYear, direct_kab: pd.DataFrame, direct_prov: pd.Dat
             ci_low, ci_high = arcsine_back(res.eblup_transformed - half), arcsine_back(res.eblup_transformed + half)
             mse_method = f"parametric bootstrap B={B}"
         else:
-            fit = fay_herriot(y, Xm, D, "REML")
+            fit = fay_herriot(y, Xm, D, var_method, mse=mse_choice or None)
             eblup = np.clip(fit.eblup, 0, 1)
-            mse = fit.mse
+            mse = np.maximum(fit.mse, fit.g1 + fit.g2)  # a bias-corrected MSE can go below it (or < 0)
             synthetic = np.clip(fit.synthetic, 0, 1)
             ci_low = np.clip(fit.eblup - Z95 * np.sqrt(mse), 0, 1)
             ci_high = np.clip(fit.eblup + Z95 * np.sqrt(mse), 0, 1)
@@ -313,7 +367,9 @@ def fit_models(syn: SyntheticYear, direct_kab: pd.DataFrame, direct_prov: pd.Dat
 # ---------------------------------------------------------------------------------------------- workflow
 def estimate_year(panel: pd.DataFrame, year: int, *, line_definition: str, scale: float = 0.01, seed: int = 0,
                   covariates: pd.DataFrame | None = None, n_households: int = 345_000,
-                  bootstrap_replicates: int = 200, extreme_model: str = "linear") -> YearEstimates:
+                  bootstrap_replicates: int = 200, extreme_model: str = "linear",
+                  variance_method: str = DEFAULT_VARIANCE_METHOD, direct_ci: str = DEFAULT_DIRECT_CI
+                  ) -> YearEstimates:
     """Synthetic Susenas for `year` and its direct + Fay-Herriot estimates (see module docstring).
 
     `panel`: the validated kab/kota panel; `covariates`: `dapoer_covariates(...)` or None. Seeds: the
@@ -323,19 +379,23 @@ def estimate_year(panel: pd.DataFrame, year: int, *, line_definition: str, scale
                                  n_households=n_households)
     sample = sample_year(syn, seed + 1)
     return estimates_from_sample(syn, sample, panel, covariates, B=bootstrap_replicates, seed=seed + 2,
-                                 extreme_model=extreme_model)
+                                 extreme_model=extreme_model, variance_method=variance_method,
+                                 direct_ci=direct_ci)
 
 
 def estimates_from_sample(syn: SyntheticYear, sample: pd.DataFrame, panel: pd.DataFrame,
                           covariates: pd.DataFrame | None = None, *, B: int = 200, seed: int = 0,
-                          extreme_model: str = "linear") -> YearEstimates:
+                          extreme_model: str = "linear", variance_method: str = DEFAULT_VARIANCE_METHOD,
+                          direct_ci: str = DEFAULT_DIRECT_CI) -> YearEstimates:
     """Direct, GVF, FH and benchmarking on one sample of a fixed synthetic year."""
     kab = direct_estimates(syn, sample, "bps_code")
     prov = direct_estimates(syn, sample, "prov_code")
     X = design_matrix(panel, syn.year, syn.areas, covariates)
-    model, fit = fit_models(syn, kab, prov, X, B=B, seed=seed, extreme_model=extreme_model)
+    model, fit = fit_models(syn, kab, prov, X, B=B, seed=seed, extreme_model=extreme_model,
+                            variance_method=variance_method)
+    deff = dict(zip(fit["indicator"], fit["gvf_deff"].astype(float), strict=True))
     pd_ = prov[["indicator", "estimate", "se"]].rename_axis("prov_code").reset_index()
     pd_["prov_code"] = pd_["prov_code"].astype(str)
     pd_ = pd_.assign(year=syn.year, line_definition=syn.line_definition)
-    return YearEstimates(truth=syn.truth, direct=_direct_frame(syn, kab), model=model, fit=fit,
+    return YearEstimates(truth=syn.truth, direct=direct_frame(syn, kab, direct_ci, deff), model=model, fit=fit,
                          calibration=syn.calibration, province_direct=pd_)

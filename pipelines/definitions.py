@@ -11,9 +11,11 @@ warnings.filterwarnings("ignore", category=BetaWarning)  # BackfillPolicy is bet
 import assets.deltas  # noqa: E402
 import assets.estimates  # noqa: E402
 import assets.raw  # noqa: E402
+import assets.registry  # noqa: E402
 import assets.reports  # noqa: E402
 import assets.validated  # noqa: E402
 from pipelines import settings  # noqa: E402
+from assets.registry import PseudonymKey  # noqa: E402
 from pipelines.io_manager import ParquetIOManager  # noqa: E402
 from pipelines.jobs import (  # noqa: E402
     annual_after_bps_release,
@@ -24,10 +26,16 @@ from pipelines.jobs import (  # noqa: E402
 )
 from pipelines.resources import ProjectPaths  # noqa: E402
 
-ASSET_MODULES = [assets.raw, assets.validated, assets.estimates, assets.deltas, assets.reports]
+ASSET_MODULES = [assets.raw, assets.validated, assets.estimates, assets.deltas, assets.reports, assets.registry]
 
 
-def build_definitions(storage_dir: str | None = None, paths: ProjectPaths | None = None) -> Definitions:
+def registry_key_mode() -> str:
+    """`make run` sets KEMISKINAN_REGISTRY_MODE=demo when no P3KE_PSEUDONYM_KEY is set; otherwise "env"."""
+    return os.environ.get("KEMISKINAN_REGISTRY_MODE", "env")
+
+
+def build_definitions(storage_dir: str | None = None, paths: ProjectPaths | None = None,
+                      key_mode: str | None = None) -> Definitions:
     """The project's Definitions; tests pass a temporary storage folder and paths."""
     return Definitions(
         assets=load_assets_from_modules(ASSET_MODULES),
@@ -37,6 +45,7 @@ def build_definitions(storage_dir: str | None = None, paths: ProjectPaths | None
         resources={
             "io_manager": ParquetIOManager(base_dir=storage_dir or str(settings.storage_dir())),
             "paths": paths or ProjectPaths.default(),
+            "pseudonym_key": PseudonymKey(mode=key_mode or registry_key_mode()),
         },
         executor=in_process_executor,
     )

@@ -12,11 +12,6 @@ from estimation.small_area import dapoer_covariates, estimate_year
 
 RAW = Path(__file__).resolve().parents[2] / "data" / "raw"
 CASES = [(2024, "usd215_2017ppp"), (2023, "usd190_2011ppp")]
-# Upstream (estimation/synthetic): in 2023 (P0 and P1 pinned, tail_lambda up to 20, m ~ -100) the generated
-# population's extreme rate is 2.36% nationally while the calibrated model says 1.14%: the generator and
-# model_cdf disagree. Known failure, reported to the lead; strict so it flips when fixed.
-UPSTREAM_2023 = pytest.mark.xfail(strict=True, reason="synthetic generator != calibrated model in 2023")
-CASES_X = [CASES[0], pytest.param(*[CASES[1]], marks=UPSTREAM_2023)]
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +76,7 @@ def test_benchmark_matches_province_direct(results, case):
     assert (r.fit["benchmark_max_abs_discrepancy"] >= 0).all()
 
 
-@pytest.mark.parametrize("case", CASES_X)
+@pytest.mark.parametrize("case", CASES)
 def test_model_more_precise_than_direct_for_extreme(results, case):
     r = results[case]
     d = r.direct[r.direct["indicator"] == "extreme"]["cv"]
@@ -89,7 +84,7 @@ def test_model_more_precise_than_direct_for_extreme(results, case):
     assert np.median(m) < np.median(d)
 
 
-@pytest.mark.parametrize("case", CASES_X)
+@pytest.mark.parametrize("case", CASES)
 def test_direct_national_extreme_near_calibrated_target(results, case):
     r = results[case]
     d = r.direct[r.direct["indicator"] == "extreme"].merge(r.truth[["bps_code", "population"]], on="bps_code")
@@ -110,3 +105,27 @@ def test_deterministic_with_seed(inputs, results):
     pd.testing.assert_frame_equal(again.direct, first.direct)
     other = estimate_year(kab, 2024, line_definition="usd215_2017ppp", seed=8, covariates=cov)
     assert not np.allclose(other.direct["estimate"], first.direct["estimate"])
+
+
+def test_default_variance_is_strictly_positive_and_direct_ci_does_not_collapse(results):
+    r = results[(2024, "usd215_2017ppp")]
+    assert (r.fit["sigma2_u"] > 0).all()
+    assert r.fit["method"].str.startswith("AMRL").all() and (r.fit["mse_method"] == "prasad_rao").all()
+    d = r.direct[r.direct["indicator"] == "extreme"]
+    zero = d["estimate"] == 0
+    assert zero.any() and (d.loc[zero, "ci_high"] > 0).all() and (d.loc[zero, "ci_low"] == 0).all()
+    assert ((d["ci_low"] <= d["estimate"]) & (d["estimate"] <= d["ci_high"])).all()
+
+
+@pytest.mark.parametrize("how, sm", [("wilson", "wilson"), ("clopper_pearson", "beta")])
+def test_proportion_ci_matches_statsmodels(how, sm):
+    from statsmodels.stats.proportion import proportion_confint
+
+    from estimation.small_area import proportion_ci
+
+    count = np.array([0, 1, 7, 50, 120])
+    nobs = np.array([40, 55, 300, 120, 120])
+    lo, hi = proportion_ci(count / nobs, nobs, how)
+    want_lo, want_hi = proportion_confint(count, nobs, alpha=0.05, method=sm)
+    np.testing.assert_allclose(lo, want_lo, atol=1e-12)
+    np.testing.assert_allclose(hi, want_hi, atol=1e-12)

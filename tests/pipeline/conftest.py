@@ -1,3 +1,5 @@
+import contextlib
+import io
 import shutil
 from pathlib import Path
 
@@ -28,15 +30,17 @@ class GraphRun:
         return [e for r in self.results for e in r.get_asset_check_evaluations()]
 
 
-def run_graph(data_dir: Path, raw_dir: Path | None = None, jobs=tuple(JOBS)) -> GraphRun:
-    """Materialise the whole graph, every year, in process, into `data_dir` (storage + outputs)."""
+def run_graph(data_dir: Path, raw_dir: Path | None = None, jobs=tuple(JOBS), log_level: str = "ERROR") -> GraphRun:
+    """Materialise the whole graph, every year, in process, into `data_dir` (storage + outputs), with a
+    Dagster instance on disk under `data_dir/dagster_home` (SQLite event log, as `make run` has)."""
     paths = ProjectPaths(raw_dir=str(raw_dir or PROJECT_RAW), outputs_dir=str(data_dir / "outputs"),
                          restricted_dir=str(data_dir / "restricted"))
-    defs = build_definitions(storage_dir=str(data_dir / "storage"), paths=paths)
-    instance = DagsterInstance.ephemeral()
+    defs = build_definitions(storage_dir=str(data_dir / "storage"), paths=paths, key_mode="demo")
+    (data_dir / "dagster_home").mkdir(parents=True, exist_ok=True)
+    instance = DagsterInstance.local_temp(tempdir=str(data_dir / "dagster_home"))
     results = []
     for job_name in jobs:
-        result = run_pipeline(instance, job_name=job_name, defs=defs)
+        result = run_pipeline(instance, job_name=job_name, defs=defs, log_level=log_level)
         results.append(result)
         if not result.success:
             break
@@ -49,9 +53,12 @@ def materialised(result) -> set[str]:
 
 @pytest.fixture(scope="session")
 def good_run(tmp_path_factory):
-    """One full run on the shipped data, shared by the tests that read its outputs."""
+    """One full run on the shipped data (all log levels captured), shared by the tests that read its outputs."""
     data_dir = tmp_path_factory.mktemp("good_run")
-    result = run_graph(data_dir)
+    captured = io.StringIO()
+    with contextlib.redirect_stderr(captured), contextlib.redirect_stdout(captured):
+        result = run_graph(data_dir, log_level="DEBUG")
+    (data_dir / "run.log").write_text(captured.getvalue())
     return data_dir, result, check_failures(result)
 
 

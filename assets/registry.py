@@ -1,0 +1,279 @@
+"""Registry layer: P3KE / DTSEN extracts -> pseudonymised ingestion -> aggregates, padu padan, worklists.
+
+Identities (NIK, KK number, name, address) exist only in the extracts as received and in the verification
+worklists for camat, both under the restricted folder (0700 folder, 0600 files). Everything an asset
+returns, logs or records as metadata is counts, codes and keyed pseudonyms (HMAC-SHA256).
+"""
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+from dagster import AssetExecutionContext, Config, ConfigurableResource, MetadataValue, Output, asset
+
+from checks.dagster_checks import check_specs, evaluate
+from checks.suites.registry import (
+    aggregates_suite,
+    extracts_suite,
+    ingested_suite,
+    padu_padan_suite,
+    published_registry_suite,
+)
+from estimation.atomic import write_text_atomic
+from estimation.publish import code_version, manifest, publish_table
+from estimation.registry.aggregate import aggregate_extract, desil1_share, year_over_year_registry
+from estimation.registry.ingest import ingest_extract, ingest_interventions, ingest_nik_list
+from estimation.registry.padu_padan import padu_padan
+from estimation.registry.pseudonym import key_from_env
+from estimation.registry.worklists import progress_table, write_restricted_worklists
+from pipelines.resources import ProjectPaths
+from pipelines.settings import PROJECT_ROOT
+
+MANIFEST = "manifest.json"
+GENERATOR_SEED = 2024
+
+
+class PseudonymKey(ConfigurableResource):
+    """The HMAC key for NIK/KK pseudonyms, from the environment variable `P3KE_PSEUDONYM_KEY`.
+
+    mode "env" refuses to run without the variable; mode "demo" uses the library's fixed, public demo key
+    and every output records key_mode="demo" (pseudonyms made with it protect nothing: demo data only).
+    """
+
+    mode: str = "env"
+
+    def get(self):
+        if self.mode not in ("env", "demo"):
+            raise ValueError(f"PseudonymKey.mode must be 'env' or 'demo', not {self.mode!r}")
+        return key_from_env(demo=self.mode == "demo")
+
+
+class RegistryConfig(Config):
+    # Folder of real extracts with a manifest.json (see README); empty: generate the demo extracts.
+    extracts_dir: str = ""
+    reporting_period: str = "2024-11"
+
+
+def _extracts_dir(config: RegistryConfig, paths: ProjectPaths) -> Path:
+    return Path(config.extracts_dir) if config.extracts_dir else Path(paths.restricted_dir) / "extracts"
+
+
+def _generator_fingerprint(populations: pd.DataFrame) -> str:
+    """Same generator code, seed and populations -> same files: the demo extracts are then reused."""
+    digest = hashlib.sha256()
+    for module in sorted((PROJECT_ROOT / "estimation" / "registry").glob("*.py")):
+        digest.update(module.read_bytes())
+    digest.update(str(GENERATOR_SEED).encode())
+    digest.update(pd.util.hash_pandas_object(populations, index=False).values.tobytes())
+    return digest.hexdigest()
+
+
+def _populations(panel: pd.DataFrame) -> pd.DataFrame:
+    pop = panel[["bps_code", "year", "population_thousand"]].dropna()
+    return pop[pop["year"] >= 2020].sort_values(["bps_code", "year"]).reset_index(drop=True)
+
+
+def _restrict(folder: Path) -> None:
+    """Create `folder` (and the restricted root above it) readable by the owner only."""
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+    if folder.parent.name == "restricted":
+        os.chmod(folder.parent, 0o700)
+
+
+@asset(group_name="registry", check_specs=check_specs(extracts_suite(), "registry_extracts"),
+       description="P3KE / DTSEN extracts as received (by name: kept in the restricted folder). Demo mode: a seeded "
+                   "generator writes realistic extracts with the Jombang, Lebak, Kota Mojokerto and Kota Palangka "
+                   "Raya cases planted. The asset itself holds the file list only (no identities).")
+def registry_extracts(context: AssetExecutionContext, config: RegistryConfig, paths: ProjectPaths,
+                      p0_kabkota_validated: pd.DataFrame):
+    folder = _extracts_dir(config, paths)
+    if config.extracts_dir:
+        entries = json.loads((folder / MANIFEST).read_text())["files"]
+        reused = True
+    else:
+        from estimation.registry.generator import generate_registry_scenario
+
+        _restrict(folder)
+        populations = _populations(p0_kabkota_validated)
+        fingerprint = _generator_fingerprint(populations)
+        manifest_path = folder / MANIFEST
+        previous = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+        reused = previous.get("fingerprint") == fingerprint and all(
+            (folder / e["file"]).exists() for e in previous.get("files", []))
+        if reused:
+            entries = previous["files"]
+        else:
+            scenario = generate_registry_scenario(folder, populations=populations, seed=GENERATOR_SEED)
+            for path in scenario.files.values():
+                os.chmod(path, 0o600)  # by name and address: owner only
+            snapshots = {s["key"]: s for s in scenario.snapshots}
+            entries = []
+            for key, path in scenario.files.items():
+                snap = snapshots.get(key, {})
+                kind = key.split("_")[0] if key.split("_")[0] in ("p3ke", "dtsen", "sk", "intervensi") else "other"
+                entries.append({"key": key, "kind": kind, "file": Path(path).name,
+                                "source": snap.get("source", kind), "kabkota_code": str(
+                                    snap.get("kabkota_code", Path(path).stem.split("_")[-2])),
+                                "year": int(snap.get("year", Path(path).stem.split("_")[-1][:4])),
+                                "snapshot_date": str(snap.get("snapshot_date", ""))})
+            write_text_atomic(manifest_path, json.dumps({"fingerprint": fingerprint, "files": entries}, indent=1),
+                              mode=0o600)
+    files = pd.DataFrame(entries)
+    files["bytes"] = [(folder / f).stat().st_size for f in files["file"]]
+    yield Output(files, metadata={"mode": MetadataValue.text("real" if config.extracts_dir else "demo"),
+                                  "reused_previous_generation": MetadataValue.bool(bool(reused)),
+                                  "files": MetadataValue.int(len(files))})
+    yield from evaluate(extracts_suite(), files, "registry_extracts", context.log)
+
+
+def _desil_range_violations(parquet: Path) -> tuple[int, int]:
+    con = duckdb.connect()
+    row = con.execute(
+        "SELECT count(*) FILTER (WHERE desil_p3ke IS NOT NULL AND desil_p3ke NOT BETWEEN 1 AND 4), "
+        "count(*) FILTER (WHERE desil_dtsen IS NOT NULL AND desil_dtsen NOT BETWEEN 1 AND 10) "
+        "FROM read_parquet(?)", [str(parquet)]).fetchone()
+    con.close()
+    return int(row[0]), int(row[1])
+
+
+@asset(group_name="registry", check_specs=check_specs(ingested_suite(), "registry_ingested"),
+       description="Each extract validated (NIK: 16 digits, region code, birth date) and pseudonymised at ingestion "
+                   "(HMAC-SHA256 with the key resource): Parquet files without NIK, KK, name or address. The asset "
+                   "holds one report row per file: counts and the key mode, never an identity.")
+def registry_ingested(context: AssetExecutionContext, config: RegistryConfig, paths: ProjectPaths,
+                      pseudonym_key: PseudonymKey, registry_extracts: pd.DataFrame):
+    key, source = pseudonym_key.get()
+    folder = _extracts_dir(config, paths)
+    out_dir = Path(paths.outputs_dir).parent / "storage" / "registry" / "ingested"
+    rows = []
+    for entry in registry_extracts[registry_extracts["kind"].isin(["p3ke", "dtsen"])].itertuples():
+        out = out_dir / f"{entry.key}.parquet"
+        report = ingest_extract(folder / entry.file, out, key, source, entry.snapshot_date, source=entry.source,
+                                kabkota_code=entry.kabkota_code)
+        bad_p3ke, bad_dtsen = _desil_range_violations(out)
+        statuses = report.nik_status_counts
+        valid = int(statuses.get("valid", 0))
+        rows.append({"key": entry.key, "source": entry.source, "kabkota_code": entry.kabkota_code,
+                     "year": int(entry.year), "snapshot_date": entry.snapshot_date, "rows": report.n_rows,
+                     "duplicates": report.n_duplicates, "nik_valid": valid,
+                     "nik_valid_rate": valid / report.n_rows if report.n_rows else 0.0,
+                     "nik_invalid_by_status": json.dumps({k: v for k, v in statuses.items() if k != "valid"},
+                                                         sort_keys=True),
+                     "first_invalid_rows": json.dumps({k: v[:5] for k, v in report.invalid_nik_rows.items()}),
+                     "desil_out_of_range": bad_p3ke + bad_dtsen, "key_mode": report.key_mode, "path": str(out)})
+    reports = pd.DataFrame(rows)
+    yield Output(reports, metadata={
+        "key_mode": MetadataValue.text(source.mode),
+        "individuals": MetadataValue.int(int(reports["rows"].sum())),
+        "nik_valid_rate": MetadataValue.float(float(reports["nik_valid"].sum() / max(reports["rows"].sum(), 1))),
+    })
+    yield from evaluate(ingested_suite(), reports, "registry_ingested", context.log)
+
+
+@asset(group_name="registry", check_specs=check_specs(aggregates_suite(), "registry_aggregates"),
+       description="Per source, kab/kota and snapshot (DuckDB, streaming over the Parquet files): individuals and "
+                   "families by desil, extreme poor, and the registry-based extreme-poverty rate (extreme poor / "
+                   "BPS population).")
+def registry_aggregates(context: AssetExecutionContext, registry_ingested: pd.DataFrame,
+                        p0_kabkota_validated: pd.DataFrame):
+    aggregates = aggregate_extract(list(registry_ingested["path"]), _populations(p0_kabkota_validated))
+    yield Output(aggregates, metadata={"kabkota": MetadataValue.int(int(aggregates["kabkota_code"].nunique()))})
+    yield from evaluate(aggregates_suite(), aggregates, "registry_aggregates", context.log)
+
+
+@asset(group_name="registry",
+       description="Year-over-year change per source and kab/kota: individuals, families, extreme poor (persons and "
+                   "families) and the registry-based extreme-poverty rate (pp).")
+def registry_year_over_year(registry_aggregates: pd.DataFrame) -> pd.DataFrame:
+    return year_over_year_registry(registry_aggregates)
+
+
+@asset(group_name="registry",
+       description="Registry desil-1 individuals as a share of the BPS population per kab/kota and year: a covariate "
+                   "offered to the small area model.")
+def registry_desil1_share(registry_aggregates: pd.DataFrame, p0_kabkota_validated: pd.DataFrame) -> pd.DataFrame:
+    return desil1_share(registry_aggregates, _populations(p0_kabkota_validated))
+
+
+@asset(group_name="registry", check_specs=check_specs(padu_padan_suite(), "padu_padan_summary"),
+       description="Padu padan: each regional decree (SK) list of extreme poor matched on pseudonymised NIK with the "
+                   "later registry snapshot and the OPD intervention register: left desil 1, still in desil 1, "
+                   "intervened optimally or not (alive / deceased), not found, duplicates. Writes the by-name "
+                   "verification worklists per kecamatan to the restricted folder (0600); the asset holds counts.")
+def padu_padan_summary(context: AssetExecutionContext, config: RegistryConfig, paths: ProjectPaths,
+                       pseudonym_key: PseudonymKey, registry_extracts: pd.DataFrame,
+                       registry_ingested: pd.DataFrame):
+    key, source = pseudonym_key.get()
+    folder = _extracts_dir(config, paths)
+    summaries, progress_parts, worklist_counts = [], {}, []
+    for sk in registry_extracts[registry_extracts["kind"] == "sk"].itertuples():
+        later = registry_ingested[(registry_ingested["kabkota_code"] == sk.kabkota_code)
+                                  & (registry_ingested["year"] == sk.year)]
+        if later.empty:
+            raise ValueError(f"no registry snapshot of {sk.kabkota_code} for {sk.year} to match the SK list {sk.file}")
+        decree, _ = ingest_nik_list(folder / sk.file, key, source, sk.kabkota_code)
+        register = registry_extracts[(registry_extracts["kind"] == "intervensi")
+                                     & (registry_extracts["kabkota_code"] == sk.kabkota_code)
+                                     & (registry_extracts["year"] == sk.year)]
+        interventions = (ingest_interventions(folder / register["file"].iloc[0], key, source)
+                         if not register.empty else None)
+        desil_field = "desil_dtsen" if later["source"].iloc[-1] == "dtsen" else "desil_p3ke"
+        summary, persons = padu_padan(decree, list(later["path"]), interventions, desil_field=desil_field)
+        summaries.append(summary.assign(year=int(sk.year), snapshot=",".join(later["key"])))
+        progress_parts[f"{config.reporting_period} {sk.kabkota_code}"] = persons
+        raw_extracts = [folder / f for f in registry_extracts.loc[
+            registry_extracts["key"].isin(later["key"]), "file"]]
+        restricted = Path(paths.restricted_dir) / "worklists"
+        _restrict(restricted)
+        worklist_counts.append(write_restricted_worklists(persons, raw_extracts, key, restricted,
+                                                          period=config.reporting_period))
+    summary = pd.concat(summaries, ignore_index=True)
+    progress = progress_table(progress_parts)
+    counts = pd.concat(worklist_counts, ignore_index=True) if worklist_counts else pd.DataFrame()
+    storage = Path(paths.outputs_dir).parent / "storage" / "registry"
+    storage.mkdir(parents=True, exist_ok=True)
+    progress.to_parquet(storage / "progress.parquet")  # read by the publishing asset
+    counts.to_parquet(storage / "worklist_counts.parquet")
+    first = summary.iloc[0]
+    yield Output(summary, metadata={
+        "on_list": MetadataValue.int(int(summary["list_rows"].sum())),
+        "left_desil1": MetadataValue.int(int(summary["left_desil1"].sum())),
+        "still_desil1": MetadataValue.int(int(summary["still_desil1"].sum())),
+        "worklist_files": MetadataValue.int(len(counts)),
+        "example": MetadataValue.text(f"{first['kabkota_code']} {first['year']}: list {first['list_rows']}, left "
+                                      f"{first['left_desil1']}, still {first['still_desil1']}"),
+    })
+    yield from evaluate(padu_padan_suite(), summary, "padu_padan_summary", context.log)
+
+
+@asset(group_name="reports", kinds={"parquet", "csv"},
+       check_specs=check_specs(published_registry_suite(), "published_registry_tables"),
+       description="Publishes the registry aggregates, year-over-year changes, desil-1 shares, padu padan summary and "
+                   "the TKPK progress table (counts only) to data/outputs/tables/, with provenance and key mode.")
+def published_registry_tables(context: AssetExecutionContext, paths: ProjectPaths, registry_aggregates: pd.DataFrame,
+                              registry_year_over_year: pd.DataFrame, registry_desil1_share: pd.DataFrame,
+                              padu_padan_summary: pd.DataFrame):
+    storage = Path(paths.outputs_dir).parent / "storage" / "registry"
+    key_modes = sorted(set(registry_aggregates.get("key_mode", pd.Series(dtype=str)).dropna()) |
+                       set(padu_padan_summary.get("key_mode", pd.Series(dtype=str)).dropna()))
+    provenance = {"run_id": context.run_id, "asset": "published_registry_tables",
+                  "code_version": code_version(PROJECT_ROOT), "key_mode": ",".join(key_modes) or "unknown",
+                  "note": "demo: generated extracts, fixed public demo key" if "demo" in key_modes else ""}
+    written: list[Path] = []
+    for name, frame in {
+        "registry_aggregates": registry_aggregates,
+        "registry_year_over_year": registry_year_over_year,
+        "registry_desil1_share": registry_desil1_share,
+        "padu_padan_summary": padu_padan_summary,
+        "padu_padan_progress": pd.read_parquet(storage / "progress.parquet"),
+    }.items():
+        written += publish_table(frame.reset_index(drop=True), paths.tables(), name, provenance=provenance,
+                                 decimals={"extreme_rate_pct": 2, "extreme_rate_pct_from": 2, "extreme_rate_pct_to": 2,
+                                           "extreme_rate_change_pp": 2, "desil1_share": 6, "population": 0})
+    files = manifest(written)
+    yield Output(files, metadata={"directory": MetadataValue.path(str(paths.tables()))})
+    yield from evaluate(published_registry_suite(), files, "published_registry_tables", context.log)

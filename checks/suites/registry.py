@@ -1,0 +1,106 @@
+"""Suites of the registry layer. Failures are located by file key, kab/kota code and row numbers only."""
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from checks.gx_bridge import Rule, Suite
+from checks.suites.reports import manifest_suite
+
+KINDS = ["p3ke", "dtsen", "sk", "intervensi", "other"]
+MIN_NIK_VALID_RATE = 0.90  # blocking: below this the extract is not what it claims to be
+GOOD_NIK_VALID_RATE = 0.99  # warning: the office should clean its list
+SIXTEEN_DIGITS = re.compile(rb"(?<!\d)\d{16}(?!\d)")
+
+
+def extracts_suite() -> Suite:
+    loc = ("key", "file")
+    return Suite("registry_extracts", [
+        Rule("files_not_empty", "every extract file exists and is not empty",
+             lambda E: E.ExpectColumnValuesToBeBetween(column="bytes", min_value=1), locate=loc),
+        Rule("known_kinds", "each file is a P3KE or DTSEN extract, an SK list or an intervention register",
+             lambda E: E.ExpectColumnValuesToBeInSet(column="kind", value_set=KINDS), locate=loc),
+        Rule("kabkota_codes", "kab/kota codes are 4 digits",
+             lambda E: E.ExpectColumnValuesToMatchRegex(column="kabkota_code", regex=r"^\d{4}$"), locate=loc),
+    ])
+
+
+def ingested_suite() -> Suite:
+    loc = ("key", "kabkota_code", "first_invalid_rows")
+    return Suite("registry_ingested", [
+        Rule("nik_valid_rate", f"at least {MIN_NIK_VALID_RATE:.0%} of NIKs valid (16 digits, region code, birth date)",
+             lambda E: E.ExpectColumnValuesToBeBetween(column="nik_valid_rate", min_value=MIN_NIK_VALID_RATE),
+             locate=loc),
+        Rule("nik_valid_rate_good", f"at least {GOOD_NIK_VALID_RATE:.0%} of NIKs valid (warning: ask for a cleaner "
+             "extract; rows listed)", lambda E: E.ExpectColumnValuesToBeBetween(
+                 column="nik_valid_rate", min_value=GOOD_NIK_VALID_RATE), severity="WARN", locate=loc),
+        Rule("desil_in_range", "desil within its source's range (P3KE 1-4, DTSEN 1-10)",
+             lambda E: E.ExpectColumnValuesToBeBetween(column="desil_out_of_range", max_value=0),
+             locate=("key", "kabkota_code")),
+        Rule("key_mode_recorded", "every ingested file records how its pseudonym key was obtained",
+             lambda E: E.ExpectColumnValuesToBeInSet(column="key_mode", value_set=["env", "demo", "explicit"]),
+             locate=("key",)),
+        Rule("rows_ingested", "every extract yields rows", lambda E: E.ExpectColumnValuesToBeBetween(
+            column="rows", min_value=1), locate=("key",)),
+    ])
+
+
+def _desil_sums(agg: pd.DataFrame) -> pd.DataFrame:
+    desil = [c for c in agg.columns if re.fullmatch(r"individuals_desil_\d+", c)]
+    return agg.assign(desil_total=agg[desil].sum(axis=1), excess=agg[desil].sum(axis=1) - agg["individuals"])
+
+
+def aggregates_suite() -> Suite:
+    loc = ("source", "kabkota_code", "snapshot_date")
+    return Suite("registry_aggregates", [
+        Rule("families_le_individuals", "families <= individuals", lambda E: E.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="individuals", column_B="families", or_equal=True), locate=loc),
+        Rule("extreme_le_individuals", "extreme poor <= individuals",
+             lambda E: E.ExpectColumnPairValuesAToBeGreaterThanB(column_A="individuals", column_B="extreme_individuals",
+                                                                  or_equal=True, ignore_row_if="either_value_is_missing"),
+             locate=loc),
+        Rule("desil_counts_within_total", "individuals counted by desil do not exceed the individuals",
+             lambda E: E.ExpectColumnValuesToBeBetween(column="excess", max_value=0), frame=_desil_sums, locate=loc),
+        Rule("rate_in_range", "registry extreme-poverty rate in [0, 100] %",
+             lambda E: E.ExpectColumnValuesToBeBetween(column="extreme_rate_pct", min_value=0, max_value=100),
+             locate=loc),
+    ])
+
+
+def _identities(summary: pd.DataFrame) -> pd.DataFrame:
+    s = summary
+    return s.assign(
+        found_split=(s["left_desil1"] + s["still_desil1"] == s["found"]),
+        persons_split=(s["found"] + s["not_found"] == s["persons"]),
+        not_optimal_split=(s["not_optimal_alive"] + s["not_optimal_deceased"] + s["not_optimal_moved"]
+                           == s["not_optimal"]),
+    ).melt(id_vars=["kabkota_code", "year"], value_vars=["found_split", "persons_split", "not_optimal_split"],
+           var_name="identity", value_name="holds")
+
+
+def padu_padan_suite() -> Suite:
+    return Suite("padu_padan_summary", [
+        Rule("categories_add_up", "left + still in desil 1 = found; found + not found = persons; not optimal = "
+             "alive + deceased + moved", lambda E: E.ExpectColumnValuesToBeInSet(column="holds", value_set=[True]),
+             frame=_identities, locate=("kabkota_code", "year", "identity")),
+        Rule("list_not_empty", "every decree list has rows", lambda E: E.ExpectColumnValuesToBeBetween(
+            column="list_rows", min_value=1), locate=("kabkota_code", "year")),
+    ])
+
+
+def _leak_scan(files: pd.DataFrame) -> pd.DataFrame:
+    """Any run of exactly 16 digits in a published file is treated as a possible NIK or KK number."""
+    found = []
+    for path in files["path"]:
+        data = Path(path).read_bytes() if Path(path).suffix in (".csv", ".json") else b""
+        found.append(len(SIXTEEN_DIGITS.findall(data)))
+    return files.assign(sixteen_digit_numbers=found)
+
+
+def published_registry_suite() -> Suite:
+    base = manifest_suite("published_registry_tables")
+    return Suite("published_registry_tables", [*base.rules, Rule(
+        "no_nik_like_numbers", "no 16-digit number (NIK / KK) in any published CSV or provenance file",
+        lambda E: E.ExpectColumnValuesToBeBetween(column="sixteen_digit_numbers", max_value=0),
+        frame=_leak_scan, locate=("path",))])

@@ -1,0 +1,104 @@
+"""No NIK, KK number or name of the generated extracts leaves the restricted folder: not in any output file,
+the IO manager's storage, the Dagster instance (SQLite event log, run storage) or the run's logs."""
+
+import re
+import sqlite3
+import stat
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+SIXTEEN = re.compile(r"(?<!\d)\d{16}(?!\d)")
+
+
+def _identities(restricted: Path) -> tuple[set[str], set[str]]:
+    numbers, names = set(), set()
+    for path in sorted((restricted / "extracts").glob("*.csv")):
+        frame = pd.read_csv(path, dtype=str)
+        for column in frame.columns:
+            low = column.lower()
+            values = frame[column].dropna().astype(str)
+            if low in ("nik", "no kk", "no_kk", "nomor kk"):
+                numbers |= {re.sub(r"\D", "", v) for v in values if len(re.sub(r"\D", "", v)) == 16}
+            if low in ("nama", "nama lengkap"):
+                names |= {v for v in values.unique()[:3000] if len(v) >= 10}
+    return numbers, names
+
+
+def _texts(root: Path, restricted: Path):
+    for path in sorted(root.rglob("*")):
+        if not path.is_file() or restricted in path.parents:
+            continue
+        if path.suffix == ".parquet":
+            yield path, pq.read_table(path).to_pandas().to_csv(index=False)
+        elif path.suffix == ".db":
+            with sqlite3.connect(path) as db:
+                tables = [r[0] for r in db.execute("select name from sqlite_master where type='table'")]
+                yield path, "\n".join(str(row) for t in tables for row in db.execute(f'select * from "{t}"'))
+        else:
+            yield path, path.read_bytes().decode("utf-8", errors="ignore")
+
+
+def test_no_identity_outside_restricted_folder(good_run):
+    data_dir, result, _ = good_run
+    restricted = data_dir / "restricted"
+    numbers, names = _identities(restricted)
+    assert len(numbers) > 600_000 and len(names) > 1000  # the scan has something to look for
+    scanned = 0
+    for path, text in _texts(data_dir, restricted):
+        scanned += 1
+        leaked = {n for n in SIXTEEN.findall(text) if n in numbers}
+        assert not leaked, f"{path}: {len(leaked)} NIK/KK numbers of the extract"
+        named = [n for n in names if n in text]
+        assert not named, f"{path}: names of the extract, e.g. {named[:1]}"
+    events = "\n".join(str(e) for r in result.results for e in r.all_events)
+    assert not {n for n in SIXTEEN.findall(events) if n in numbers}
+    assert scanned > 50  # outputs, storage, the SQLite instance, run.log
+
+
+def test_restricted_files_are_owner_only(good_run):
+    data_dir, _, _ = good_run
+    restricted = data_dir / "restricted"
+    assert stat.S_IMODE(restricted.stat().st_mode) == 0o700
+    files = [p for p in restricted.rglob("*") if p.is_file()]
+    assert any(p.parent.name == "worklists" for p in files)
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in files)
+
+
+def test_registry_cases_in_published_tables(good_run):
+    data_dir, _, _ = good_run
+    tables = data_dir / "outputs" / "tables"
+    summary = pd.read_csv(tables / "padu_padan_summary.csv", dtype={"kabkota_code": str})
+    jombang = summary[summary["kabkota_code"] == "3517"].iloc[0]
+    assert (jombang["list_rows"], jombang["left_desil1"], jombang["still_desil1"]) == (7408, 5567, 1841)
+    assert (jombang["optimal"], jombang["not_optimal"]) == (1752, 89)
+    assert (jombang["not_optimal_alive"], jombang["not_optimal_deceased"]) == (78, 11)
+    aggregates = pd.read_csv(tables / "registry_aggregates.csv", dtype={"kabkota_code": str})
+    assert aggregates.loc[(aggregates["kabkota_code"] == "3517") & (aggregates["year"] == 2024),
+                          "individuals"].iloc[0] == 654_220
+    yoy = pd.read_csv(tables / "registry_year_over_year.csv", dtype={"kabkota_code": str})
+    lebak = yoy[yoy["kabkota_code"] == "3602"].iloc[0]
+    assert (lebak["extreme_families_from"], lebak["extreme_families_to"], lebak["extreme_families_change"]) == (
+        6043, 5698, -345)
+    mojokerto = yoy[yoy["kabkota_code"] == "3576"].iloc[0]
+    assert (mojokerto["extreme_rate_pct_from"], mojokerto["extreme_rate_pct_to"]) == (1.10, 0.00)
+    provenance = (tables / "padu_padan_summary.provenance.json").read_text()
+    assert '"key_mode": "demo"' in provenance
+
+
+def test_registry_refuses_to_run_without_a_key(monkeypatch):
+    import pytest
+
+    from assets.registry import PseudonymKey
+
+    monkeypatch.delenv("P3KE_PSEUDONYM_KEY", raising=False)
+    with pytest.raises(ValueError, match="P3KE_PSEUDONYM_KEY is not set"):
+        PseudonymKey(mode="env").get()
+    monkeypatch.setenv("P3KE_PSEUDONYM_KEY", "short")
+    with pytest.raises(ValueError, match="too short"):
+        PseudonymKey(mode="env").get()
+    monkeypatch.setenv("P3KE_PSEUDONYM_KEY", "a-real-key-from-the-office-vault-0123")
+    key, source = PseudonymKey(mode="env").get()
+    assert source.mode == "env" and key == b"a-real-key-from-the-office-vault-0123"
+    assert PseudonymKey(mode="demo").get()[1].mode == "demo"
