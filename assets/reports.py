@@ -193,6 +193,7 @@ def sae_charts(
     figures = {
         f"sae_direct_vs_eblup_{config.indicator}_{config.province_code}_{year}": direct_vs_eblup_chart(
             compare, title=f"Persentase penduduk {label} {prov_name} {year}: langsung vs EBLUP (IK 95%)",
+            x_label=f"Persentase penduduk {label} (%)",
             source_note=f"Sumber: sampel sintetis serupa Susenas, diolah; garis {definition}"),
         f"sae_cv_{config.indicator}_{config.province_code}_{year}": cv_comparison_chart(
             pd.DataFrame({"name": prov["name"], "cv_direct": prov["cv"] * pct, "cv_eblup": prov["rse"] * pct}),

@@ -1,18 +1,29 @@
 """Extreme-poverty line definitions used by BPS, as data, and kab/kota extreme lines derived from them.
 
 BPS has used two definitions of extreme poverty (data/raw/bps/kemiskinan_ekstrem_nasional_2021_2025.csv):
-- "usd190_2011ppp": USD 1.90 a day (2011 PPP), one national line in Rupiah, no spatial deflator; used up to
-  the releases before July 2025. The only Rupiah value in data/raw: Rp 351,957.4 per capita per month, March 2023.
+- "usd190_2011ppp": USD 1.90 a day (2011 PPP), used up to the releases before July 2025. The only Rupiah
+  value in data/raw: Rp 351,957.4 per capita per month, March 2023 (a national figure).
 - "usd215_2017ppp": USD 2.15 a day (2017 PPP) with a spatial deflator, from the July 2025 release (March 2024
   revised from 0.83% to 1.26%, then 0.99% Sept 2024 and 0.85% March 2025). data/raw holds no Rupiah value.
+
+Both are applied between kab/kota through the spatial deflator GK_kabkota / GK_national (GK = poverty line,
+GK_national = the population-weighted national line): kab/kota extreme line = national extreme line x
+deflator. A flat national Rupiah line is impossible as a kab/kota line: 2023 kab/kota GKs go down to Rp
+290,203 (Buton Selatan), below the flat Rp 351,957 line, so its extreme poor would outnumber its poor.
+"usd190_2011ppp_flat" keeps that flat line selectable for comparison only (`comparison_only=True`; it carries
+no published rate and is NOT what the pipeline uses).
+
+Every definition is capped at the kab/kota poverty line (the extreme poor are a subset of the poor): where
+national line x deflator would exceed GK_kabkota the line is set to GK_kabkota and flagged `line_capped`.
+With a deflator this only happens if the national extreme line exceeds the national GK; under the flat
+variant it happens in every kab/kota whose GK is below the flat line.
 
 Assumptions (stated because BPS did not publish them in data/raw):
 - A national extreme line for a year without a published Rupiah value is the nearest published one scaled by
   the ratio of national poverty lines (GK) of the two years: the GK is BPS's own price-updated basket, used
   here as the deflator between rounds.
-- The spatial deflator of a kab/kota is its GK divided by the national GK, so under "usd215_2017ppp" the
-  kab/kota extreme line is national_extreme_line x GK_kabkota / GK_national. Under "usd190_2011ppp" every
-  kab/kota gets the national line.
+- The spatial deflator of a kab/kota is its GK divided by the national GK (for USD 1.90 too: BPS published
+  one national Rupiah figure, and the kab/kota GK is the only published spatial price index).
 - For "usd215_2017ppp" no Rupiah anchor exists in data/raw; callers supply one (`national_extreme_line_rp=`),
   e.g. estimation.synthetic derives it by calibrating to the published 2024 rates under both definitions.
 """
@@ -32,6 +43,7 @@ __all__ = [
     "get_definition",
     "kabkota_extreme_lines",
     "national_extreme_line_rp",
+    "spatial_extreme_lines",
 ]
 
 
@@ -48,6 +60,7 @@ class ExtremeLineDefinition:
     national_line_rp_by_year: Mapping[int, float] = field(default_factory=dict)  # published, March round
     national_rate_pct_by_period: Mapping[str, float] = field(default_factory=dict)  # published
     label: str = ""
+    comparison_only: bool = False  # kept for comparison; never the default of the pipeline
 
     def with_national_line(self, year: int, rp: float) -> ExtremeLineDefinition:
         """A copy carrying an extra (e.g. derived) national Rupiah line for `year`."""
@@ -62,7 +75,7 @@ DEFINITIONS: dict[str, ExtremeLineDefinition] = {
         name="usd190_2011ppp",
         ppp_dollars_per_day=1.90,
         ppp_year=2011,
-        spatial_deflator=False,
+        spatial_deflator=True,  # national Rupiah line x GK_kabkota / GK_national (module docstring)
         valid_from_release="2021-01",
         valid_until_release="2025-06",
         national_line_rp_by_year={2023: 351_957.4},
@@ -79,6 +92,18 @@ DEFINITIONS: dict[str, ExtremeLineDefinition] = {
         national_line_rp_by_year={},
         national_rate_pct_by_period={"2024-03": 1.26, "2024-09": 0.99, "2025-03": 0.85},
         label="USD 2.15 2017 PPP with spatial deflator",
+    ),
+    # comparison only: the same national Rupiah line for every kab/kota (capped at its GK); no targets
+    "usd190_2011ppp_flat": ExtremeLineDefinition(
+        name="usd190_2011ppp_flat",
+        ppp_dollars_per_day=1.90,
+        ppp_year=2011,
+        spatial_deflator=False,
+        valid_from_release="2021-01",
+        valid_until_release="2025-06",
+        national_line_rp_by_year={2023: 351_957.4},
+        label="USD 1.90 2011 PPP, flat national line (comparison only)",
+        comparison_only=True,
     ),
 }
 
@@ -124,6 +149,30 @@ def national_extreme_line_rp(
 _national_line = national_extreme_line_rp  # the keyword below shadows the function name
 
 
+def spatial_extreme_lines(
+    poverty_line_rp: np.ndarray | pd.Series,
+    national_poverty_line: float,
+    definition: str | ExtremeLineDefinition,
+    national_extreme_line_rp: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(extreme line, spatial deflator, line_capped) per kab/kota for given GKs and national lines.
+
+    extreme line = min(national_extreme_line_rp x deflator, GK_kabkota); deflator = GK_kabkota /
+    `national_poverty_line` when the definition uses one, else 1. line_capped marks where the cap bit.
+    """
+    d = get_definition(definition)
+    gk = np.asarray(poverty_line_rp, dtype=float)
+    if d.spatial_deflator:
+        if not np.isfinite(national_poverty_line) or national_poverty_line <= 0:
+            raise ValueError("national_poverty_line must be positive for a spatially deflated definition")
+        deflator = gk / float(national_poverty_line)
+    else:
+        deflator = np.ones_like(gk)
+    raw = float(national_extreme_line_rp) * deflator
+    capped = raw > gk
+    return np.where(capped, gk, raw), deflator, capped
+
+
 def kabkota_extreme_lines(
     poverty_line_rp_by_kabkota: pd.Series,
     national_poverty_line: float,
@@ -136,7 +185,8 @@ def kabkota_extreme_lines(
     """Extreme line per kab/kota for one year under one definition.
 
     Columns: bps_code, year, definition, poverty_line_rp, spatial_deflator, national_extreme_line_rp,
-    extreme_line_rp, line_source. The spatial deflator is GK_kabkota / `national_poverty_line` when the
+    extreme_line_uncapped_rp (national x deflator), extreme_line_rp (capped at poverty_line_rp),
+    line_capped, line_source. The spatial deflator is GK_kabkota / `national_poverty_line` when the
     definition uses one, else 1.
     """
     d = get_definition(definition)
@@ -147,21 +197,18 @@ def kabkota_extreme_lines(
         lines.setdefault(int(year), float(national_poverty_line))
         national, source = _national_line(d, year, lines)
     gk = pd.Series(poverty_line_rp_by_kabkota, dtype=float)
-    if d.spatial_deflator:
-        if not np.isfinite(national_poverty_line) or national_poverty_line <= 0:
-            raise ValueError("national_poverty_line must be positive for a spatially deflated definition")
-        deflator = gk / float(national_poverty_line)
-    else:
-        deflator = pd.Series(1.0, index=gk.index)
+    line, deflator, capped = spatial_extreme_lines(gk.to_numpy(), national_poverty_line, d, national)
     return pd.DataFrame(
         {
             "bps_code": gk.index,
             "year": int(year),
             "definition": d.name,
             "poverty_line_rp": gk.to_numpy(),
-            "spatial_deflator": deflator.to_numpy(),
+            "spatial_deflator": deflator,
             "national_extreme_line_rp": national,
-            "extreme_line_rp": national * deflator.to_numpy(),
+            "extreme_line_uncapped_rp": national * deflator,
+            "extreme_line_rp": line,
+            "line_capped": capped,
             "line_source": source,
         }
     )

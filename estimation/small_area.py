@@ -16,13 +16,14 @@ For one year of the validated kab/kota panel:
    both indicators. sigma2_u: `variance_method`, default "AMRL:prasad_rao" = Li & Lahiri (2010) adjusted
    REML (h = sigma2_u, strictly positive) with the Prasad-Rao MSE g1 + g2 + 2 g3. Chosen by the 2024 design
    simulation (scripts/simulate_sae.py, R = 50): REML truncates sigma2_u at 0 for P0 in most samples, so
-   gamma = 0 and the MSE is g2 alone; its 95% intervals covered the truth in ~68% (mean over kab/kota).
+   gamma = 0 and the MSE is g2 alone; its 95% intervals covered the truth in 66% (mean over kab/kota).
    YL (Yoshimori & Lahiri 2014) is strictly positive but O(m^-2) from REML, so its sigma2_u is ~0 too and
-   the coverage is the same. AMRL's O(1/m) upward bias is what lifts the MSE: mean coverage ~0.86 at the
-   same RMSE. Its published Li-Lahiri MSE subtracts 2 B^2/(A tr V^-2), which is negative for most areas
-   when A is this small, so the Prasad-Rao form is used (conservative given the upward bias). Any MSE is
-   floored at g1 + g2 (the MSE with sigma2_u known). "REML", "YL", "AMRL", "AMPL", "ML", "FH" (each with
-   an optional ":prasad_rao"/":datta_lahiri") stay selectable. Option `extreme_model="arcsine"`: arcsine scale with
+   the coverage is the same. AMRL's O(1/m) upward bias is what lifts the MSE: P0 coverage 0.844 mean,
+   0.98 median, same RMSE (extreme: ~0.81 mean for every method). Its published Li-Lahiri MSE subtracts
+   2 B^2/(A tr V^-2), negative for most areas when A is this small, so the Prasad-Rao form is used
+   (conservative given the upward bias). Any MSE is floored at g1 + g2 (the MSE with sigma2_u known).
+   "REML", "YL", "AMRL", "AMPL", "ML", "FH" (each with an optional ":prasad_rao"/":datta_lahiri") stay
+   selectable. Option `extreme_model="arcsine"`: arcsine scale with
    n_eff = n / deff_GVF, naive back-transform, parametric bootstrap MSE (B, seeded), linear fallback when
    it fails. Not the default: with ~16% zero direct extreme rates the arcsine fit puts sigma2_u far above
    D (gamma ~0.95) and the bootstrap MSE (truths sin^2 of clipped normals near 0) gives a median RSE ~4,

@@ -49,7 +49,7 @@ def main() -> None:
     ap.add_argument("--line-definition", default="usd215_2017ppp")
     ap.add_argument("--replicates", type=int, default=50)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--methods", default="REML,YL", help="sigma2_u estimators, comma separated")
+    ap.add_argument("--methods", default="REML,YL,AMRL:prasad_rao", help="sigma2_u estimators, comma separated")
     ap.add_argument("--direct-ci", default="wald,wilson", help="direct intervals, comma separated")
     args = ap.parse_args()
     methods = args.methods.split(",")

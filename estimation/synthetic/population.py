@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import log_ndtr, ndtr, ndtri, ndtri_exp
 
-from estimation.poverty_lines import DEFINITIONS, get_definition
+from estimation.poverty_lines import DEFINITIONS, get_definition, spatial_extreme_lines
 
 __all__ = [
     "POPULATION_COLUMNS",
@@ -248,9 +248,8 @@ def _group_rate(rates, weights, groups, n_groups):
 
 
 def _extreme_lines(cal: pd.DataFrame, national_gk: float, definition: str, national_rp: float) -> np.ndarray:
-    d = get_definition(definition)
-    gk = cal["poverty_line_rp"].to_numpy()
-    return national_rp * (gk / national_gk if d.spatial_deflator else np.ones_like(gk))
+    """Kab/kota extreme lines of `definition`, spatially deflated and capped at GK (estimation.poverty_lines)."""
+    return spatial_extreme_lines(cal["poverty_line_rp"].to_numpy(), national_gk, definition, national_rp)[0]
 
 
 LAMBDA_GRID_P1 = np.exp(np.linspace(np.log(0.02), np.log(20.0), 241))  # P1 pinned: s must move far
@@ -324,8 +323,9 @@ def calibrate_panel(
     (NaN if unpublished), population_thousand. `targets`: `load_extreme_targets` layout (None: P0/P1 only).
     Returns (calibrated, report). calibrated adds: poverty_line_source, national_poverty_line, sigma_p1,
     sigma_ref, sigma_source (p1 | reference), tail_lambda, tail_calibration (province | national | none),
-    m, s, sigma_u, model_p0/p1/p2 (percent), and per definition extreme_line_<def>, extreme_rate_<def>
-    (percent). report: year, definition, level, group, target_pct, achieved_pct, national_extreme_line_rp,
+    m, s, sigma_u, model_p0/p1/p2 (percent), and per definition (`estimation.poverty_lines.DEFINITIONS`,
+    the comparison-only flat USD 1.90 line included) extreme_line_<def> (spatially deflated, capped at GK),
+    extreme_rate_<def> (percent, <= p0) and line_capped_<def> (the cap bit). report: year, definition, level, group, target_pct, achieved_pct, national_extreme_line_rp,
     line_source.
     """
     need = {"bps_code", "prov_code", "year", "p0", "p1", "poverty_line_rp", "population_thousand"}
@@ -393,13 +393,16 @@ def calibrate_panel(
     for name in DEFINITIONS:
         cal[f"extreme_line_{name}"] = np.nan
         cal[f"extreme_rate_{name}"] = np.nan
+        cal[f"line_capped_{name}"] = False
         for year in years:
             nat_rp = _line_for(defs[name], year, national)
             if nat_rp is None:
                 continue
             idx = cal.index[cal["year"] == year]
-            lines = _extreme_lines(cal.loc[idx], national[year], name, nat_rp)
+            lines, _, capped = spatial_extreme_lines(cal.loc[idx, "poverty_line_rp"].to_numpy(), national[year],
+                                                     name, nat_rp)
             cal.loc[idx, f"extreme_line_{name}"] = lines
+            cal.loc[idx, f"line_capped_{name}"] = capped
             cal.loc[idx, f"extreme_rate_{name}"] = 100 * model_cdf(
                 lines, cal.loc[idx, "poverty_line_rp"], p0[idx], m[idx], s[idx], sigma_u[idx])
     for t in targets.itertuples():

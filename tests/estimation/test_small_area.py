@@ -79,9 +79,13 @@ def test_benchmark_matches_province_direct(results, case):
 @pytest.mark.parametrize("case", CASES)
 def test_model_more_precise_than_direct_for_extreme(results, case):
     r = results[case]
-    d = r.direct[r.direct["indicator"] == "extreme"]["cv"]
-    m = r.model[r.model["indicator"] == "extreme"]["rse"]
-    assert np.median(m) < np.median(d)
+    # Compare where the direct CV is finite (a zero direct estimate has an infinite CV, which would make
+    # the comparison pass trivially), area by area.
+    d = r.direct[r.direct["indicator"] == "extreme"].set_index("bps_code")["cv"]
+    m = r.model[r.model["indicator"] == "extreme"].set_index("bps_code")["rse"]
+    finite = np.isfinite(d) & (d > 0)
+    assert finite.sum() > 100
+    assert np.median(m[finite]) < np.median(d[finite])
 
 
 @pytest.mark.parametrize("case", CASES)
