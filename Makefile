@@ -25,6 +25,7 @@ run: venv
 	$(PY) -m scripts.run
 
 test: venv
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
 ui: venv

@@ -22,7 +22,7 @@ def main(argv: list[str]) -> int:
             for bench, value, unit in module.run():
                 print(f"{bench} {value:.4g} {unit}" if isinstance(value, float) else f"{bench} {value} {unit}",
                       flush=True)
-        except Exception:  # one broken benchmark must not hide the others
+        except Exception:  # noqa: BLE001 - one broken benchmark must not hide the others
             failed += 1
             traceback.print_exc()
     return 1 if failed else 0

@@ -116,8 +116,6 @@ def _plain(value: Any) -> Any:
             return value.item()
         except (ValueError, AttributeError):
             pass
-    if isinstance(value, float) and value != value:
-        return None
     try:
         if pd.isna(value):
             return None
@@ -207,7 +205,7 @@ def run_suite(suite: Suite, frame: pd.DataFrame, rules: Sequence[Rule] | None = 
     for derive, group in groups.values():
         try:
             derived = frame if derive is None else derive(frame)
-        except Exception as exc:  # a frame that cannot be derived is itself a failure, named
+        except Exception as exc:  # noqa: BLE001 - a frame that cannot be derived is itself a named failure
             for rule in group:
                 results[rule.name] = RuleResult(
                     rule.name, rule.severity, False, rule.expected, error=f"{type(exc).__name__}: {exc}"

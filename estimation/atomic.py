@@ -12,7 +12,6 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-
 DEFAULT_MODE = 0o644  # mkstemp creates 0600; published files are meant to be read
 
 

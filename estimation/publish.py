@@ -10,7 +10,7 @@ import hashlib
 import json
 import subprocess
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -37,10 +37,11 @@ def sha256_file(path: str | Path) -> str:
 def code_version(root: str | Path | None = None) -> str:
     """The git commit of the code that produced an output (or 'unknown' outside a checkout)."""
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5)
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5,
+                             check=False)
         commit = out.stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, timeout=5).stdout.strip()
+                               capture_output=True, text=True, timeout=5, check=False).stdout.strip()
         return f"{commit}{'+dirty' if dirty else ''}" if commit else "unknown"
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -79,9 +80,9 @@ def publish_table(
     directory = Path(directory)
     record = {
         "table": name,
-        "rows": int(len(frame)),
+        "rows": len(frame),
         "columns": [str(c) for c in frame.columns],
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         **provenance,
     }
     table = pa.Table.from_pandas(frame, preserve_index=False)

@@ -1,3 +1,4 @@
+# ruff: noqa: ISC004 - notebook cell sources are written as concatenated lines on purpose
 """Writes the analysts' notebooks from cell sources kept here (so they diff well in review).
 
 Run: .venv/bin/python notebooks/build_notebooks.py ; the tests execute every notebook under notebooks/.

@@ -8,23 +8,23 @@ from dagster import BetaWarning, Definitions, in_process_executor, load_assets_f
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
 warnings.filterwarnings("ignore", category=BetaWarning)  # BackfillPolicy is beta; we rely on single_run only
 
-import assets.deltas  # noqa: E402
-import assets.estimates  # noqa: E402
-import assets.raw  # noqa: E402
-import assets.registry  # noqa: E402
-import assets.reports  # noqa: E402
-import assets.validated  # noqa: E402
-from pipelines import settings  # noqa: E402
-from assets.registry import PseudonymKey  # noqa: E402
-from pipelines.io_manager import ParquetIOManager  # noqa: E402
-from pipelines.jobs import (  # noqa: E402
+import assets.deltas
+import assets.estimates
+import assets.raw
+import assets.registry
+import assets.reports
+import assets.validated
+from assets.registry import PseudonymKey
+from pipelines import settings
+from pipelines.io_manager import ParquetIOManager
+from pipelines.jobs import (
     annual_after_bps_release,
     annual_estimates_after_bps_release,
     annual_estimation_job,
     annual_poverty_job,
     raw_files_changed,
 )
-from pipelines.resources import ProjectPaths  # noqa: E402
+from pipelines.resources import ProjectPaths
 
 ASSET_MODULES = [assets.raw, assets.validated, assets.estimates, assets.deltas, assets.reports, assets.registry]
 

@@ -11,7 +11,7 @@ frame with a `year` column; it is split into one file per partition here.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -62,7 +62,7 @@ class ParquetIOManager(ConfigurableIOManager):
         provenance = {
             "asset": context.asset_key.to_user_string(),
             "run_id": context.run_id,
-            "written_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         if context.has_asset_partitions:
             keys = list(context.asset_partition_keys)

@@ -17,7 +17,7 @@ class ProjectPaths(ConfigurableResource):
     restricted_dir: str
 
     @classmethod
-    def default(cls) -> "ProjectPaths":
+    def default(cls) -> ProjectPaths:
         return cls(
             raw_dir=str(settings.raw_dir()),
             outputs_dir=str(settings.outputs_dir()),

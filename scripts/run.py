@@ -14,11 +14,11 @@ from pathlib import Path
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("DAGSTER_HOME", str(Path(__file__).resolve().parent.parent / ".dagster_home"))
 
-import pandas as pd  # noqa: E402
-from dagster import AssetCheckSeverity, DagsterInstance  # noqa: E402
+import pandas as pd
+from dagster import AssetCheckSeverity, DagsterInstance
 
-from pipelines import settings  # noqa: E402
-from pipelines.partitions import estimation_partitions, yearly_partitions  # noqa: E402
+from pipelines import settings
+from pipelines.partitions import estimation_partitions, yearly_partitions
 
 JOBS = {"annual_poverty_job": yearly_partitions, "annual_estimation_job": estimation_partitions}
 
@@ -74,7 +74,7 @@ def estimates_summary(tables_dir: Path) -> str:
             m, d = m.iloc[0], d.iloc[0]
             rows.append(f"  {m['name']:<22} {year}  direct {100 * d['estimate']:5.2f}% (CV {100 * d['cv']:5.1f}%)  "
                         f"EBLUP {100 * m['benchmarked']:5.2f}% (RSE {100 * m['rse']:5.1f}%, {m['flag']})  "
-                        f"{int(round(m['persons'])):,} jiwa  [{m['line_definition']}]")
+                        f"{round(m['persons']):,} jiwa  [{m['line_definition']}]")
     return "\n".join(rows)
 
 

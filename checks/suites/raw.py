@@ -17,7 +17,7 @@ def year_columns(cells: pd.DataFrame) -> pd.DataFrame:
     """One row per year between a file's first and last year column, with whether the column is there."""
     rows = []
     for source_file, group in cells.dropna(subset=["year"]).groupby("source_file"):
-        years = sorted(set(int(y) for y in group["year"]))
+        years = sorted({int(y) for y in group["year"]})
         for year in range(years[0], years[-1] + 1):
             rows.append({"source_file": source_file, "source_column": str(year), "present": year in years})
     return pd.DataFrame(rows, columns=["source_file", "source_column", "present"])

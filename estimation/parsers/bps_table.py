@@ -10,7 +10,6 @@ cells with status "invalid" or year <NA>, and `structure_problems` names them wi
 
 from __future__ import annotations
 
-import csv
 import html
 import itertools
 import re
@@ -19,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from estimation.cells import ParsedTable, as_cells, empty_cells
+from estimation.parsers.delimited import read_records
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _YEAR = re.compile(r"(?:19|20)\d{2}")
@@ -28,7 +28,7 @@ _HEADER_NOTE = re.compile(r"header row (\d+)")
 
 def parse_bps_statistics_table(path: Path, source_file: str, variable: str) -> ParsedTable:
     """Parse one BPS statistics-table export into published cells (one per region row and year column)."""
-    records = _read_records(Path(path))
+    records = read_records(Path(path))
     if not records:
         return ParsedTable(cells=empty_cells())
 
@@ -133,18 +133,6 @@ def _header_row(group: pd.DataFrame) -> int | None:
         if found:
             return int(found.group(1))
     return None
-
-
-def _read_records(path: Path) -> list[tuple[int, list[str]]]:
-    """CSV records with the 1-based line each starts on (a quoted field may span lines)."""
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle)
-        records = []
-        previous_end = 0
-        for fields in reader:
-            records.append((previous_end + 1, fields))
-            previous_end = reader.line_num
-    return records
 
 
 def _find_header(records: list[tuple[int, list[str]]]) -> tuple[int, list[str]]:

@@ -1,14 +1,16 @@
 """Deterministic synthetic Susenas-like population per kab/kota and year, calibrated to BPS figures.
 
-Model (see README.md in this folder): per-capita monthly expenditure y of a household is a spliced
-distribution around the poverty line z (GK): with probability P0 the household is poor and t = ln(z / y)
-follows N(m, s^2) truncated to t > 0; otherwise y follows LN(mu_u, sigma_u) truncated to y >= z, with
-mu_u = ln z - sigma_u * Phi^-1(P0). With s = sigma_u and m = s * Phi^-1(P0) the whole is one lognormal.
-Household size is independent of y, so person-level indices equal the household-level model.
+Model (see README.md in this folder): per-capita monthly expenditure y of a household around the poverty line
+z (GK): with probability P0 the household is poor; v = y / z then lies below the break r = e / z (e = the
+calibrating extreme line) with probability q (the "deep" share) and in [r, 1) otherwise, with density
+proportional to exp(k v) inside each piece. Non-poor: y ~ LN(mu_u, sigma_u) truncated to y >= z, with
+mu_u = ln z - sigma_u * Phi^-1(P0). Household size is independent of y, so person-level indices equal the
+household-level model.
 
-Calibration: P0 (and P1 where published) exactly; extreme-poverty rates by a tail factor lambda on s, solved
-per province where BPS published a rate, and one lambda for all other provinces so the national rate of the
-round matches. See `calibrate_panel`.
+Calibration: P0 and P1 (published, else that of the reference lognormal) exactly, the tilt k solving P1 given
+q; the extreme rate at the calibrating line is P0 q, so q is solved per province where BPS published a rate and
+by one relative position for all other provinces so the national rate of the round matches. See
+`calibrate_panel`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.special import log_ndtr, ndtr, ndtri, ndtri_exp
+from scipy.special import ndtr, ndtri
 
 from estimation.poverty_lines import DEFINITIONS, get_definition, spatial_extreme_lines
 
@@ -26,6 +28,7 @@ __all__ = [
     "POPULATION_COLUMNS",
     "PRE_SPLIT_PROVINCE",
     "calibrate_panel",
+    "deep_share_bounds",
     "derive_poverty_lines",
     "generate_population",
     "iter_population",
@@ -33,9 +36,11 @@ __all__ = [
     "lognormal_fgt",
     "model_cdf",
     "model_fgt",
+    "poor_gap_moments",
+    "poor_quantile",
     "population_truth",
     "solve_lognormal_sigma",
-    "truncated_normal_positive",
+    "solve_tilt",
 ]
 
 # Papua's 2022 split: targets published on the old boundary are matched on these groups.
@@ -89,52 +94,121 @@ def solve_lognormal_sigma(p0, p1):
                    np.full(p0.shape, 5.0))
 
 
-def _poor_moment(m, s, k: float):
-    """E[exp(-k t) | t > 0] for t ~ N(m, s^2), computed in logs for stability."""
-    return np.exp(-k * m + k**2 * s**2 / 2 + log_ndtr((m - k * s**2) / s) - log_ndtr(m / s))
+# Poor part: v = y / z in (0, 1) is split at the break r = e / z (e = the calibrating extreme line): a share q
+# of the poor ("deep") lies in (0, r), the rest in [r, 1). Inside each piece v has density proportional to
+# exp(k v) (one tilt k for both pieces). Given (r, q), the mean gap E[1 - v] falls strictly from
+# q + (1 - q)(1 - r) (k -> -inf: deep poor at 0, the rest at e) to q (1 - r) (k -> +inf: deep poor at e, the
+# rest at z), so any P1 / P0 strictly inside that bracket is met by exactly one k.
+SHARE_MARGIN = 0.01  # keep q this fraction of its feasible width inside the bracket (k stays finite)
 
 
-def _solve_m(gap, s):
-    """m so that E[1 - exp(-t) | t > 0] = gap (the mean poverty gap of the poor)."""
-    # a wide s with a small gap needs m far below 0 (t | t > 0 then nearly exponential with rate -m / s^2)
-    lo = -60.0 - 60.0 * np.asarray(s, float) ** 2
-    return _bisect(lambda m: 1 - _poor_moment(m, s, 1.0) - gap, lo, np.full(np.shape(s), 10.0), 100)
+def _trunc_exp_moments(rho):
+    """E[w], E[w^2] of w on [0, 1] with density proportional to exp(-rho w), rho >= 0."""
+    rho = np.asarray(rho, float)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        e = np.exp(-rho)
+        i0 = -np.expm1(-rho) / rho
+        i1 = (i0 - e) / rho
+        i2 = (2 * i1 - e) / rho
+        big = (i1 / i0, i2 / i0)
+    # series I_k = sum_j (-rho)^j / (j! (k + j + 1)) where the recursion above cancels (rho < 1)
+    r = np.minimum(rho, 1.0)
+    s = [np.zeros_like(r) for _ in range(3)]
+    term = np.ones_like(r)
+    for j in range(30):
+        for k in range(3):
+            s[k] = s[k] + term / (k + j + 1)
+        term = term * (-r) / (j + 1)
+    small = (s[1] / s[0], s[2] / s[0])
+    return tuple(np.where(rho < 1.0, a, b) for a, b in zip(small, big, strict=True))
 
 
-def model_fgt(p0, m, s, alpha: int):
-    """FGT(alpha) of the spliced model at its own poverty line (proportions)."""
+def _tilted_moments(lam):
+    """E[x], E[x^2] of x on [0, 1] with density proportional to exp(lam x)."""
+    lam = np.asarray(lam, float)
+    w1, w2 = _trunc_exp_moments(np.abs(lam))
+    # lam < 0: x itself is the truncated exponential; lam > 0: 1 - x is
+    return np.where(lam < 0, w1, 1 - w1), np.where(lam < 0, w2, 1 - 2 * w1 + w2)
+
+
+def _tilted_cdf(lam, u):
+    """P(x < u) for x on [0, 1] with density proportional to exp(lam x)."""
+    lam, u = np.broadcast_arrays(np.asarray(lam, float), np.clip(np.asarray(u, float), 0.0, 1.0))
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        pos = np.exp(lam * (u - 1)) * np.expm1(-lam * u) / np.expm1(-lam)  # no overflow for lam >> 0
+        neg = np.expm1(lam * u) / np.expm1(lam)
+    return np.where(lam == 0, u, np.where(lam > 0, pos, neg))
+
+
+def _tilted_quantile(lam, p):
+    """Inverse of `_tilted_cdf` (p in [0, 1])."""
+    lam, p = np.broadcast_arrays(np.asarray(lam, float), np.clip(np.asarray(p, float), 1e-300, 1.0))
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        pos = 1 + np.log1p((1 - p) * np.expm1(-lam)) / lam
+        neg = np.log1p(p * np.expm1(lam)) / lam
+    return np.clip(np.where(lam == 0, p, np.where(lam > 0, pos, neg)), 0.0, 1.0)
+
+
+def poor_gap_moments(q, k, r):
+    """(E[1 - v], E[(1 - v)^2]) of the poor part with deep share q, tilt k and break r."""
+    q, k, r = np.broadcast_arrays(*(np.asarray(a, float) for a in (q, k, r)))
+    d1, d2 = _tilted_moments(k * r)  # deep piece: v = r x
+    n1, n2 = _tilted_moments(k * (1 - r))  # near piece: v = r + (1 - r) x, gap = (1 - r)(1 - x)
+    g1 = q * (1 - r * d1) + (1 - q) * (1 - r) * (1 - n1)
+    g2 = q * (1 - 2 * r * d1 + r**2 * d2) + (1 - q) * (1 - r) ** 2 * (1 - 2 * n1 + n2)
+    return g1, g2
+
+
+def deep_share_bounds(gap, r, margin: float = SHARE_MARGIN):
+    """Usable range [lo, hi] of the deep share q for mean gap `gap` (= P1/P0) and break r.
+
+    Feasible (open) bracket: q (1 - r) < gap < q + (1 - q)(1 - r), i.e. max(0, (gap - 1 + r) / r) < q <
+    min(1, gap / (1 - r)); `margin` of its width is kept off each end.
+    """
+    gap, r = np.broadcast_arrays(np.asarray(gap, float), np.asarray(r, float))
+    a = np.maximum(0.0, (gap - (1 - r)) / r)
+    b = np.minimum(1.0, gap / (1 - r))
+    return a + margin * (b - a), b - margin * (b - a)
+
+
+def solve_tilt(gap, q, r):
+    """Tilt k with mean poor gap `gap` for deep share q and break r (q inside `deep_share_bounds`)."""
+    gap, q, r = np.broadcast_arrays(*(np.asarray(a, float) for a in (gap, q, r)))
+    # E[gap] falls in k; bisect on u with k = sinh(u) to cover |k| up to ~6e5
+    u = _bisect(lambda u: gap - poor_gap_moments(q, np.sinh(u), r)[0], np.full(gap.shape, -14.0),
+                np.full(gap.shape, 14.0), 100)
+    return np.sinh(u)
+
+
+def model_fgt(p0, q, k, r, alpha: int):
+    """FGT(alpha) of the model at its own poverty line (proportions)."""
     p0 = np.asarray(p0, float)
     if alpha == 0:
         return p0
-    e1 = _poor_moment(m, s, 1.0)
-    if alpha == 1:
-        return p0 * (1 - e1)
-    if alpha == 2:
-        return p0 * (1 - 2 * e1 + _poor_moment(m, s, 2.0))
-    raise ValueError("alpha must be 0, 1 or 2")
+    if alpha not in (1, 2):
+        raise ValueError("alpha must be 0, 1 or 2")
+    return p0 * poor_gap_moments(q, k, r)[alpha - 1]
 
 
-def truncated_normal_positive(m, s, u):
-    """Quantile u of t ~ N(m, s^2) truncated to t > 0, stable for m/s far below 0.
+def poor_quantile(q, k, r, u):
+    """v = y / z at quantile u of the poor part (deep piece for u < q)."""
+    q, k, r, u = np.broadcast_arrays(*(np.asarray(a, float) for a in (q, k, r, u)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        deep = r * _tilted_quantile(k * r, u / q)
+        near = r + (1 - r) * _tilted_quantile(k * (1 - r), (u - q) / (1 - q))
+    return np.where(u < q, deep, near)
 
-    t = m - s Phi^-1(u Phi(m/s)) with the product taken in logs and inverted by `ndtri_exp`: Phi(m/s) itself
-    underflows to 0 below m/s ~ -38 (calibrated rows reach -53), where the naive form returns t = inf.
-    """
-    m, s, u = (np.asarray(a, float) for a in (m, s, u))
-    return m - s * ndtri_exp(np.log(np.maximum(u, 1e-300)) + log_ndtr(m / s))
 
-
-def model_cdf(x, z, p0, m, s, sigma_u):
-    """P(y < x) under the spliced model."""
-    x, z, p0, m, s, sigma_u = (np.asarray(a, float) for a in (x, z, p0, m, s, sigma_u))
-    below = x < z
-    c = np.log(z / x)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        poor_part = p0 * np.exp(log_ndtr((m - np.where(below, c, 0.0)) / s) - log_ndtr(m / s))
+def model_cdf(x, z, p0, q, k, r, sigma_u):
+    """P(y < x): poor part below z, LN(mu_u, sigma_u) truncated to y >= z above (mu_u puts mass P0 below z)."""
+    x, z, p0, q, k, r, sigma_u = np.broadcast_arrays(*(np.asarray(a, float) for a in (x, z, p0, q, k, r, sigma_u)))
+    v = np.clip(x / z, 0.0, 1.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        deep = q * _tilted_cdf(k * r, v / r)
+        near = q + (1 - q) * _tilted_cdf(k * (1 - r), (v - r) / (1 - r))
         mu_u = np.log(z) - sigma_u * ndtri(p0)
         upper = ndtr((np.log(np.maximum(x, z)) - mu_u) / sigma_u)
-    return np.where(below, poor_part, upper)
-
+    return np.where(x < z, p0 * np.where(v < r, deep, near), upper)
 
 # ---------------------------------------------------------------------------------------------- lines
 def _weighted_mean(frame: pd.DataFrame, col: str) -> pd.Series:
@@ -224,27 +298,26 @@ def _reference_sigma(cal: pd.DataFrame) -> pd.Series:
     return ref.fillna(DEFAULT_SIGMA)
 
 
-def _params(cal: pd.DataFrame, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(m, s, sigma_u) for tail factor lam per row."""
+def _gap_ratio(cal: pd.DataFrame) -> np.ndarray:
+    """Mean poverty gap of the poor, P1/P0: published, else that of the lognormal with sigma_ref."""
     p0 = cal["p0"].to_numpy() / 100
-    has_p1 = cal["sigma_p1"].notna().to_numpy()
-    base = np.where(has_p1, cal["sigma_p1"].to_numpy(), cal["sigma_ref"].to_numpy())
-    s = lam * base
-    m = s * ndtri(p0)  # lognormal poor part when P1 is not pinned
-    if has_p1.any():
-        gap = (cal["p1"].to_numpy() / cal["p0"].to_numpy())[has_p1]
-        m[has_p1] = _solve_m(gap, s[has_p1])
-    sigma_u = np.where(has_p1, base, s)
-    return m, s, sigma_u
+    d, s = ndtri(p0), cal["sigma_ref"].to_numpy()
+    ref = 1 - np.exp(-s * d + s**2 / 2) * ndtr(d - s) / np.maximum(p0, 1e-300)
+    return np.where(cal["sigma_p1"].notna(), cal["p1"].to_numpy() / cal["p0"].to_numpy(), ref)
 
 
-def _rates(cal: pd.DataFrame, lam: np.ndarray, lines: np.ndarray) -> np.ndarray:
-    m, s, sigma_u = _params(cal, lam)
-    return model_cdf(lines, cal["poverty_line_rp"].to_numpy(), cal["p0"].to_numpy() / 100, m, s, sigma_u)
+def _base_share(cal: pd.DataFrame, r: np.ndarray) -> np.ndarray:
+    """Deep share of the lognormal fit (sigma_p1, else sigma_ref) below the break: the uncalibrated default."""
+    p0 = cal["p0"].to_numpy() / 100
+    sigma = cal["sigma_p1"].fillna(cal["sigma_ref"]).to_numpy()
+    return ndtr(ndtri(p0) + np.log(r) / sigma) / np.maximum(p0, 1e-300)
 
 
-def _group_rate(rates, weights, groups, n_groups):
-    return np.bincount(groups, rates * weights, n_groups) / np.bincount(groups, weights, n_groups)
+def _rates(cal: pd.DataFrame, lines: np.ndarray) -> np.ndarray:
+    """Model rate below `lines` with the parameters in cal (deep_share, tilt, break_ratio, sigma_u)."""
+    return model_cdf(lines, cal["poverty_line_rp"].to_numpy(), cal["p0"].to_numpy() / 100,
+                     cal["deep_share"].to_numpy(), cal["tilt"].to_numpy(), cal["break_ratio"].to_numpy(),
+                     cal["sigma_u"].to_numpy())
 
 
 def _extreme_lines(cal: pd.DataFrame, national_gk: float, definition: str, national_rp: float) -> np.ndarray:
@@ -252,45 +325,19 @@ def _extreme_lines(cal: pd.DataFrame, national_gk: float, definition: str, natio
     return spatial_extreme_lines(cal["poverty_line_rp"].to_numpy(), national_gk, definition, national_rp)[0]
 
 
-LAMBDA_GRID_P1 = np.exp(np.linspace(np.log(0.02), np.log(20.0), 241))  # P1 pinned: s must move far
-LAMBDA_GRID_REF = np.exp(np.linspace(np.log(0.1), np.log(3.0), 241))  # pure lognormal: keep s plausible
+def _calibrate_year(cal: pd.DataFrame, targets: pd.DataFrame, q_lo, q_hi, q_base):
+    """Deep share per row so that targeted province rates, then the national rate, match.
 
-
-def _rate_table(cal: pd.DataFrame, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Extreme rate of every row on its grid of tail factors: (lambda (n, G), rate (n, G))."""
-    has_p1 = cal["sigma_p1"].notna().to_numpy()[:, None]
-    lam = np.where(has_p1, LAMBDA_GRID_P1[None, :], LAMBDA_GRID_REF[None, :])
-    rep = cal.loc[cal.index.repeat(lam.shape[1])]
-    rates = _rates(rep, lam.ravel(), np.repeat(lines, lam.shape[1])).reshape(lam.shape)
-    return lam, rates
-
-
-def _lambda_for_rate(lam: np.ndarray, rates: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Per row, the tail factor whose rate is closest to target, refined linearly towards a neighbour."""
-    rows = np.arange(len(lam))
-    j = np.argmin(np.abs(rates - target[:, None]), axis=1)
-    r0 = rates[rows, j]
-    k = np.clip(np.where((target > r0) == (rates[rows, np.minimum(j + 1, lam.shape[1] - 1)] > r0), j + 1, j - 1),
-                0, lam.shape[1] - 1)
-    r1 = rates[rows, k]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        f = np.clip(np.where(r1 != r0, (target - r0) / (r1 - r0), 0.0), 0, 1)
-    return lam[rows, j] * (lam[rows, k] / lam[rows, j]) ** f
-
-
-def _calibrate_year(cal: pd.DataFrame, targets: pd.DataFrame, lines: np.ndarray):
-    """Tail factor per row so that targeted province rates, then the national rate, match.
-
-    Each row's rate can move within [lo, hi] (the range its tail factor grid reaches); a group moves all its
-    rows to the same relative position theta in their ranges, so the group rate is linear in theta and is
-    solved exactly (clipped to [0, 1] when the target is out of reach; the report then shows the gap).
+    At the calibrating line the row rate is P0 q, so it moves within [lo, hi] = P0 [q_lo, q_hi]
+    (`deep_share_bounds`); a group moves all its rows to the same relative position theta in their ranges, so
+    the group rate is linear in theta and is solved exactly (clipped to [0, 1] when the target is out of reach;
+    the report then shows the gap). Rows of no group keep q_base.
     """
     w = cal["population_thousand"].to_numpy()
+    p0 = cal["p0"].to_numpy() / 100
     group = cal["prov_code"].map(lambda p: PRE_SPLIT_PROVINCE.get(int(p), int(p))).to_numpy()
-    lam_tab, rate_tab = _rate_table(cal, lines)
-    lo, hi = rate_tab.min(axis=1), rate_tab.max(axis=1)
-    base = _rates(cal, np.ones(len(cal)), lines)  # lambda = 1: the lognormal (or P1) fit
-    target_rate = base.copy()
+    lo, hi = p0 * q_lo, p0 * q_hi
+    target_rate = p0 * q_base
     how = np.full(len(cal), "none", dtype=object)
     prov_t = targets[targets["level"] == "province"].set_index("group")["target_pct"] / 100
     targeted = np.isin(group, prov_t.index)
@@ -308,8 +355,9 @@ def _calibrate_year(cal: pd.DataFrame, targets: pd.DataFrame, lines: np.ndarray)
         theta = (need - (w * lo)[rest].sum()) / (w * (hi - lo))[rest].sum()
         target_rate[rest] = lo[rest] + np.clip(theta, 0, 1) * (hi - lo)[rest]
         how[rest] = "national"
-    lam = np.where(how == "none", 1.0, _lambda_for_rate(lam_tab, rate_tab, target_rate))
-    return lam, how
+    with np.errstate(invalid="ignore", divide="ignore"):
+        q = np.where(p0 > 0, target_rate / p0, q_base)
+    return np.clip(q, q_lo, q_hi), how
 
 
 def calibrate_panel(
@@ -322,11 +370,12 @@ def calibrate_panel(
     `panel`: bps_code, prov_code, year, p0 (percent), p1 (percent, NaN if unpublished), poverty_line_rp
     (NaN if unpublished), population_thousand. `targets`: `load_extreme_targets` layout (None: P0/P1 only).
     Returns (calibrated, report). calibrated adds: poverty_line_source, national_poverty_line, sigma_p1,
-    sigma_ref, sigma_source (p1 | reference), tail_lambda, tail_calibration (province | national | none),
-    m, s, sigma_u, model_p0/p1/p2 (percent), and per definition (`estimation.poverty_lines.DEFINITIONS`,
-    the comparison-only flat USD 1.90 line included) extreme_line_<def> (spatially deflated, capped at GK),
-    extreme_rate_<def> (percent, <= p0) and line_capped_<def> (the cap bit). report: year, definition, level, group, target_pct, achieved_pct, national_extreme_line_rp,
-    line_source.
+    sigma_ref, sigma_source (p1 | reference), gap_ratio (P1/P0 used), break_definition, break_ratio (r),
+    deep_share_min/max (usable range of q), deep_share (q), tilt (k), tail_calibration (province | national |
+    none), sigma_u, model_p0/p1/p2 (percent), and per definition (`estimation.poverty_lines.DEFINITIONS`, the
+    comparison-only flat USD 1.90 line included) extreme_line_<def> (spatially deflated, capped at GK),
+    extreme_rate_<def> (percent, <= p0) and line_capped_<def> (the cap bit). report: year, definition, level,
+    group, target_pct, achieved_pct, national_extreme_line_rp, line_source.
     """
     need = {"bps_code", "prov_code", "year", "p0", "p1", "poverty_line_rp", "population_thousand"}
     if missing := need - set(panel.columns):
@@ -340,7 +389,11 @@ def calibrate_panel(
     cal.loc[ok, "sigma_p1"] = solve_lognormal_sigma(cal.loc[ok, "p0"] / 100, cal.loc[ok, "p1"] / 100)
     cal["sigma_ref"] = _reference_sigma(cal)
     cal["sigma_source"] = np.where(ok, "p1", "reference")
-    cal["tail_lambda"] = 1.0
+    cal["sigma_u"] = cal["sigma_p1"].fillna(cal["sigma_ref"])
+    cal["gap_ratio"] = _gap_ratio(cal)
+    for col in ("break_ratio", "deep_share_min", "deep_share_max", "deep_share", "tilt"):
+        cal[col] = np.nan
+    cal["break_definition"] = ""
     cal["tail_calibration"] = "none"
     targets = targets if targets is not None else pd.DataFrame(columns=["year", "definition", "level", "group",
                                                                        "target_pct"])
@@ -352,44 +405,56 @@ def calibrate_panel(
     for _ in range(2):
         for year in list(pending):
             idx = cal.index[cal["year"] == year]
-            sub = cal.loc[idx]
             t_year = targets[targets["year"] == year]
             names = [n for n in DEFINITIONS if n in set(t_year["definition"])]
             known = [n for n in names if _line_for(defs[n], year, national) is not None]
             if names and not known:
                 continue  # wait until another year has given this definition a Rupiah anchor
             pending.remove(year)
+            # the break of the poor part sits at the calibrating line (else the first definition with a line)
+            with_line = known or [n for n in DEFINITIONS if _line_for(defs[n], year, national) is not None]
+            if not with_line:
+                raise ValueError(f"no extreme line for {year}")
+            cal_def = with_line[0]
+            nat_rp = _line_for(defs[cal_def], year, national)
+            sub = cal.loc[idx]
+            lines = _extreme_lines(sub, national[year], cal_def, nat_rp)
+            r = np.clip(lines / sub["poverty_line_rp"].to_numpy(), 1e-6, 1 - 1e-6)
+            q_lo, q_hi = deep_share_bounds(sub["gap_ratio"].to_numpy(), r)
+            q_base = np.clip(_base_share(sub, r), q_lo, q_hi)
+            q, how = q_base, np.full(len(idx), "none", dtype=object)
             if known:
-                cal_def = known[0]
-                nat_rp = _line_for(defs[cal_def], year, national)
-                lines = _extreme_lines(sub, national[year], cal_def, nat_rp)
-                lam, how = _calibrate_year(sub, t_year[t_year["definition"] == cal_def], lines)
-                cal.loc[idx, "tail_lambda"] = lam
-                cal.loc[idx, "tail_calibration"] = how
+                q, how = _calibrate_year(sub, t_year[t_year["definition"] == cal_def], q_lo, q_hi, q_base)
                 defs[cal_def].setdefault(year, nat_rp)
-                # other definitions targeted this round without a Rupiah line: derive it from their rate
-                for other in names:
-                    if other == cal_def or _line_for(defs[other], year, national) is not None:
-                        continue
-                    nat_t = t_year[(t_year["definition"] == other) & (t_year["level"] == "national")]
-                    if nat_t.empty:
-                        continue
-                    target = float(nat_t["target_pct"].iloc[0]) / 100
-                    w = sub["population_thousand"].to_numpy()
+            cal.loc[idx, "break_definition"] = cal_def
+            cal.loc[idx, "break_ratio"] = r
+            cal.loc[idx, "deep_share_min"], cal.loc[idx, "deep_share_max"] = q_lo, q_hi
+            cal.loc[idx, "deep_share"] = q
+            cal.loc[idx, "tilt"] = solve_tilt(sub["gap_ratio"].to_numpy(), q, r)
+            cal.loc[idx, "tail_calibration"] = how
+            sub = cal.loc[idx]
+            # other definitions targeted this round without a Rupiah line: derive it from their rate
+            for other in names:
+                if other == cal_def or _line_for(defs[other], year, national) is not None:
+                    continue
+                nat_t = t_year[(t_year["definition"] == other) & (t_year["level"] == "national")]
+                if nat_t.empty:
+                    continue
+                target = float(nat_t["target_pct"].iloc[0]) / 100
+                w = sub["population_thousand"].to_numpy()
 
-                    def h(rp, sub=sub, lam=lam, w=w, other=other, target=target, year=year):
-                        r = _rates(sub, lam, _extreme_lines(sub, national[year], other, rp[0]))
-                        return np.array([(r * w).sum() / w.sum() - target])
+                def h(rp, sub=sub, w=w, other=other, target=target, year=year):
+                    r_ = _rates(sub, _extreme_lines(sub, national[year], other, rp[0]))
+                    return np.array([(r_ * w).sum() / w.sum() - target])
 
-                    defs[other][year] = float(_bisect(h, [1.0], [5.0 * national[year]], 80)[0])
+                defs[other][year] = float(_bisect(h, [1.0], [5.0 * national[year]], 80)[0])
         if not pending:
             break
-    # final parameters, model checks and extreme rates under every definition with a line
-    m, s, sigma_u = _params(cal, cal["tail_lambda"].to_numpy())
-    cal["m"], cal["s"], cal["sigma_u"] = m, s, sigma_u
+    # model checks and extreme rates under every definition with a line
     p0 = cal["p0"].to_numpy() / 100
+    q, k, r = (cal[c].to_numpy() for c in ("deep_share", "tilt", "break_ratio"))
     for a in (0, 1, 2):
-        cal[f"model_p{a}"] = 100 * model_fgt(p0, m, s, a)
+        cal[f"model_p{a}"] = 100 * model_fgt(p0, q, k, r, a)
     for name in DEFINITIONS:
         cal[f"extreme_line_{name}"] = np.nan
         cal[f"extreme_rate_{name}"] = np.nan
@@ -403,8 +468,7 @@ def calibrate_panel(
                                                      name, nat_rp)
             cal.loc[idx, f"extreme_line_{name}"] = lines
             cal.loc[idx, f"line_capped_{name}"] = capped
-            cal.loc[idx, f"extreme_rate_{name}"] = 100 * model_cdf(
-                lines, cal.loc[idx, "poverty_line_rp"], p0[idx], m[idx], s[idx], sigma_u[idx])
+            cal.loc[idx, f"extreme_rate_{name}"] = 100 * _rates(cal.loc[idx], lines)
     for t in targets.itertuples():
         sub = cal[cal["year"] == t.year]
         col = f"extreme_rate_{t.definition}"
@@ -449,10 +513,10 @@ def _kabkota_households(row, scale: float, seed: int, households_per_block: int)
     u0 = (rng.permutation(n_hh) + rng.random(n_hh)) / n_hh
     u1 = (rng.permutation(n_hh) + rng.random(n_hh)) / n_hh
     poor = u0 < p0
-    t = truncated_normal_positive(row.m, row.s, u1)
+    v = poor_quantile(row.deep_share, row.tilt, row.break_ratio, u1)
     mu_u = np.log(row.poverty_line_rp) - row.sigma_u * ndtri(p0)
     upper = np.exp(mu_u + row.sigma_u * ndtri(p0 + u1 * (1 - p0)))
-    kapita = np.where(poor, row.poverty_line_rp * np.exp(-t), np.maximum(upper, row.poverty_line_rp))
+    kapita = np.where(poor, row.poverty_line_rp * v, np.maximum(upper, row.poverty_line_rp))
     # census blocks of 60-140% of `households_per_block` households, cut within urban and rural
     block = np.empty(n_hh, dtype=np.int64)
     next_block = 0
@@ -472,7 +536,7 @@ def _kabkota_households(row, scale: float, seed: int, households_per_block: int)
         "R102": np.full(n_hh, code % 100, dtype=np.int16),
         "R105": r105.astype(np.int8),
         "R301": size.astype(np.int16),
-        "KAPITA": np.round(kapita, 0),
+        "KAPITA": np.maximum(np.round(kapita, 0), 1.0),  # a deep-poor draw never rounds to Rp 0
         "bps_code": np.full(n_hh, code, dtype=np.int32),
         "block_id": code * 100_000 + block,
         "household_id": code * 10_000_000 + np.arange(n_hh, dtype=np.int64),

@@ -7,11 +7,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.special import ndtri
 
 from estimation.survey.direct import direct_fgt
 from estimation.synthetic.population import (
     POPULATION_COLUMNS,
     calibrate_panel,
+    deep_share_bounds,
     derive_poverty_lines,
     generate_population,
     iter_population,
@@ -19,8 +21,11 @@ from estimation.synthetic.population import (
     lognormal_fgt,
     model_cdf,
     model_fgt,
+    poor_gap_moments,
+    poor_quantile,
     population_truth,
     solve_lognormal_sigma,
+    solve_tilt,
 )
 from estimation.synthetic.sample import allocate_blocks, draw_sample, expected_households
 
@@ -60,24 +65,80 @@ def test_lognormal_closed_forms_by_simulation():
     assert solve_lognormal_sigma(p0, p1) == pytest.approx(sigma, rel=1e-8)
 
 
-def test_spliced_model_reduces_to_lognormal_and_matches_simulation():
-    from scipy.special import ndtri
+# (q, k, r): deep share, tilt, break; k spans the series branch (|k r| < 1), both signs and near-degeneracy
+POOR_PARAMS = [(0.12, 7.5, 0.66), (0.3, -4.0, 0.66), (0.05, 1e-9, 0.5), (0.5, -0.7, 0.2), (0.02, 60.0, 0.9),
+               (0.4, -300.0, 0.66), (0.9, 2500.0, 0.3), (0.2, 0.0, 0.66)]
 
-    p0, s, z = 0.12, 0.4, 500_000.0
-    m = s * ndtri(p0)  # lognormal case
-    mu = np.log(z) - s * ndtri(p0)
-    for a in (1, 2):
-        assert model_fgt(p0, m, s, a) == pytest.approx(lognormal_fgt(mu, s, z, a), rel=1e-10)
-    assert model_cdf(300_000.0, z, p0, m, s, s) == pytest.approx(lognormal_fgt(mu, s, 300_000.0, 0), rel=1e-10)
-    assert model_cdf(800_000.0, z, p0, m, s, s) == pytest.approx(lognormal_fgt(mu, s, 800_000.0, 0), rel=1e-10)
-    # a non-lognormal poor part: simulate t ~ N(m, s^2) | t > 0
+
+def _quad_poor(q, k, r, f, upper: float = 1.0):
+    """E[f(v) 1{v < upper}] of the poor part by adaptive quadrature of its density (independent of the closed
+    forms)."""
+    from scipy.integrate import quad
+
+    def piece(a, b):
+        # density exp(k (v - peak)) / normaliser on [a, b], with the peak at the heavier end (no overflow)
+        peak = b if k > 0 else a
+        pts = [p for p in (peak - np.sign(k) * min(b - a, 1 / max(abs(k), 1e-9)),) if a < p < b]
+        dens = lambda v: np.exp(k * (v - peak))
+        opts = {"points": pts or None, "limit": 200, "epsabs": 0, "epsrel": 1e-12}
+        top = min(b, upper)
+        num = quad(lambda v: f(v) * dens(v), a, top, **opts)[0] if top > a else 0.0
+        return num / quad(dens, a, b, **opts)[0]
+
+    return q * piece(0.0, r) + (1 - q) * piece(r, 1.0)
+
+
+@pytest.mark.parametrize(("q", "k", "r"), POOR_PARAMS)
+def test_poor_part_closed_forms_match_quadrature(q, k, r):
+    for alpha in (1, 2):
+        want = _quad_poor(q, k, r, lambda v, a=alpha: (1 - v) ** a)
+        assert model_fgt(1.0, q, k, r, alpha) == pytest.approx(want, rel=1e-8)
+        assert model_fgt(0.2, q, k, r, alpha) == pytest.approx(0.2 * want, rel=1e-8)
+    z = 500_000.0
+    for x in (0.1, r, 0.5 * r, r + 0.5 * (1 - r), 0.999):
+        want = _quad_poor(q, k, r, lambda v: 1.0, upper=x)
+        assert model_cdf(x * z, z, 0.2, q, k, r, 0.5) == pytest.approx(0.2 * want, rel=1e-8, abs=1e-15)
+    assert model_cdf(r * z, z, 0.2, q, k, r, 0.5) == pytest.approx(0.2 * q, rel=1e-12)  # the extreme rate
+    # the quantile used by the generator inverts the CDF
+    u = np.array([1e-9, 0.01, q / 2, q, (1 + q) / 2, 0.99, 1 - 1e-9])
+    v = poor_quantile(q, k, r, u)
+    assert np.isfinite(v).all() and (v >= 0).all() and (v <= 1).all() and (np.diff(v) >= 0).all()
+    np.testing.assert_allclose(model_cdf(v * z, z, 1.0, q, k, r, 0.5), u, rtol=1e-6, atol=1e-9)
+
+
+def test_poor_part_simulation_and_lognormal_non_poor_part():
+    q, k, r, z, p0, sigma_u = 0.15, 6.0, 0.66, 500_000.0, 0.12, 0.4
     rng = np.random.default_rng(1)
-    m2, s2 = -0.3, 0.6
-    t = m2 + s2 * rng.standard_normal(4_000_000)
-    t = t[t > 0]
-    assert model_fgt(1.0, m2, s2, 1) == pytest.approx(np.mean(1 - np.exp(-t)), rel=3e-3)
-    assert model_fgt(1.0, m2, s2, 2) == pytest.approx(np.mean((1 - np.exp(-t)) ** 2), rel=3e-3)
-    assert model_cdf(z * np.exp(-0.5), z, 1.0, m2, s2, 0.5) == pytest.approx(np.mean(t > 0.5), rel=3e-3)
+    v = poor_quantile(q, k, r, rng.random(2_000_000))
+    assert np.mean(v < r) == pytest.approx(q, rel=5e-3)
+    for alpha in (1, 2):
+        assert model_fgt(1.0, q, k, r, alpha) == pytest.approx(np.mean((1 - v) ** alpha), rel=3e-3)
+    # above z: the lognormal with mass P0 below z
+    mu_u = np.log(z) - sigma_u * ndtri(p0)
+    for x in (600_000.0, 900_000.0):
+        assert model_cdf(x, z, p0, q, k, r, sigma_u) == pytest.approx(lognormal_fgt(mu_u, sigma_u, x, 0), rel=1e-12)
+
+
+def test_deep_share_bracket_and_tilt_solution():
+    rng = np.random.default_rng(2)
+    gap, r = rng.uniform(0.03, 0.45, 200), rng.uniform(0.3, 0.9, 200)
+    a, b = np.maximum(0, (gap - (1 - r)) / r), np.minimum(1, gap / (1 - r))
+    # the bracket ends are the mean gaps of the degenerate limits (k -> -inf / +inf)
+    # (where the bound is not 0 or 1), and they bracket the gap otherwise
+    hi_lim, lo_lim = poor_gap_moments(b, 1e7, r)[0], poor_gap_moments(a, -1e7, r)[0]
+    assert (b < 1).sum() > 50 and (a > 0).sum() > 10
+    np.testing.assert_allclose(hi_lim[b < 1], gap[b < 1], rtol=1e-5)
+    np.testing.assert_allclose(lo_lim[a > 0], gap[a > 0], rtol=1e-5)
+    assert (hi_lim <= gap + 1e-6).all() and (lo_lim >= gap - 1e-6).all()
+    lo, hi = deep_share_bounds(gap, r)
+    assert (lo > a).all() and (hi < b).all() and (lo < hi).all()
+    for q in (lo, (lo + hi) / 2, hi):
+        k = solve_tilt(gap, q, r)
+        np.testing.assert_allclose(poor_gap_moments(q, k, r)[0], gap, rtol=1e-10)
+    # the mean gap falls in k, so the solution is unique
+    ks = np.sinh(np.linspace(-10, 10, 201))
+    g = poor_gap_moments(0.2, ks, 0.66)[0]
+    assert (np.diff(g) < 0).all()
 
 
 def test_derived_poverty_lines_are_flagged_and_scaled():
@@ -104,20 +165,17 @@ def test_calibration_hits_p0_p1_and_extreme_targets(calibrated):
                 (2025, "usd215_2017ppp")]:
         assert nat.loc[key, "achieved_pct"] == pytest.approx(nat.loc[key, "target_pct"], abs=0.01)
     assert nat.loc[(2023, "usd190_2011ppp"), "national_extreme_line_rp"] == pytest.approx(351_957.4)
-    # 2023 (P0 and P1 pinned): every row can only move up to the exponential-tail limit of its poor part
-    # (README: caveats), which with the adjusted line (0.66 GK everywhere) lies below 1.12% nationally;
-    # the achieved rate sits at that limit, computed here independently of the calibration
-    c23 = cal[cal["year"] == 2023]
-    g = c23["p1"] / c23["p0"]  # mean gap of the poor; t | t > 0 ~ Exp(1/g - 1) in the limit
-    limit = c23["p0"] * np.exp(-(1 / g - 1) * np.log(c23["poverty_line_rp"] / c23["extreme_line_usd190_2011ppp"]))
-    limit = float((limit * c23["population_thousand"]).sum() / c23["population_thousand"].sum())
-    achieved = nat.loc[(2023, "usd190_2011ppp"), "achieved_pct"]
-    assert limit < 1.12 and achieved == pytest.approx(limit, abs=0.01) and achieved > 1.0
+    # 2023 (P0 and P1 pinned): the deep share moves the extreme rate over P0 x [q_lo, q_hi] with P1 exact
+    assert nat.loc[(2023, "usd190_2011ppp"), "achieved_pct"] == pytest.approx(1.12, abs=0.02)
     prov = report[(report["level"] == "province") & (report["year"] == 2023)]
     assert len(prov) == 21  # 20 provinces + pre-split Papua Barat
-    met = (prov["achieved_pct"] - prov["target_pct"]).abs() < 0.01
-    assert met.sum() >= 5  # Papua (pre-split), Jatim, Sulbar, Babel, Kaltim
-    assert (prov.loc[~met, "achieved_pct"] < prov.loc[~met, "target_pct"]).all()  # misses: out of reach above
+    assert ((prov["achieved_pct"] - prov["target_pct"]).abs() < 0.01).all()
+    # the rate at the calibrating (break) line is P0 x deep share, and q stays inside its feasible bracket
+    c23 = cal[cal["year"] == 2023]
+    np.testing.assert_allclose(c23["extreme_rate_usd190_2011ppp"], c23["p0"] * c23["deep_share"], rtol=1e-9)
+    np.testing.assert_allclose(c23["break_ratio"], c23["extreme_line_usd190_2011ppp"] / c23["poverty_line_rp"])
+    g, r = c23["p1"] / c23["p0"], c23["break_ratio"]
+    assert (c23["deep_share"] > np.maximum(0, (g - 1 + r) / r)).all() and (c23["deep_share"] < g / (1 - r)).all()
     prov22 = report[(report["level"] == "province") & (report["year"] == 2022)]
     np.testing.assert_allclose(prov22["achieved_pct"], prov22["target_pct"], atol=0.01)
     assert set(cal["tail_calibration"]) <= {"province", "national", "none"}
@@ -190,73 +248,12 @@ def test_sample_design_weights_and_unbiasedness(calibrated):
     assert np.mean(totals) == pytest.approx(len(pop), rel=0.01)
 
 
-# ---------------------------------------------------------------------------------------------- far tails
-# Calibrated 2023 rows (P0 and P1 pinned) reach tail_lambda 20 with m ~ -600 and m/s ~ -53, and lambda 0.02
-# with s ~ 0.004: the regimes where Phi(m/s) underflows or the poor part is nearly degenerate.
-EXTREME_PARAMS = [(-591.6, 16.83), (-250.0, 4.7), (-100.0, 3.0), (-2.0, 1.5), (0.11, 0.0036), (0.48, 0.018)]
-
-
-def _stable_poor_density(m, s):
-    """Density of e = t/s given t > 0, t ~ N(m, s^2), up to a constant: exp(-a e - e^2/2) with a = -m/s.
-
-    Written without Phi, so it is an independent oracle in the far tail (a > 0) and near degeneracy.
-    """
-    a = -m / s
-    if a >= 0:
-        return lambda e: np.exp(-a * e - e * e / 2)
-    return lambda e: np.exp(-((a + e) ** 2) / 2)
-
-
-def _quad_moment(m, s, f, lower: float = 0.0):
-    """E[f(t) 1{t > lower} | t > 0] by adaptive quadrature on the stable density."""
-    from scipy.integrate import quad
-
-    dens = _stable_poor_density(m, s)
-    a = -m / s
-    peak, width = max(0.0, -a), 1.0 / max(1.0, a)  # mode and scale of e, to guide quad
-    end = peak + 60 * width
-
-    def q(g, lo):
-        pts = [p for p in (peak, peak + width, peak + 10 * width) if lo < p < end]
-        return quad(g, lo, end, points=pts or None, limit=200, epsabs=0, epsrel=1e-11)[0]
-
-    return q(lambda e: f(s * e) * dens(e), lower / s) / q(dens, 0.0)
-
-
-@pytest.mark.parametrize(("m", "s"), EXTREME_PARAMS)
-def test_poor_part_closed_forms_match_quadrature_in_far_tail(m, s):
-    for alpha in (1, 2):
-        want = _quad_moment(m, s, lambda t, a=alpha: (1 - np.exp(-t)) ** a)
-        assert model_fgt(1.0, m, s, alpha) == pytest.approx(want, rel=1e-7)
-    c = _quad_moment(m, s, lambda t: t)  # P(y < z e^-c) = P(t > c) at the mean of t
-    want = _quad_moment(m, s, lambda t: 1.0, lower=c)
-    assert model_cdf(np.exp(-c), 1.0, 1.0, m, s, 0.5) == pytest.approx(want, rel=1e-7)
-
-
-@pytest.mark.parametrize(("m", "s"), EXTREME_PARAMS)
-def test_truncated_normal_draw_is_the_exact_quantile(m, s):
-    from scipy.special import erfcx
-
-    from estimation.synthetic.population import truncated_normal_positive
-
-    u = np.array([1e-12, 1e-6, 0.01, 0.3, 0.5, 0.9, 1 - 1e-9])
-    t = truncated_normal_positive(m, s, u)
-    assert np.isfinite(t).all() and (t >= 0).all()
-    e, a = t / s, -m / s
-    if a > 0:  # P(t > x | t > 0) = Q(a + e) / Q(a) with Q(x) = erfcx(x / sqrt 2) exp(-x^2 / 2) / 2
-        log_surv = -a * e - e * e / 2 + np.log(erfcx((a + e) / np.sqrt(2)) / erfcx(a / np.sqrt(2)))
-    else:
-        from scipy.stats import norm
-
-        log_surv = norm.logsf(e + a) - norm.logsf(a)
-    np.testing.assert_allclose(log_surv, np.log(u), atol=1e-9, rtol=1e-9)
-
-
+# ---------------------------------------------------------------------------------------------- generator
 def _extreme_rows(cal: pd.DataFrame) -> pd.DataFrame:
-    """Calibrated 2023 rows at the extremes: most negative m/s, largest s, tiny lambda, plain lognormal."""
-    c = cal[cal["year"] == 2023].assign(ms=lambda f: f["m"] / f["s"])
-    picks = {c["ms"].idxmin(), c["s"].idxmax(), c["tail_lambda"].idxmin(),
-             c.loc[c["tail_lambda"] >= 19.9, "m"].idxmin(), (c["tail_lambda"] - 1).abs().idxmin()}
+    """Calibrated 2023 rows at the extremes: lowest/highest tilt, deep share and mean gap of the poor."""
+    c = cal[cal["year"] == 2023]
+    picks = {c["tilt"].idxmin(), c["tilt"].idxmax(), c["deep_share"].idxmin(), c["deep_share"].idxmax(),
+             c["gap_ratio"].idxmax()}
     rows = c.loc[sorted(picks)].copy()
     rows["population_thousand"] = 570.0  # 150,000 households at scale 1
     return rows
@@ -271,7 +268,7 @@ def _weighted_rate(x, w):
 def test_generated_population_matches_closed_forms_for_extreme_rows(calibrated):
     cal, _ = calibrated
     rows = _extreme_rows(cal)
-    assert rows["ms"].min() < -45 and rows["tail_lambda"].min() <= 0.03 and rows["tail_lambda"].max() >= 19.9
+    assert rows["tilt"].min() < 0 and rows["tilt"].max() > 20
     pop = generate_population(rows, 2023, scale=1.0, seed=11)
     assert np.isfinite(pop["KAPITA"]).all() and (pop["KAPITA"] > 0).all()
     for code, hh in pop.groupby("bps_code"):
@@ -281,8 +278,8 @@ def test_generated_population_matches_closed_forms_for_extreme_rows(calibrated):
         p0 = r["p0"] / 100
         checks = [
             ((y < z).astype(float), p0),
-            (gap, model_fgt(p0, r["m"], r["s"], 1)),
-            (gap**2, model_fgt(p0, r["m"], r["s"], 2)),
+            (gap, model_fgt(p0, r["deep_share"], r["tilt"], r["break_ratio"], 1)),
+            (gap**2, model_fgt(p0, r["deep_share"], r["tilt"], r["break_ratio"], 2)),
             ((y < r["extreme_line_usd190_2011ppp"]).astype(float), r["extreme_rate_usd190_2011ppp"] / 100),
         ]
         for x, want in checks:

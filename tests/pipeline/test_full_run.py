@@ -14,7 +14,7 @@ EXPECTED_ASSETS = {"raw_p0_kabkota", "region_reference", "p0_kabkota_validated",
 
 
 def test_every_asset_materialises_without_blocking_failure(good_run):
-    _, result, (errors, warnings) = good_run
+    _, result, (errors, _warnings) = good_run
     assert result.success
     assert errors == []
     assert EXPECTED_ASSETS <= materialised(result)
@@ -53,7 +53,7 @@ def test_outputs_carry_provenance(good_run):
 
 
 def test_quoted_figure_disagreement_is_a_warning(good_run):
-    _, _, (errors, warnings) = good_run
+    _, _, (_errors, warnings) = good_run
     quoted = [text for asset, check, text in warnings if check == "quoted_figures_agree"]
     assert quoted and "13.38" in quoted[0] and "13.86" in quoted[0]
 
