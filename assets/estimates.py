@@ -18,11 +18,21 @@ from dagster import (
 )
 
 from checks.dagster_checks import check_specs, evaluate
-from checks.suites.estimates import benchmark_gap, direct_suite, fit_suite, model_suite, truth_suite
-from estimation.small_area import dapoer_covariates, estimate_year
+from checks.suites.estimates import (
+    benchmark_gap,
+    direct_suite,
+    fit_suite,
+    model_suite,
+    sample_suite,
+    truth_suite,
+)
+from estimation.small_area import dapoer_covariates, estimates_from_sample, prepare_synthetic_year, sample_year
 from pipelines.partitions import estimation_partitions
 
 OUTPUTS = {
+    "susenas_sample": "Household microdata of a Susenas-March-like sample of the synthetic population (R101, R102, "
+                      "R105, R301, KAPITA, WERT, WEIND = R301 x WERT, PSU = census block, stratum = kab/kota x "
+                      "urban/rural), about 345,000 households, seeded.",
     "synthetic_population_truth": "True P0 and extreme-poverty rate per kab/kota of the seeded synthetic population "
                                   "calibrated to BPS (the yardstick for every estimator).",
     "synthetic_calibration": "Calibration report: published target vs achieved extreme-poverty rate per round, "
@@ -35,7 +45,7 @@ OUTPUTS = {
                "effect, benchmark discrepancy.",
 }
 TRUTH_SUITE, DIRECT_SUITE, MODEL_SUITE, FIT_SUITE = truth_suite(), direct_suite(), model_suite(), fit_suite()
-SUITES = {"synthetic_population_truth": TRUTH_SUITE, "direct_estimates": DIRECT_SUITE, "sae_estimates": MODEL_SUITE,
+SUITES = {"susenas_sample": sample_suite(), "synthetic_population_truth": TRUTH_SUITE, "direct_estimates": DIRECT_SUITE, "sae_estimates": MODEL_SUITE,
           "sae_fit": FIT_SUITE}
 
 
@@ -68,14 +78,19 @@ def poverty_estimates(
     raw_dapoer_2019: pd.DataFrame,
 ):
     covariates = dapoer_covariates(raw_dapoer_2019, region_reference)
-    results = []
+    results, samples = [], []
     for key in context.partition_keys:
         year = int(key)
         definition = line_definition_for(year, config.line_definition)
+        seed = config.seed + year
         context.log.info(f"{year}: synthetic Susenas sample and estimates, extreme line {definition}")
-        results.append(estimate_year(p0_kabkota_validated, year, line_definition=definition, seed=config.seed + year,
-                                     covariates=covariates, n_households=config.n_households))
+        synthetic = prepare_synthetic_year(p0_kabkota_validated, year, line_definition=definition, seed=seed,
+                                           n_households=config.n_households)
+        sample = sample_year(synthetic, seed + 1)
+        samples.append(sample.assign(year=year, line_definition=definition))
+        results.append(estimates_from_sample(synthetic, sample, p0_kabkota_validated, covariates, seed=seed + 2))
     frames = {
+        "susenas_sample": pd.concat(samples, ignore_index=True),
         "synthetic_population_truth": pd.concat([r.truth for r in results], ignore_index=True),
         "synthetic_calibration": pd.concat([r.calibration.assign(year=r.truth["year"].iloc[0]) for r in results],
                                            ignore_index=True),

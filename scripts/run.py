@@ -98,11 +98,19 @@ def summary_table(tables_dir: Path) -> str:
     return "\n".join(rows)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    """`python -m scripts.run [job ...]`: all jobs by default (tables, registry, then estimates)."""
+    selected = [name for name in (argv if argv is not None else sys.argv[1:])] or list(JOBS)
+    unknown = set(selected) - set(JOBS)
+    if unknown:
+        print(f"unknown job(s) {sorted(unknown)}; choose from {list(JOBS)}", file=sys.stderr)
+        return 2
     started = time.perf_counter()
     instance = DagsterInstance.get()
     errors, warnings, materialised, success = [], [], set(), True
     for job_name, partitions in JOBS.items():
+        if job_name not in selected:
+            continue
         start, end = partition_range(partitions)
         print(f"{job_name}: materialising every asset for years {start}-{end} ...", flush=True)
         result = run_pipeline(instance, job_name=job_name)
@@ -129,7 +137,8 @@ def main() -> int:
         return 1
     print(f"\nOK: {len(materialised)} assets materialised, {len(warnings)} warning check(s), in {elapsed:.1f} s.\n")
     print(summary_table(settings.outputs_dir() / "tables"))
-    print(estimates_summary(settings.outputs_dir() / "tables"))
+    if "annual_estimation_job" in selected:
+        print(estimates_summary(settings.outputs_dir() / "tables"))
     print(f"\nTables: {settings.outputs_dir() / 'tables'}\nCharts: {settings.outputs_dir() / 'charts'}")
     return 0
 

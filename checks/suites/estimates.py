@@ -7,6 +7,31 @@ from checks.gx_bridge import Rule, Suite
 LOC = ("bps_code", "year", "indicator")
 
 
+def sample_suite() -> Suite:
+    loc = ("year", "stratum", "psu")
+
+    def per_year(sample: pd.DataFrame) -> pd.DataFrame:
+        return sample.groupby("year", as_index=False).agg(households=("WERT", "size"),
+                                                          kabkota=("bps_code", "nunique"))
+
+    return Suite("susenas_sample", [
+        Rule("weights_positive", "design weights WERT > 0", lambda E: E.ExpectColumnValuesToBeBetween(
+            column="WERT", min_value=0, strict_min=True), locate=loc),
+        Rule("weind_is_size_times_wert", "WEIND = R301 x WERT", lambda E: E.ExpectColumnValuesToBeBetween(
+            column="gap", max_value=1e-6), frame=lambda s: s.assign(gap=(s["WEIND"] - s["R301"] * s["WERT"]).abs()),
+            locate=loc),
+        Rule("urban_rural_code", "R105 is 1 (urban) or 2 (rural)", lambda E: E.ExpectColumnValuesToBeInSet(
+            column="R105", value_set=[1, 2]), locate=loc),
+        Rule("household_size", "1 <= R301 <= 30", lambda E: E.ExpectColumnValuesToBeBetween(
+            column="R301", min_value=1, max_value=30), locate=loc),
+        Rule("expenditure_nonnegative", "KAPITA >= 0", lambda E: E.ExpectColumnValuesToBeBetween(
+            column="KAPITA", min_value=0), locate=loc),
+        Rule("every_kabkota_sampled", "every one of the 514 kab/kota has sampled households",
+             lambda E: E.ExpectColumnValuesToBeBetween(column="kabkota", min_value=514, max_value=514),
+             frame=per_year, locate=("year",)),
+    ])
+
+
 def truth_suite() -> Suite:
     loc = ("bps_code", "year")
     return Suite("synthetic_population_truth", [

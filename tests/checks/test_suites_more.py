@@ -1,0 +1,139 @@
+"""Every rule of the estimates and registry suites: passes on good data, fails on a broken input."""
+
+import pandas as pd
+import pytest
+
+from checks.suites.estimates import benchmark_gap, direct_suite, fit_suite, model_suite, sample_suite, truth_suite
+from checks.suites.registry import (
+    aggregates_suite,
+    extracts_suite,
+    ingested_suite,
+    padu_padan_suite,
+    published_registry_suite,
+)
+from tests.checks.test_suites import failing
+
+CODES = [f"{3501 + i}" for i in range(514)]
+
+
+def sample():
+    n = len(CODES)
+    return pd.DataFrame({"year": 2024, "bps_code": CODES, "stratum": range(n), "psu": range(n), "R105": 1, "R301": 4,
+                         "KAPITA": 500000.0, "WERT": 100.0, "WEIND": 400.0})
+
+
+@pytest.mark.parametrize("column, value, rule", [
+    ("WERT", 0.0, "weights_positive"), ("WEIND", 1.0, "weind_is_size_times_wert"), ("R105", 3, "urban_rural_code"),
+    ("R301", 0, "household_size"), ("KAPITA", -1.0, "expenditure_nonnegative")])
+def test_sample_suite(column, value, rule):
+    assert failing(sample_suite(), sample()) == set()
+    broken = sample()
+    broken.loc[3, column] = value
+    broken["WEIND"] = broken["R301"] * broken["WERT"] if column != "WEIND" else broken["WEIND"]
+    assert failing(sample_suite(), broken) == {rule}
+
+
+def test_sample_missing_kabkota():
+    assert failing(sample_suite(), sample().iloc[1:]) == {"every_kabkota_sampled"}
+
+
+def truth():
+    return pd.DataFrame({"bps_code": CODES, "prov_code": "35", "year": 2024, "true_p0": 0.1, "true_extreme_rate": 0.01,
+                         "population": 1000.0})
+
+
+def test_truth_suite():
+    assert failing(truth_suite(), truth()) == set()
+    assert failing(truth_suite(), truth().iloc[1:]) == {"all_kabkota"}
+    assert failing(truth_suite(), truth().assign(true_extreme_rate=0.2)) == {"extreme_le_p0"}
+    assert "rates_in_unit_interval" in failing(truth_suite(), truth().assign(true_extreme_rate=-0.1))
+
+
+def direct():
+    return pd.DataFrame({"bps_code": ["3517", "3518"], "year": 2024, "indicator": "extreme", "estimate": [0.01, 0.0],
+                         "se": [0.003, 0.0], "ci_low": [0.004, 0.0], "ci_high": [0.016, 0.004],
+                         "n_households": [600, 400]})
+
+
+def test_direct_suite():
+    assert failing(direct_suite(), direct()) == set()
+    assert failing(direct_suite(), direct().assign(estimate=[1.2, 0.0], ci_high=[1.3, 0.004])) == {
+        "rates_in_unit_interval"}
+    assert failing(direct_suite(), direct().assign(se=[-0.1, 0.0])) == {"se_nonnegative"}
+    assert failing(direct_suite(), direct().assign(n_households=[0, 400])) == {"sampled_households"}
+    assert failing(direct_suite(), direct().assign(ci_low=[0.02, 0.0])) == {"ci_contains_estimate"}
+
+
+def model():
+    return pd.DataFrame({"bps_code": ["3517", "3518"], "prov_code": "35", "year": 2024, "indicator": "extreme",
+                         "direct": [0.012, 0.004], "synthetic": [0.008, 0.006], "eblup": [0.010, 0.005],
+                         "benchmarked": [0.010, 0.005], "mse": [1e-5, 2e-5], "rse": [0.2, 0.9],
+                         "flag": ["publish", "suppress"], "in_sample": True})
+
+
+def gap(ok=True):
+    return lambda m: benchmark_gap(m, pd.DataFrame({"bps_code": ["3517", "3518"], "year": 2024,
+                                                     "population": [100.0, 100.0]}),
+                                   pd.DataFrame({"year": [2024], "indicator": ["extreme"], "prov_code": ["35"],
+                                                 "estimate": [0.0075 if ok else 0.009]}))
+
+
+def test_model_suite():
+    assert failing(model_suite(gap_frame=gap()), model()) == set()
+    assert failing(model_suite(gap_frame=gap()), model().assign(rse=[0.3, 0.9], flag=["caution", "suppress"])) == {
+        "publishable_share"}  # a warning: none publishable
+    assert "mse_positive" in failing(model_suite(gap_frame=gap()), model().assign(mse=[0.0, 1e-5]))
+    assert "eblup_between_direct_and_synthetic" in failing(model_suite(gap_frame=gap()),
+                                                           model().assign(eblup=[0.02, 0.005]))
+    assert "benchmarked_to_province" in failing(model_suite(gap_frame=gap(ok=False)), model())
+    assert "flags_follow_rse" in failing(model_suite(gap_frame=gap()), model().assign(flag=["publish", "publish"]))
+    assert "rates_in_unit_interval" in failing(model_suite(gap_frame=gap()), model().assign(benchmarked=[1.5, 0.0]))
+
+
+def test_fit_suite():
+    fit = pd.DataFrame({"year": [2024], "indicator": ["p0"], "converged": [True], "sigma2_u": [1e-5]})
+    assert failing(fit_suite(), fit) == set()
+    assert failing(fit_suite(), fit.assign(converged=[False])) == {"converged"}
+    assert failing(fit_suite(), fit.assign(sigma2_u=[-1.0])) == {"variance_nonnegative"}
+
+
+def test_registry_suites(tmp_path):
+    extracts = pd.DataFrame({"key": ["p3ke_3517_2024"], "file": ["p3ke_3517_2024.csv"], "kind": ["p3ke"],
+                             "kabkota_code": ["3517"], "bytes": [10]})
+    assert failing(extracts_suite(), extracts) == set()
+    assert failing(extracts_suite(), extracts.assign(bytes=[0])) == {"files_not_empty"}
+    assert failing(extracts_suite(), extracts.assign(kind=["xls"])) == {"known_kinds"}
+    assert failing(extracts_suite(), extracts.assign(kabkota_code=["35-17"])) == {"kabkota_codes"}
+
+    ingested = pd.DataFrame({"key": ["p3ke_3517_2024"], "kabkota_code": ["3517"], "first_invalid_rows": ["{}"],
+                             "nik_valid_rate": [0.995], "desil_out_of_range": [0], "key_mode": ["demo"], "rows": [10]})
+    assert failing(ingested_suite(), ingested) == set()
+    assert failing(ingested_suite(), ingested.assign(nik_valid_rate=[0.95])) == {"nik_valid_rate_good"}
+    assert failing(ingested_suite(), ingested.assign(nik_valid_rate=[0.5])) == {"nik_valid_rate", "nik_valid_rate_good"}
+    assert failing(ingested_suite(), ingested.assign(desil_out_of_range=[3])) == {"desil_in_range"}
+    assert failing(ingested_suite(), ingested.assign(key_mode=["none"])) == {"key_mode_recorded"}
+    assert failing(ingested_suite(), ingested.assign(rows=[0])) == {"rows_ingested"}
+
+    agg = pd.DataFrame({"source": ["p3ke"], "kabkota_code": ["3517"], "snapshot_date": ["2024-06-30"],
+                        "individuals": [100], "families": [30], "extreme_individuals": [5],
+                        "individuals_desil_1": [40], "individuals_desil_2": [60], "extreme_rate_pct": [0.5]})
+    assert failing(aggregates_suite(), agg) == set()
+    assert failing(aggregates_suite(), agg.assign(families=[101])) == {"families_le_individuals"}
+    assert failing(aggregates_suite(), agg.assign(extreme_individuals=[101])) == {"extreme_le_individuals"}
+    assert failing(aggregates_suite(), agg.assign(individuals_desil_2=[61])) == {"desil_counts_within_total"}
+    assert failing(aggregates_suite(), agg.assign(extreme_rate_pct=[101.0])) == {"rate_in_range"}
+
+    summary = pd.DataFrame({"kabkota_code": ["3517"], "year": [2024], "list_rows": [7408], "persons": [7408],
+                            "found": [7408], "not_found": [0], "left_desil1": [5567], "still_desil1": [1841],
+                            "not_optimal": [89], "not_optimal_alive": [78], "not_optimal_deceased": [11],
+                            "not_optimal_moved": [0]})
+    assert failing(padu_padan_suite(), summary) == set()
+    assert failing(padu_padan_suite(), summary.assign(left_desil1=[5566])) == {"categories_add_up"}
+    assert failing(padu_padan_suite(), summary.assign(list_rows=[0])) == {"list_not_empty"}
+
+    clean, leaky = tmp_path / "clean.csv", tmp_path / "leaky.csv"
+    clean.write_text("kabkota_code,individuals\n3517,654220\n")
+    leaky.write_text("kabkota_code,nik_like\n3517,3517014503900001\n")
+    files = pd.DataFrame({"path": [str(clean)], "bytes": [10], "has_identity_column": [False]})
+    assert failing(published_registry_suite(), files) == set()
+    assert failing(published_registry_suite(), files.assign(path=[str(leaky)])) == {"no_nik_like_numbers"}
