@@ -26,7 +26,12 @@ from checks.suites.estimates import (
     sample_suite,
     truth_suite,
 )
-from estimation.small_area import dapoer_covariates, estimates_from_sample, prepare_synthetic_year, sample_year
+from estimation.small_area import (
+    dapoer_covariates,
+    estimates_from_sample,
+    prepare_synthetic_year,
+    sample_year,
+)
 from pipelines.partitions import estimation_partitions
 
 OUTPUTS = {

@@ -20,7 +20,7 @@ _PUBLIC = {
     "direct_poverty": "estimation.survey.direct",
 }
 
-__all__ = sorted(_PUBLIC)
+__all__ = ["FayHerriotResult", "direct_fgt", "direct_poverty", "fay_herriot", "fay_herriot_arcsine"]
 
 
 def __getattr__(name: str) -> Any:

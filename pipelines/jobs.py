@@ -3,7 +3,6 @@
 
 import hashlib
 import json
-from datetime import datetime
 
 from dagster import (
     AssetSelection,
@@ -41,17 +40,30 @@ annual_estimation_job = define_asset_job(
 @schedule(job=annual_poverty_job, cron_schedule="0 6 1 8 *", execution_timezone="Asia/Jakarta",
           default_status=DefaultScheduleStatus.STOPPED,
           description="1 August, after BPS's July release of the March round: materialise the current year.")
-def annual_after_bps_release(context: ScheduleEvaluationContext) -> RunRequest:
-    year = str(context.scheduled_execution_time.year)
-    return RunRequest(run_key=f"annual-{year}", partition_key=year)
+def annual_after_bps_release(context: ScheduleEvaluationContext):
+    year = context.scheduled_execution_time.year
+    if year not in raw_data_years():
+        return SkipReason(f"BPS kab/kota figures for {year} are not in data/raw yet: add the new export, then run")
+    return RunRequest(run_key=f"annual-{year}", partition_key=str(year))
 
 
 @schedule(job=annual_estimation_job, cron_schedule="0 7 1 8 *", execution_timezone="Asia/Jakarta",
           default_status=DefaultScheduleStatus.STOPPED,
           description="1 August, an hour after the tables: direct and small-area estimates of the current year.")
-def annual_estimates_after_bps_release(context: ScheduleEvaluationContext) -> RunRequest:
-    year = str(context.scheduled_execution_time.year)
-    return RunRequest(run_key=f"estimates-{year}", partition_key=year)
+def annual_estimates_after_bps_release(context: ScheduleEvaluationContext):
+    year = context.scheduled_execution_time.year
+    if year not in raw_data_years():
+        return SkipReason(f"BPS kab/kota figures for {year} are not in data/raw yet: nothing to estimate")
+    return RunRequest(run_key=f"estimates-{year}", partition_key=str(year))
+
+
+def raw_data_years() -> set[int]:
+    """Years of the shipped BPS kab/kota P0 export (its second header row), read without parsing the table."""
+    files = sorted((settings.raw_dir() / "bps").glob("p0_kabkota_*.csv"))
+    if not files:
+        return set()
+    header = files[-1].read_text(encoding="utf-8-sig").splitlines()[1]
+    return {int(cell) for cell in header.split(",") if cell.strip().isdigit()}
 
 
 def _raw_fingerprint() -> str:
@@ -73,6 +85,9 @@ def raw_files_changed(context: SensorEvaluationContext):
     context.update_cursor(fingerprint)
     if previous is None:
         return SkipReason("first evaluation: fingerprint recorded")
-    year = str(datetime.now().year)
+    years = raw_data_years()
+    if not years:
+        return SkipReason("no BPS kab/kota export in data/raw")
+    year = str(max(years))
     return RunRequest(run_key=f"raw-{fingerprint[:12]}", partition_key=year,
                       tags={"trigger": json.dumps({"raw_fingerprint": fingerprint[:12]})})

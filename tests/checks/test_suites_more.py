@@ -3,7 +3,14 @@
 import pandas as pd
 import pytest
 
-from checks.suites.estimates import benchmark_gap, direct_suite, fit_suite, model_suite, sample_suite, truth_suite
+from checks.suites.estimates import (
+    benchmark_gap,
+    direct_suite,
+    fit_suite,
+    model_suite,
+    sample_suite,
+    truth_suite,
+)
 from checks.suites.registry import (
     aggregates_suite,
     extracts_suite,
