@@ -113,12 +113,13 @@ def run(n_individuals: int = 100_000_000, pandas_rows: int = 20_000_000, memory_
         duck_small = _child(_DUCK_CHILD, str(small), memory_limit, str(spill))
         pand = _child(_PANDAS_CHILD, str(small))
         assert pand["rows"] == duck_small["rows"] == m
-        scale = f"{n_individuals:,} rows"
+        # `name value unit` only (aims: aggregation < 30 s and < 4 GiB for 100 M individuals).
         return [
-            ("registry_aggregate_100m_seconds", round(duck["seconds"], 2), f"s ({scale}; aim < 30)"),
-            ("registry_aggregate_100m_peak_rss_gib", round(peak_gib, 2), f"GiB ({scale}; aim < 4)"),
-            ("registry_speedup_vs_pandas_20m", round(pand["seconds"] / duck_small["seconds"], 2),
-             f"x (pandas {pand['seconds']:.1f} s / duckdb {duck_small['seconds']:.1f} s on {m:,} rows)"),
+            ("registry_aggregate_100m_seconds", round(duck["seconds"], 2), "s"),
+            ("registry_aggregate_100m_peak_rss_gib", round(peak_gib, 2), "GiB"),
+            ("registry_duckdb_20m_seconds", round(duck_small["seconds"], 2), "s"),
+            ("registry_pandas_read_groupby_20m_seconds", round(pand["seconds"], 2), "s"),
+            ("registry_speedup_vs_pandas_20m", round(pand["seconds"] / duck_small["seconds"], 2), "x"),
         ]
     finally:
         shutil.rmtree(work, ignore_errors=True)

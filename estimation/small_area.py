@@ -178,9 +178,9 @@ def prepare_synthetic_year(panel: pd.DataFrame, year: int, *, line_definition: s
     # per kab/kota scale: the sample is at most MAX_SAMPLING_FRACTION of the generated households
     need = allocation * 10 / (MAX_SAMPLING_FRACTION * full)
     area_scale = need.clip(lower=scale, upper=1.0)
-    frames = [f for code, s in area_scale.items()
-              for f in iter_population(cal_all, year, float(s), seed, HOUSEHOLDS_PER_BLOCK, [code])]
-    pop = pd.concat(frames, ignore_index=True)
+    # vectorised over all kab/kota in one chunk (each keeps its own seeded stream; bps_code order)
+    pop = pd.concat(iter_population(cal_all, year, area_scale, seed, HOUSEHOLDS_PER_BLOCK, area_scale.index,
+                                    chunk_households=2**62), ignore_index=True)
     lines = cal[["poverty_line_rp", line_col]].rename(columns={line_col: "extreme_line"})
     truth = population_truth(pop, lines.rename(columns={"extreme_line": "extreme_line_x"}))
     labels = panel[panel["year"] == year].assign(code=lambda f: f["bps_code"].astype(int)).set_index("code")

@@ -27,7 +27,12 @@ from estimation.synthetic.population import (
     solve_lognormal_sigma,
     solve_tilt,
 )
-from estimation.synthetic.sample import allocate_blocks, draw_sample, expected_households
+from estimation.synthetic.sample import (
+    _sort_by_block_then_key,
+    allocate_blocks,
+    draw_sample,
+    expected_households,
+)
 
 RAW = Path(__file__).resolve().parents[2] / "data" / "raw" / "bps"
 
@@ -246,6 +251,62 @@ def test_sample_design_weights_and_unbiasedness(calibrated):
     # weighted household totals are unbiased for the population count
     totals = [draw_sample(pop, alloc, seed=500 + r)["WERT"].sum() for r in range(10)]
     assert np.mean(totals) == pytest.approx(len(pop), rel=0.01)
+
+
+def test_vectorised_population_is_order_and_chunk_free_with_per_code_scales(calibrated):
+    cal, _ = calibrated
+    codes = [1101, 3517, 3578, 7101, 9471]
+    scales = {c: 0.004 + 0.002 * i for i, c in enumerate(codes)}
+    whole = generate_population(cal, 2023, scale=pd.Series(scales), seed=2, bps_codes=codes)
+    assert list(whole.columns) == POPULATION_COLUMNS and (np.diff(whole["bps_code"]) >= 0).all()
+    chunks = list(iter_population(cal, 2023, scale=scales, seed=2, bps_codes=codes, chunk_households=2000))
+    assert len(chunks) > 2
+    pd.testing.assert_frame_equal(pd.concat(chunks, ignore_index=True), whole)
+    for c in codes:  # each kab/kota equals its own single-kab/kota generation at a scalar scale
+        alone = generate_population(cal, 2023, scale=scales[c], seed=2, bps_codes=[c])
+        pd.testing.assert_frame_equal(whole[whole["bps_code"] == c].reset_index(drop=True), alone)
+        hh = whole[whole["bps_code"] == c]
+        assert hh["household_id"].is_unique and (hh["household_id"] // 10_000_000 == c).all()
+        assert (hh.groupby("block_id")["R105"].nunique() == 1).all()
+        assert (hh["R105"].diff().fillna(0) >= 0).all()  # urban first
+    with pytest.raises(ValueError, match="scale mapping"):
+        generate_population(cal, 2023, scale={3517: 0.01}, bps_codes=[3517, 3578])
+
+
+def test_sample_streamed_or_reordered_kabkota_equals_one_frame(calibrated):
+    cal, _ = calibrated
+    codes = [1101, 3517, 3578, 7101]
+    pop = generate_population(cal, 2023, scale=0.01, seed=1, bps_codes=codes)
+    alloc = allocate_blocks(expected_households(cal, 2023, 0.01).loc[codes], total_households=1200)
+    ref = draw_sample(pop, alloc, seed=4)
+    streamed = draw_sample(iter_population(cal, 2023, scale=0.01, seed=1, bps_codes=codes, chunk_households=3000),
+                           alloc, seed=4)
+    pd.testing.assert_frame_equal(streamed, ref)
+    # kab/kota in another row order (households of each in the same order): same draws per kab/kota
+    reordered = pd.concat([pop[pop["bps_code"] == c] for c in codes[::-1]])
+    pd.testing.assert_frame_equal(draw_sample(reordered, alloc, seed=4), ref)
+    # kab/kota outside the allocation are skipped
+    pd.testing.assert_frame_equal(draw_sample(pop, alloc.drop(1101), seed=4), ref[ref["bps_code"] != 1101]
+                                  .reset_index(drop=True))
+    # households shuffled within the frame: still a valid design (blocks regrouped, not assumed contiguous)
+    shuffled = pop.sample(frac=1.0, random_state=0)
+    s = draw_sample(shuffled, alloc, seed=4)
+    assert (s.groupby("psu").size() <= 10).all() and (s.groupby("psu")["R105"].nunique() == 1).all()
+    assert s.groupby("bps_code")["psu"].nunique().sum() == ref.groupby("bps_code")["psu"].nunique().sum()
+    np.testing.assert_allclose(s["WERT"].sum(), len(pop), rtol=0.1)
+
+
+def test_sort_by_block_then_key_equals_lexsort():
+    rng = np.random.default_rng(0)
+    block = np.sort(rng.integers(0, 50_000, 20_000))
+    key = rng.random(block.size)
+    np.testing.assert_array_equal(_sort_by_block_then_key(block, key), np.lexsort((key, block)))
+    shuffled = rng.permutation(block)  # unsorted block ids
+    np.testing.assert_array_equal(_sort_by_block_then_key(shuffled, key), np.lexsort((key, shuffled)))
+    # keys closer than the float resolution at a large block rank: the fast path must not be trusted
+    block = np.r_[np.arange(40_000), 40_000, 40_000]
+    key = np.r_[rng.random(40_000), 0.5 + 2e-16, 0.5]
+    np.testing.assert_array_equal(_sort_by_block_then_key(block, key), np.lexsort((key, block)))
 
 
 # ---------------------------------------------------------------------------------------------- generator
