@@ -7,7 +7,9 @@ returns, logs or records as metadata is counts, codes and keyed pseudonyms (HMAC
 
 import hashlib
 import json
+import multiprocessing
 import os
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -149,11 +151,20 @@ def registry_ingested(context: AssetExecutionContext, config: RegistryConfig, pa
     key, source = pseudonym_key.get()
     folder = _extracts_dir(config, paths)
     out_dir = Path(paths.outputs_dir).parent / "storage" / "registry" / "ingested"
+    entries = registry_extracts[registry_extracts["kind"].isin(["p3ke", "dtsen"])]
+    entries = entries.sort_values("bytes", ascending=False)  # largest first: the pool finishes sooner
+    # Files are independent: ingest them in parallel processes (the HMAC is CPU-bound Python).
+    with ProcessPoolExecutor(max_workers=min(len(entries), os.cpu_count() or 1) or 1,
+                             mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {entry.key: pool.submit(ingest_extract, folder / entry.file, out_dir / f"{entry.key}.parquet",
+                                          key, source, entry.snapshot_date, source=entry.source,
+                                          kabkota_code=entry.kabkota_code)
+                   for entry in entries.itertuples()}
+        reports = {name: future.result() for name, future in futures.items()}
     rows = []
-    for entry in registry_extracts[registry_extracts["kind"].isin(["p3ke", "dtsen"])].itertuples():
+    for entry in entries.itertuples():
         out = out_dir / f"{entry.key}.parquet"
-        report = ingest_extract(folder / entry.file, out, key, source, entry.snapshot_date, source=entry.source,
-                                kabkota_code=entry.kabkota_code)
+        report = reports[entry.key]
         bad_p3ke, bad_dtsen = _desil_range_violations(out)
         statuses = report.nik_status_counts
         valid = int(statuses.get("valid", 0))
@@ -165,7 +176,7 @@ def registry_ingested(context: AssetExecutionContext, config: RegistryConfig, pa
                                                          sort_keys=True),
                      "first_invalid_rows": json.dumps({k: v[:5] for k, v in report.invalid_nik_rows.items()}),
                      "desil_out_of_range": bad_p3ke + bad_dtsen, "key_mode": report.key_mode, "path": str(out)})
-    reports = pd.DataFrame(rows)
+    reports = pd.DataFrame(rows).sort_values("key").reset_index(drop=True)
     yield Output(reports, metadata={
         "key_mode": MetadataValue.text(source.mode),
         "individuals": MetadataValue.int(int(reports["rows"].sum())),

@@ -106,5 +106,9 @@ def pseudonymise(
     n_bytes = (hex_chars + 1) // 2
     out = np.full(len(obj), None, dtype=object)
     idx = np.flatnonzero(~na)
-    out[idx] = [_hmac_one(inner, outer, str(v).encode("utf-8"))[:n_bytes].hex()[:hex_chars] for v in obj[idx]]
+    # Hash each distinct value once (a KK number repeats for every family member).
+    distinct, inverse = np.unique(np.array([str(v) for v in obj[idx]], dtype=object), return_inverse=True)
+    digests = np.array([_hmac_one(inner, outer, v.encode("utf-8"))[:n_bytes].hex()[:hex_chars] for v in distinct],
+                       dtype=object)
+    out[idx] = digests[inverse] if len(idx) else []
     return pd.Series(out, index=s.index, dtype="string", name=getattr(s, "name", None))
