@@ -20,6 +20,7 @@ from dagster import (
 from checks.dagster_checks import check_specs, evaluate
 from checks.suites.estimates import (
     benchmark_gap,
+    calibration_suite,
     direct_suite,
     fit_suite,
     model_suite,
@@ -50,7 +51,8 @@ OUTPUTS = {
                "effect, benchmark discrepancy.",
 }
 TRUTH_SUITE, DIRECT_SUITE, MODEL_SUITE, FIT_SUITE = truth_suite(), direct_suite(), model_suite(), fit_suite()
-SUITES = {"susenas_sample": sample_suite(), "synthetic_population_truth": TRUTH_SUITE, "direct_estimates": DIRECT_SUITE, "sae_estimates": MODEL_SUITE,
+SUITES = {"susenas_sample": sample_suite(), "synthetic_population_truth": TRUTH_SUITE,
+          "synthetic_calibration": calibration_suite(), "direct_estimates": DIRECT_SUITE, "sae_estimates": MODEL_SUITE,
           "sae_fit": FIT_SUITE}
 
 
@@ -97,7 +99,9 @@ def poverty_estimates(
     frames = {
         "susenas_sample": pd.concat(samples, ignore_index=True),
         "synthetic_population_truth": pd.concat([r.truth for r in results], ignore_index=True),
-        "synthetic_calibration": pd.concat([r.calibration.assign(year=r.truth["year"].iloc[0]) for r in results],
+        # The report lists every round the year was calibrated with; `year` is the estimated year (partition).
+        "synthetic_calibration": pd.concat([r.calibration.rename(columns={"year": "round_year"})
+                                            .assign(year=r.truth["year"].iloc[0]) for r in results],
                                            ignore_index=True),
         "direct_estimates": pd.concat([r.direct for r in results], ignore_index=True),
         "sae_estimates": pd.concat([r.model for r in results], ignore_index=True),

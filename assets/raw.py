@@ -11,7 +11,7 @@ import pandas as pd
 from dagster import AssetExecutionContext, AssetsDefinition, MetadataValue, Output, asset
 
 from checks.dagster_checks import check_specs, evaluate
-from checks.suites.raw import raw_cells_suite
+from checks.suites.raw import quoted_figures_suite, raw_cells_suite, region_list_suite
 from estimation.parsers.catalog import RAW_SOURCES, parse_source
 from estimation.regions import load_region_reference, match_region_names
 from pipelines.resources import ProjectPaths
@@ -78,15 +78,20 @@ raw_source_assets = [_raw_asset(name) for name in RAW_SOURCES]
 
 
 @asset(group_name="raw", kinds={"pandas", "csv"},
+       check_specs=check_specs(region_list_suite(), "raw_region_reference"),
        description="BPS region list 2025 (38 provinces, 514 kab/kota) with pre-2022 codes, TopoJSON and DAPOER ids "
                    f"(data/raw/{REGION_REFERENCE_FILE}).")
-def raw_region_reference(paths: ProjectPaths) -> pd.DataFrame:
-    return load_region_reference(paths.raw(REGION_REFERENCE_FILE))
+def raw_region_reference(context: AssetExecutionContext, paths: ProjectPaths):
+    reference = load_region_reference(paths.raw(REGION_REFERENCE_FILE))
+    yield Output(reference, metadata={"rows": MetadataValue.int(len(reference))})
+    yield from evaluate(region_list_suite(), reference, "raw_region_reference", context.log)
 
 
 @asset(group_name="raw", kinds={"pandas", "csv"},
+       check_specs=check_specs(quoted_figures_suite(), "raw_news_quoted_figures"),
        description=f"P0 and poor counts quoted by news pages, with their URLs (data/raw/{NEWS_FILE}).")
-def raw_news_quoted_figures(paths: ProjectPaths) -> pd.DataFrame:
+def raw_news_quoted_figures(context: AssetExecutionContext, paths: ProjectPaths):
     frame = pd.read_csv(paths.raw(NEWS_FILE), dtype={"bps_code": "string"})
     frame.insert(0, "source_row", range(2, len(frame) + 2))
-    return frame
+    yield Output(frame, metadata={"quoted_figures": MetadataValue.int(len(frame))})
+    yield from evaluate(quoted_figures_suite(), frame, "raw_news_quoted_figures", context.log)

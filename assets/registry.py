@@ -19,10 +19,12 @@ from dagster import AssetExecutionContext, Config, ConfigurableResource, Metadat
 from checks.dagster_checks import check_specs, evaluate
 from checks.suites.registry import (
     aggregates_suite,
+    desil1_share_suite,
     extracts_suite,
     ingested_suite,
     padu_padan_suite,
     published_registry_suite,
+    year_over_year_suite,
 )
 from estimation.atomic import write_text_atomic
 from estimation.publish import code_version, manifest, publish_table
@@ -196,18 +198,23 @@ def registry_aggregates(context: AssetExecutionContext, registry_ingested: pd.Da
     yield from evaluate(aggregates_suite(), aggregates, "registry_aggregates", context.log)
 
 
-@asset(group_name="registry",
+@asset(group_name="registry", check_specs=check_specs(year_over_year_suite(), "registry_year_over_year"),
        description="Year-over-year change per source and kab/kota: individuals, families, extreme poor (persons and "
                    "families) and the registry-based extreme-poverty rate (pp).")
-def registry_year_over_year(registry_aggregates: pd.DataFrame) -> pd.DataFrame:
-    return year_over_year_registry(registry_aggregates)
+def registry_year_over_year(context: AssetExecutionContext, registry_aggregates: pd.DataFrame):
+    changes = year_over_year_registry(registry_aggregates)
+    yield Output(changes, metadata={"pairs": MetadataValue.int(len(changes))})
+    yield from evaluate(year_over_year_suite(), changes, "registry_year_over_year", context.log)
 
 
-@asset(group_name="registry",
+@asset(group_name="registry", check_specs=check_specs(desil1_share_suite(), "registry_desil1_share"),
        description="Registry desil-1 individuals as a share of the BPS population per kab/kota and year: a covariate "
                    "offered to the small area model.")
-def registry_desil1_share(registry_aggregates: pd.DataFrame, p0_kabkota_validated: pd.DataFrame) -> pd.DataFrame:
-    return desil1_share(registry_aggregates, _populations(p0_kabkota_validated))
+def registry_desil1_share(context: AssetExecutionContext, registry_aggregates: pd.DataFrame,
+                          p0_kabkota_validated: pd.DataFrame):
+    shares = desil1_share(registry_aggregates, _populations(p0_kabkota_validated))
+    yield Output(shares, metadata={"kabkota": MetadataValue.int(int(shares["kabkota_code"].nunique()))})
+    yield from evaluate(desil1_share_suite(), shares, "registry_desil1_share", context.log)
 
 
 @asset(group_name="registry", check_specs=check_specs(padu_padan_suite(), "padu_padan_summary"),

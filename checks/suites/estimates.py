@@ -118,3 +118,20 @@ def fit_suite() -> Suite:
         Rule("variance_nonnegative", "sigma2_u >= 0", lambda E: E.ExpectColumnValuesToBeBetween(
             column="sigma2_u", min_value=0), locate=("year", "indicator")),
     ])
+
+
+def calibration_suite(tolerance_pp: float = 0.05) -> Suite:
+    """The synthetic population reproduces the published extreme-poverty rates it is calibrated on."""
+    def gaps(report: pd.DataFrame) -> pd.DataFrame:
+        with_target = report[report["target_pct"].notna()]
+        return with_target.assign(gap_pp=(with_target["achieved_pct"] - with_target["target_pct"]).abs())
+
+    return Suite("synthetic_calibration", [
+        Rule("national_rates_reproduced", f"national extreme-poverty rate within {tolerance_pp} pp of BPS's",
+             lambda E: E.ExpectColumnValuesToBeBetween(column="gap_pp", max_value=tolerance_pp),
+             frame=lambda r: gaps(r)[lambda g: g["level"] == "national"], locate=("year", "round_year", "definition", "group")),
+        Rule("province_rates_reproduced", f"published province rates within {tolerance_pp} pp (warning)",
+             lambda E: E.ExpectColumnValuesToBeBetween(column="gap_pp", max_value=tolerance_pp),
+             frame=lambda r: gaps(r)[lambda g: g["level"] != "national"], severity="WARN",
+             locate=("year", "round_year", "definition", "group")),
+    ])

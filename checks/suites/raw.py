@@ -82,3 +82,32 @@ def raw_cells_suite(
     if match is not None:
         rules.append(region_names_rule(match))
     return Suite(name=name, rules=rules)
+
+
+def region_list_suite() -> Suite:
+    """The region list file as read (the validated `region_reference` checks counts and codes)."""
+    loc = ("bps_code", "name")
+    return Suite("raw_region_reference", [
+        Rule("has_rows", "the region list is not empty", lambda E: E.ExpectTableRowCountToBeBetween(min_value=1),
+             locate=()),
+        Rule("codes_present", "every row has a 2025 BPS code", lambda E: E.ExpectColumnValuesToNotBeNull(
+            column="bps_code"), locate=loc),
+        Rule("names_present", "every row has a name", lambda E: E.ExpectColumnValuesToNotBeNull(column="name"),
+             locate=loc),
+        Rule("levels_known", "level is provinsi, kabupaten or kota", lambda E: E.ExpectColumnValuesToBeInSet(
+            column="level", value_set=["provinsi", "kabupaten", "kota"]), locate=loc),
+    ])
+
+
+def quoted_figures_suite() -> Suite:
+    loc = ("source_row", "bps_code", "name", "year")
+    return Suite("raw_news_quoted_figures", [
+        Rule("codes_four_digits", "BPS codes of 4 digits", lambda E: E.ExpectColumnValuesToMatchRegex(
+            column="bps_code", regex=r"^\d{4}$"), locate=loc),
+        Rule("years_plausible", "years 2004-2030", lambda E: E.ExpectColumnValuesToBeBetween(
+            column="year", min_value=2004, max_value=2030), locate=loc),
+        Rule("p0_in_range", "0 <= quoted P0 <= 100", lambda E: E.ExpectColumnValuesToBeBetween(
+            column="p0", min_value=0, max_value=100), locate=loc),
+        Rule("source_given", "every quoted figure has its URL or source", lambda E: E.ExpectColumnValuesToNotBeNull(
+            column="source_url_or_repo_path"), locate=loc),
+    ])

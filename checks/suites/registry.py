@@ -104,3 +104,31 @@ def published_registry_suite() -> Suite:
         "no_nik_like_numbers", "no 16-digit number (NIK / KK) in any published CSV or provenance file",
         lambda E: E.ExpectColumnValuesToBeBetween(column="sixteen_digit_numbers", max_value=0),
         frame=_leak_scan, locate=("path",))])
+
+
+def year_over_year_suite() -> Suite:
+    loc = ("source", "kabkota_code", "year_from", "year_to")
+
+    def changes(yoy: pd.DataFrame) -> pd.DataFrame:
+        rows = []
+        for name in ("individuals", "families", "extreme_individuals", "extreme_families"):
+            diff = yoy[f"{name}_to"] - yoy[f"{name}_from"] - yoy[f"{name}_change"]
+            rows.append(yoy[list(loc)].assign(measure=name, error=diff.abs().fillna(0)))
+        return pd.concat(rows, ignore_index=True)
+
+    return Suite("registry_year_over_year", [
+        Rule("change_is_difference", "each change equals the later count minus the earlier one",
+             lambda E: E.ExpectColumnValuesToBeBetween(column="error", max_value=0), frame=changes,
+             locate=(*loc, "measure")),
+        Rule("years_ordered", "the later year is after the earlier one",
+             lambda E: E.ExpectColumnPairValuesAToBeGreaterThanB(column_A="year_to", column_B="year_from"),
+             locate=loc),
+    ])
+
+
+def desil1_share_suite() -> Suite:
+    return Suite("registry_desil1_share", [
+        Rule("share_in_unit_interval", "desil-1 share of the BPS population in [0, 1]",
+             lambda E: E.ExpectColumnValuesToBeBetween(column="desil1_share", min_value=0, max_value=1),
+             locate=("source", "kabkota_code", "year")),
+    ])

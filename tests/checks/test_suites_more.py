@@ -144,3 +144,45 @@ def test_registry_suites(tmp_path):
     files = pd.DataFrame({"path": [str(clean)], "bytes": [10], "has_identity_column": [False]})
     assert failing(published_registry_suite(), files) == set()
     assert failing(published_registry_suite(), files.assign(path=[str(leaky)])) == {"no_nik_like_numbers"}
+
+
+def test_calibration_suite():
+    from checks.suites.estimates import calibration_suite
+
+    report = pd.DataFrame({"year": 2024, "round_year": [2024, 2023], "definition": "usd215_2017ppp",
+                           "level": ["national", "province"], "group": ["0", "35"], "target_pct": [1.26, 0.82],
+                           "achieved_pct": [1.26, 0.82]})
+    assert failing(calibration_suite(), report) == set()
+    assert failing(calibration_suite(), report.assign(achieved_pct=[1.4, 0.82])) == {"national_rates_reproduced"}
+    assert failing(calibration_suite(), report.assign(achieved_pct=[1.26, 0.5])) == {"province_rates_reproduced"}
+
+
+def test_registry_year_over_year_and_share_suites():
+    from checks.suites.registry import desil1_share_suite, year_over_year_suite
+
+    yoy = pd.DataFrame({"source": ["p3ke"], "kabkota_code": ["3602"], "year_from": [2023], "year_to": [2024],
+                        **{f"{m}_{k}": [v] for m, (a, b) in {"individuals": (100, 90), "families": (40, 35),
+                                                             "extreme_individuals": (20, 18),
+                                                             "extreme_families": (6043, 5698)}.items()
+                           for k, v in (("from", a), ("to", b), ("change", b - a))}})
+    assert failing(year_over_year_suite(), yoy) == set()
+    assert failing(year_over_year_suite(), yoy.assign(extreme_families_change=[-344])) == {"change_is_difference"}
+    assert failing(year_over_year_suite(), yoy.assign(year_to=[2023])) == {"years_ordered"}
+    share = pd.DataFrame({"source": ["p3ke"], "kabkota_code": ["3517"], "year": [2024], "desil1_share": [0.12]})
+    assert failing(desil1_share_suite(), share) == set()
+    assert failing(desil1_share_suite(), share.assign(desil1_share=[1.2])) == {"share_in_unit_interval"}
+
+
+def test_raw_reference_and_quoted_suites():
+    from checks.suites.raw import quoted_figures_suite, region_list_suite
+
+    ref = pd.DataFrame({"bps_code": ["3500", "3517"], "name": ["JAWA TIMUR", "Jombang"],
+                        "level": ["provinsi", "kabupaten"]})
+    assert failing(region_list_suite(), ref) == set()
+    assert failing(region_list_suite(), ref.assign(level=["provinsi", "desa"])) == {"levels_known"}
+    assert failing(region_list_suite(), ref.assign(bps_code=[None, "3517"])) == {"codes_present"}
+    quoted = pd.DataFrame({"source_row": [2], "bps_code": ["3517"], "name": ["Jombang"], "year": [2024],
+                           "p0": [8.6], "source_url_or_repo_path": ["https://example"]})
+    assert failing(quoted_figures_suite(), quoted) == set()
+    assert failing(quoted_figures_suite(), quoted.assign(p0=[860.0])) == {"p0_in_range"}
+    assert failing(quoted_figures_suite(), quoted.assign(bps_code=["35-17"])) == {"codes_four_digits"}
