@@ -38,6 +38,8 @@ from pipelines.settings import PROJECT_ROOT
 
 MANIFEST = "manifest.json"
 GENERATOR_SEED = 2024
+DEMO_KABKOTA = ("3517", "3576", "3602", "6271")  # Jombang, Kota Mojokerto, Lebak, Kota Palangka Raya
+SYNTHETIC_YEAR = 2024  # the demo extracts draw expenditure from the synthetic Susenas population of this year
 
 
 class PseudonymKey(ConfigurableResource):
@@ -65,14 +67,28 @@ def _extracts_dir(config: RegistryConfig, paths: ProjectPaths) -> Path:
     return Path(config.extracts_dir) if config.extracts_dir else Path(paths.restricted_dir) / "extracts"
 
 
-def _generator_fingerprint(populations: pd.DataFrame) -> str:
-    """Same generator code, seed and populations -> same files: the demo extracts are then reused."""
+def _generator_fingerprint(populations: pd.DataFrame, persons: pd.DataFrame) -> str:
+    """Same generator code, seed, populations and synthetic persons -> same files: the demo extracts are reused."""
     digest = hashlib.sha256()
     for module in sorted((PROJECT_ROOT / "estimation" / "registry").glob("*.py")):
         digest.update(module.read_bytes())
     digest.update(str(GENERATOR_SEED).encode())
     digest.update(pd.util.hash_pandas_object(populations, index=False).values.tobytes())
+    digest.update(pd.util.hash_pandas_object(persons, index=False).values.tobytes())
     return digest.hexdigest()
+
+
+def synthetic_persons(panel: pd.DataFrame) -> pd.DataFrame:
+    """Per-capita expenditure of the synthetic Susenas households of the demo kab/kota (statistics core),
+    so the registry's welfare ranking rests on the same population as the survey estimates."""
+    from estimation.small_area import prepare_synthetic_year
+
+    synthetic = prepare_synthetic_year(panel, SYNTHETIC_YEAR, line_definition="usd215_2017ppp",
+                                       seed=GENERATOR_SEED + SYNTHETIC_YEAR)
+    population = synthetic.population
+    demo = population[population["bps_code"].astype(str).isin(DEMO_KABKOTA)]
+    return pd.DataFrame({"bps_code": demo["bps_code"].astype(str).to_numpy(),
+                         "expenditure_per_capita": demo["KAPITA"].to_numpy(dtype=float)})
 
 
 def _populations(panel: pd.DataFrame) -> pd.DataFrame:
@@ -103,7 +119,8 @@ def registry_extracts(context: AssetExecutionContext, config: RegistryConfig, pa
 
         _restrict(folder)
         populations = _populations(p0_kabkota_validated)
-        fingerprint = _generator_fingerprint(populations)
+        persons = synthetic_persons(p0_kabkota_validated)
+        fingerprint = _generator_fingerprint(populations, persons)
         manifest_path = folder / MANIFEST
         previous = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
         reused = previous.get("fingerprint") == fingerprint and all(
@@ -111,7 +128,8 @@ def registry_extracts(context: AssetExecutionContext, config: RegistryConfig, pa
         if reused:
             entries = previous["files"]
         else:
-            scenario = generate_registry_scenario(folder, populations=populations, seed=GENERATOR_SEED)
+            scenario = generate_registry_scenario(folder, populations=populations, persons=persons,
+                                                  seed=GENERATOR_SEED)
             for path in scenario.files.values():
                 os.chmod(path, 0o600)  # by name and address: owner only
             snapshots = {s["key"]: s for s in scenario.snapshots}
