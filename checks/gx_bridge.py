@@ -11,6 +11,7 @@ Dagster: `checks.dagster_checks` turns a `SuiteResult` into asset check results.
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -125,6 +126,7 @@ def _plain(value: Any) -> Any:
 
 
 def _new_context() -> Any:
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # offline: no usage statistics
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 

@@ -1,6 +1,7 @@
 import contextlib
 import io
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -51,12 +52,36 @@ def materialised(result) -> set[str]:
     return {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
 
 
+NETWORK_ATTEMPTS: list[str] = []
+
+
+@contextlib.contextmanager
+def no_network():
+    """Refuse (and record) any connection that leaves the machine: the pipeline runs offline."""
+    original = socket.socket.connect
+
+    def guarded(sock, address):
+        host = address[0] if isinstance(address, tuple) else str(address)
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and not (
+                host.startswith("127.") or host in ("::1", "localhost")):
+            NETWORK_ATTEMPTS.append(str(address))
+            raise OSError(f"network access attempted during the run: {address}")
+        return original(sock, address)
+
+    socket.socket.connect = guarded
+    try:
+        yield
+    finally:
+        socket.socket.connect = original
+
+
 @pytest.fixture(scope="session")
 def good_run(tmp_path_factory):
-    """One full run on the shipped data (all log levels captured), shared by the tests that read its outputs."""
+    """One full run on the shipped data (all log levels captured, network refused), shared by the tests that
+    read its outputs."""
     data_dir = tmp_path_factory.mktemp("good_run")
     captured = io.StringIO()
-    with contextlib.redirect_stderr(captured), contextlib.redirect_stdout(captured):
+    with no_network(), contextlib.redirect_stderr(captured), contextlib.redirect_stdout(captured):
         result = run_graph(data_dir, log_level="DEBUG")
     (data_dir / "run.log").write_text(captured.getvalue())
     return data_dir, result, check_failures(result)

@@ -13,6 +13,12 @@ EXPECTED_ASSETS = {"raw_p0_kabkota", "region_reference", "p0_kabkota_validated",
                    "published_estimates", "sae_charts"}
 
 
+def test_run_made_no_network_connection(good_run):
+    from tests.pipeline.conftest import NETWORK_ATTEMPTS
+
+    assert NETWORK_ATTEMPTS == []
+
+
 def test_every_asset_materialises_without_blocking_failure(good_run):
     _, result, (errors, _warnings) = good_run
     assert result.success

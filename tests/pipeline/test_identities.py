@@ -26,12 +26,26 @@ def _identities(restricted: Path) -> tuple[set[str], set[str]]:
     return numbers, names
 
 
+def _parquet_text(path: Path) -> str:
+    """Text columns as text; integer columns only where a value has 16 digits (a NIK/KK stored as a number)."""
+    frame = pq.read_table(path).to_pandas()
+    parts = []
+    for column in frame.columns:
+        values = frame[column]
+        if pd.api.types.is_integer_dtype(values):
+            big = values[(values >= 10**15) & (values < 10**16)]
+            parts.append(" ".join(str(v) for v in big))
+        elif not pd.api.types.is_numeric_dtype(values):
+            parts.append(str(column) + "\n" + "\n".join(values.dropna().astype(str)))
+    return "\n".join(parts)
+
+
 def _texts(root: Path, restricted: Path):
     for path in sorted(root.rglob("*")):
         if not path.is_file() or restricted in path.parents:
             continue
         if path.suffix == ".parquet":
-            yield path, pq.read_table(path).to_pandas().to_csv(index=False)
+            yield path, _parquet_text(path)
         elif path.suffix == ".db":
             with sqlite3.connect(path) as db:
                 tables = [r[0] for r in db.execute("select name from sqlite_master where type='table'")]
@@ -40,21 +54,38 @@ def _texts(root: Path, restricted: Path):
             yield path, path.read_bytes().decode("utf-8", errors="ignore")
 
 
+def find_leaks(root: Path, restricted: Path, numbers: set[str], names: set[str]) -> tuple[list[str], int]:
+    """(places where an identity of the extract appears outside `restricted`, number of files scanned)."""
+    name_pattern = re.compile("|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)))
+    leaks, scanned = [], 0
+    for path, text in _texts(root, restricted):
+        scanned += 1
+        if any(n in numbers for n in SIXTEEN.findall(text)):
+            leaks.append(f"{path}: NIK/KK number")
+        if name_pattern.search(text):
+            leaks.append(f"{path}: name")
+    return leaks, scanned
+
+
 def test_no_identity_outside_restricted_folder(good_run):
     data_dir, result, _ = good_run
     restricted = data_dir / "restricted"
     numbers, names = _identities(restricted)
     assert len(numbers) > 600_000 and len(names) > 500  # the scan has something to look for
-    scanned = 0
-    for path, text in _texts(data_dir, restricted):
-        scanned += 1
-        leaked = {n for n in SIXTEEN.findall(text) if n in numbers}
-        assert not leaked, f"{path}: {len(leaked)} NIK/KK numbers of the extract"
-        named = [n for n in names if n in text]
-        assert not named, f"{path}: names of the extract, e.g. {named[:1]}"
+    leaks, scanned = find_leaks(data_dir, restricted, numbers, names)
+    assert leaks == []
+    assert scanned > 50  # outputs, storage, the SQLite instance, run.log
     events = "\n".join(str(e) for r in result.results for e in r.all_events)
     assert not {n for n in SIXTEEN.findall(events) if n in numbers}
-    assert scanned > 50  # outputs, storage, the SQLite instance, run.log
+
+
+def test_the_scan_finds_a_planted_leak(tmp_path):
+    restricted = tmp_path / "restricted"
+    restricted.mkdir()
+    (tmp_path / "table.csv").write_text("kabkota_code,x\n3517,3517014503900001\n")
+    pd.DataFrame({"who": ["Siti Rahayu Wulandari"]}).to_parquet(tmp_path / "storage.parquet")
+    leaks, _ = find_leaks(tmp_path, restricted, {"3517014503900001"}, {"Siti Rahayu Wulandari"})
+    assert sorted(leaks) == [f"{tmp_path / 'storage.parquet'}: name", f"{tmp_path / 'table.csv'}: NIK/KK number"]
 
 
 def test_restricted_files_are_owner_only(good_run):
