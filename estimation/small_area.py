@@ -54,6 +54,7 @@ from scipy.stats import beta as beta_dist
 from scipy.stats import norm
 
 from estimation.sae.benchmark import ratio_benchmark
+from estimation.sae.diagnostics import normality_table
 from estimation.sae.fay_herriot import fay_herriot
 from estimation.sae.gvf import smooth_sampling_variance
 from estimation.sae.publishability import flag_rse
@@ -294,7 +295,7 @@ def fit_models(syn: SyntheticYear, direct_kab: pd.DataFrame, direct_prov: pd.Dat
     """GVF + Fay-Herriot + benchmarking for both indicators: (model frame, fit frame).
 
     extreme_model: "linear" (default, analytic MSE) or "arcsine" (REML, bootstrap MSE, linear fallback).
-    variance_method: sigma2_u estimator of the linear fits ("YL" default; see module docstring), optionally
+    variance_method: sigma2_u estimator of the linear fits (DEFAULT_VARIANCE_METHOD; see module docstring), optionally
     with the MSE after a colon, e.g. "AMRL:prasad_rao" (default: the method's own, see `fay_herriot`).
     """
     var_method, _, mse_choice = variance_method.partition(":")
@@ -351,11 +352,16 @@ def fit_models(syn: SyntheticYear, direct_kab: pd.DataFrame, direct_prov: pd.Dat
             "bps_code": a["bps_code"].reindex(codes).to_numpy(), "prov_code": a["prov_label"].reindex(codes).to_numpy(),
             "year": syn.year, "line_definition": syn.line_definition, "indicator": ind,
             "direct": y, "direct_var_smoothed": D, "synthetic": synthetic, "eblup": eblup, "mse": mse, "rse": rse,
-            "ci_low": ci_low, "ci_high": ci_high, "gamma": fit.gamma, "benchmarked": bench,
+            "ci_low": ci_low, "ci_high": ci_high, "gamma": fit.gamma,
+            "standardized_residual": fit.standardized_residuals, "benchmarked": bench,
             "benchmark_factor": factor, "persons": bench * pop, "flag": flag_rse(rse), "in_sample": in_sample,
         }))
+        normality = normality_table(fit)
         fits.append({
             "year": syn.year, "line_definition": syn.line_definition, "indicator": ind, "method": method,
+            # as emdi's summary: Shapiro-Wilk p of the standardised residuals and of the random effects
+            "shapiro_p_residuals": float(normality.loc["standardized_residuals", "shapiro_p"]),
+            "shapiro_p_random_effects": float(normality.loc["random_effects", "shapiro_p"]),
             "mse_method": mse_method, "sigma2_u": fit.sigma2_u, "converged": bool(fit.converged),
             "iterations": int(fit.iterations), "r2": fit.r2, "aic": fit.aic, "bic": fit.bic,
             "n_areas": len(codes), "n_covariates": Xm.shape[1] - 1, "covariates": ",".join(X.columns[1:]),
