@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 
 from estimation.small_area import (
-    dapoer_covariates,
     design_matrix,
     direct_estimates,
     direct_frame,
@@ -31,16 +30,9 @@ OUT = Path(__file__).resolve().parents[1] / "data" / "outputs" / "simulation"
 
 
 def _inputs():
-    from estimation.panel import build_kabkota_panel
-    from estimation.parsers.catalog import parse_source
-    from estimation.regions import load_region_reference
+    from estimation.sources import dapoer_covariate_table, kabkota_panel
 
-    ref = load_region_reference(RAW / "reference/regions_bps_kabkota_2025.csv")
-    names = ["p0_kabkota", "poor_kabkota", "kabkota_2023_p0_p1_p2_gk", "poverty_line_2024_byname",
-             "poverty_line_2025_webapi"]
-    c = {n: parse_source(n, RAW).cells for n in names}
-    kab = build_kabkota_panel(c["p0_kabkota"], c["poor_kabkota"], ref, extra_cells=[c[n] for n in names[2:]])
-    return kab, dapoer_covariates(parse_source("dapoer_2019", RAW).cells, ref)
+    return kabkota_panel(RAW), dapoer_covariate_table(RAW)
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from estimation.small_area import dapoer_covariates, estimate_year
+from estimation.small_area import estimate_year
 
 RAW = Path(__file__).resolve().parents[2] / "data" / "raw"
 CASES = [(2024, "usd215_2017ppp"), (2023, "usd190_2011ppp")]
@@ -16,17 +16,9 @@ CASES = [(2024, "usd215_2017ppp"), (2023, "usd190_2011ppp")]
 
 @pytest.fixture(scope="module")
 def inputs():
-    from estimation.panel import build_kabkota_panel
-    from estimation.parsers.catalog import parse_source
-    from estimation.regions import load_region_reference
+    from estimation.sources import dapoer_covariate_table, kabkota_panel
 
-    ref = load_region_reference(RAW / "reference/regions_bps_kabkota_2025.csv")
-    names = ["p0_kabkota", "poor_kabkota", "kabkota_2023_p0_p1_p2_gk", "poverty_line_2024_byname",
-             "poverty_line_2025_webapi"]
-    c = {n: parse_source(n, RAW).cells for n in names}
-    kab = build_kabkota_panel(c["p0_kabkota"], c["poor_kabkota"], ref, extra_cells=[c[n] for n in names[2:]])
-    cov = dapoer_covariates(parse_source("dapoer_2019", RAW).cells, ref)
-    return kab, cov
+    return kabkota_panel(RAW), dapoer_covariate_table(RAW)
 
 
 @pytest.fixture(scope="module")
