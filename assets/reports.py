@@ -117,6 +117,10 @@ def p0_charts(
 ESTIMATES_TABLES_SUITE = manifest_suite("published_estimates")
 SAE_CHARTS_SUITE = manifest_suite("sae_charts")
 FLAG_ID = {"publish": "layak", "caution": "hati-hati", "suppress": "tidak layak"}
+# How the extreme line is named to readers (Bahasa Indonesia, decimal comma).
+LINE_LABELS_ID = {"usd190_2011ppp": "USD 1,90 PPP 2011",
+                  "usd215_2017ppp": "USD 2,15 PPP 2017 dengan deflator spasial",
+                  "usd190_2011ppp_flat": "USD 1,90 PPP 2011 (garis tunggal nasional)"}
 
 
 @asset(group_name="reports", kinds={"parquet", "csv"},
@@ -183,7 +187,7 @@ def sae_charts(
                        suffixes=("", "_direct"))
     both = both.assign(name=both["bps_code"].map(names))
     label = "miskin ekstrem" if config.indicator == "extreme" else "miskin"
-    definition = str(model["line_definition"].iloc[0])
+    definition = LINE_LABELS_ID.get(str(model["line_definition"].iloc[0]), str(model["line_definition"].iloc[0]))
     prov = both[both["prov_code"] == config.province_code]
     pct = 100.0
     compare = pd.DataFrame({
