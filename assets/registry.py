@@ -170,7 +170,7 @@ def registry_ingested(context: AssetExecutionContext, config: RegistryConfig, pa
                       pseudonym_key: PseudonymKey, registry_extracts: pd.DataFrame):
     key, source = pseudonym_key.get()
     folder = _extracts_dir(config, paths)
-    out_dir = Path(paths.outputs_dir).parent / "storage" / "registry" / "ingested"
+    out_dir = paths.registry_storage() / "ingested"
     entries = registry_extracts[registry_extracts["kind"].isin(["p3ke", "dtsen"])]
     entries = entries.sort_values("bytes", ascending=False)  # largest first: the pool finishes sooner
     # Files are independent: ingest them in parallel processes (the HMAC is CPU-bound Python).
@@ -270,7 +270,7 @@ def padu_padan_summary(context: AssetExecutionContext, config: RegistryConfig, p
     summary = pd.concat(summaries, ignore_index=True)
     progress = progress_table(progress_parts)
     counts = pd.concat(worklist_counts, ignore_index=True) if worklist_counts else pd.DataFrame()
-    storage = Path(paths.outputs_dir).parent / "storage" / "registry"
+    storage = paths.registry_storage()
     storage.mkdir(parents=True, exist_ok=True)
     progress.to_parquet(storage / "progress.parquet")  # read by the publishing asset
     counts.to_parquet(storage / "worklist_counts.parquet")
@@ -293,7 +293,7 @@ def padu_padan_summary(context: AssetExecutionContext, config: RegistryConfig, p
 def published_registry_tables(context: AssetExecutionContext, paths: ProjectPaths, registry_aggregates: pd.DataFrame,
                               registry_year_over_year: pd.DataFrame, registry_desil1_share: pd.DataFrame,
                               padu_padan_summary: pd.DataFrame):
-    storage = Path(paths.outputs_dir).parent / "storage" / "registry"
+    storage = paths.registry_storage()
     key_modes = sorted(set(registry_aggregates.get("key_mode", pd.Series(dtype=str)).dropna()) |
                        set(padu_padan_summary.get("key_mode", pd.Series(dtype=str)).dropna()))
     provenance = {"run_id": context.run_id, "asset": "published_registry_tables",

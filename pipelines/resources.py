@@ -15,6 +15,7 @@ class ProjectPaths(ConfigurableResource):
     raw_dir: str
     outputs_dir: str
     restricted_dir: str
+    storage_dir: str  # intermediate files that are not assets (pseudonymised registry Parquet)
 
     @classmethod
     def default(cls) -> ProjectPaths:
@@ -22,7 +23,11 @@ class ProjectPaths(ConfigurableResource):
             raw_dir=str(settings.raw_dir()),
             outputs_dir=str(settings.outputs_dir()),
             restricted_dir=str(settings.restricted_dir()),
+            storage_dir=str(settings.storage_dir()),
         )
+
+    def registry_storage(self) -> Path:
+        return Path(self.storage_dir) / "registry"
 
     def raw(self, relative: str) -> Path:
         return Path(self.raw_dir) / relative

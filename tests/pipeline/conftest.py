@@ -35,7 +35,7 @@ def run_graph(data_dir: Path, raw_dir: Path | None = None, jobs=tuple(JOBS), log
     """Materialise the whole graph, every year, in process, into `data_dir` (storage + outputs), with a
     Dagster instance on disk under `data_dir/dagster_home` (SQLite event log, as `make run` has)."""
     paths = ProjectPaths(raw_dir=str(raw_dir or PROJECT_RAW), outputs_dir=str(data_dir / "outputs"),
-                         restricted_dir=str(data_dir / "restricted"))
+                         restricted_dir=str(data_dir / "restricted"), storage_dir=str(data_dir / "storage"))
     defs = build_definitions(storage_dir=str(data_dir / "storage"), paths=paths, key_mode="demo")
     (data_dir / "dagster_home").mkdir(parents=True, exist_ok=True)
     instance = DagsterInstance.local_temp(tempdir=str(data_dir / "dagster_home"))
