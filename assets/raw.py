@@ -14,9 +14,9 @@ from checks.dagster_checks import check_specs, evaluate
 from checks.suites.raw import quoted_figures_suite, raw_cells_suite, region_list_suite
 from estimation.parsers.catalog import RAW_SOURCES, parse_source
 from estimation.regions import load_region_reference, match_region_names
+from estimation.sources import REGION_REFERENCE_FILE
 from pipelines.resources import ProjectPaths
 
-REGION_REFERENCE_FILE = "reference/regions_bps_kabkota_2025.csv"
 NEWS_FILE = "crosscheck/news_pages_p0.csv"
 
 # Files whose columns are years (a missing year column is a structural fault).
@@ -54,22 +54,29 @@ def _raw_asset(name: str) -> AssetsDefinition:
     source = RAW_SOURCES[name]
     asset_name = f"raw_{name}"
 
-    @asset(
-        name=asset_name,
-        group_name="raw",
-        description=f"As published, typed cells: {source.description} (data/raw/{source.path}).",
-        check_specs=check_specs(_suite_for(name), asset_name),
-        deps=["raw_region_reference"] if name not in UNMATCHED_SOURCES else [],
-        kinds={"pandas", "csv" if source.path.endswith(".csv") else "json"},
-    )
-    def _raw(context: AssetExecutionContext, paths: ProjectPaths):
+    spec = {
+        "name": asset_name,
+        "group_name": "raw",
+        "description": f"As published, typed cells: {source.description} (data/raw/{source.path}).",
+        "check_specs": check_specs(_suite_for(name), asset_name),
+        "kinds": {"pandas", "csv" if source.path.endswith(".csv") else "json"},
+    }
+
+    def materialise(context: AssetExecutionContext, paths: ProjectPaths, reference: pd.DataFrame | None):
         parsed = parse_source(name, Path(paths.raw_dir))
         cells = parsed.cells
-        reference = None
-        if name not in UNMATCHED_SOURCES:
-            reference = load_region_reference(paths.raw(REGION_REFERENCE_FILE))
         yield Output(cells, metadata=_cells_metadata(cells, source.path, parsed.notes, parsed.title))
         yield from evaluate(_suite_for(name, reference), cells, asset_name, context.log)
+
+    if name in UNMATCHED_SOURCES:
+        @asset(**spec)
+        def _raw(context: AssetExecutionContext, paths: ProjectPaths):
+            yield from materialise(context, paths, None)
+    else:
+        # Names are checked against the region list as its own asset loaded it (the file is read once).
+        @asset(**spec)
+        def _raw(context: AssetExecutionContext, paths: ProjectPaths, raw_region_reference: pd.DataFrame):
+            yield from materialise(context, paths, raw_region_reference)
 
     return _raw
 

@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+from benchmarks.timing import best_of
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -19,13 +21,8 @@ def _env() -> dict[str, str]:
 
 def code_location_load_seconds(repeats: int = 3) -> float:
     """Fresh interpreter importing the Definitions (what `dagster dev` does per code location)."""
-    best = float("inf")
-    for _ in range(repeats):
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "import pipelines.definitions"], cwd=ROOT, env=_env(), check=True,
-                       capture_output=True)
-        best = min(best, time.perf_counter() - started)
-    return best
+    return best_of(lambda: subprocess.run([sys.executable, "-c", "import pipelines.definitions"], cwd=ROOT,
+                                          env=_env(), check=True, capture_output=True), repeats)
 
 
 def make_run_seconds() -> float:

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import time
 import warnings
 
 import numpy as np
 
+from benchmarks.timing import best_of
 from estimation.sae import fay_herriot
 from estimation.sae.transforms import fay_herriot_arcsine
 
 M = 514
-
-
-def _best(fn, repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def _data(seed: int = 514) -> tuple[np.ndarray, ...]:
@@ -36,7 +27,7 @@ def _data(seed: int = 514) -> tuple[np.ndarray, ...]:
 
 def run() -> list[tuple[str, float, str]]:
     y, X, x, D, p, n = _data()
-    ours = _best(lambda: fay_herriot(y, X, D, "REML"), 20)
+    ours = best_of(lambda: fay_herriot(y, X, D, "REML"), 20)
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -50,9 +41,9 @@ def run() -> list[tuple[str, float, str]]:
             mod.fit(yhat=y, X=x, area=area, error_std=np.sqrt(D), intercept=True, tol=1e-10, maxiter=200)
             mod.predict(X=x, area=area, intercept=True)
 
-        theirs = _best(samplics_fit, 2)
+        theirs = best_of(samplics_fit, 2)
 
-    boot = _best(lambda: fay_herriot_arcsine(p, X, n_eff=n, method="REML", mse="bootstrap", B=1000, seed=1), 3)
+    boot = best_of(lambda: fay_herriot_arcsine(p, X, n_eff=n, method="REML", mse="bootstrap", B=1000, seed=1), 3)
     return [
         ("fh_reml_mse_514_seconds", ours, "s"),
         ("samplics_fh_reml_514_seconds", theirs, "s"),

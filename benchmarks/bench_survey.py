@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import time
 import warnings
 
 import numpy as np
 
+from benchmarks.timing import best_of
 from estimation.survey.direct import direct_fgt, direct_poverty, fgt_values
 
 
@@ -25,19 +25,10 @@ def _design(n_domains: int, blocks_per_domain: int, seed: int = 0):
     return y, line, w, domain, strata, block, size
 
 
-def _best_of(fn, repeats: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 def run() -> list[tuple[str, float, str]]:
     y, line, w, domain, strata, psu, size = _design(514, 67)  # 344,380 households
-    t_fgt = _best_of(lambda: direct_fgt(y, line, w * size, domain, strata, psu))
-    t_full = _best_of(lambda: direct_poverty(y, line, w, domain, strata, psu, household_size=size))
+    t_fgt = best_of(lambda: direct_fgt(y, line, w * size, domain, strata, psu))
+    t_full = best_of(lambda: direct_poverty(y, line, w, domain, strata, psu, household_size=size))
     results = [
         ("direct_fgt_345k_households_seconds", t_fgt, "s"),
         ("direct_poverty_345k_households_seconds", t_full, "s"),
@@ -58,8 +49,8 @@ def run() -> list[tuple[str, float, str]]:
             warnings.simplefilter("ignore")
             TaylorEstimator(PopParam.mean).estimate(y=g, samp_weight=w, stratum=strata, psu=psu, domain=domain)
 
-    t_peer = _best_of(peer, 1)
-    t_ours = _best_of(lambda: direct_fgt(y, line, w, domain, strata, psu))
+    t_peer = best_of(peer, 1)
+    t_ours = best_of(lambda: direct_fgt(y, line, w, domain, strata, psu))
     results.append(("direct_speedup_vs_samplics", t_peer / t_ours, "x"))  # 12,000 households, 20 domains
     return results
 

@@ -41,20 +41,21 @@ annual_estimation_job = define_asset_job(
           default_status=DefaultScheduleStatus.STOPPED,
           description="1 August, after BPS's July release of the March round: materialise the current year.")
 def annual_after_bps_release(context: ScheduleEvaluationContext):
-    year = context.scheduled_execution_time.year
-    if year not in raw_data_years():
-        return SkipReason(f"BPS kab/kota figures for {year} are not in data/raw yet: add the new export, then run")
-    return RunRequest(run_key=f"annual-{year}", partition_key=str(year))
+    return _current_year_request(context, "annual")
 
 
 @schedule(job=annual_estimation_job, cron_schedule="0 7 1 8 *", execution_timezone="Asia/Jakarta",
           default_status=DefaultScheduleStatus.STOPPED,
           description="1 August, an hour after the tables: direct and small-area estimates of the current year.")
 def annual_estimates_after_bps_release(context: ScheduleEvaluationContext):
+    return _current_year_request(context, "estimates")
+
+
+def _current_year_request(context: ScheduleEvaluationContext, run_key_prefix: str):
     year = context.scheduled_execution_time.year
     if year not in raw_data_years():
-        return SkipReason(f"BPS kab/kota figures for {year} are not in data/raw yet: nothing to estimate")
-    return RunRequest(run_key=f"estimates-{year}", partition_key=str(year))
+        return SkipReason(f"BPS kab/kota figures for {year} are not in data/raw yet: add the new export, then run")
+    return RunRequest(run_key=f"{run_key_prefix}-{year}", partition_key=str(year))
 
 
 def raw_data_years() -> set[int]:

@@ -18,20 +18,15 @@ import pandas as pd
 from dagster import AssetCheckSeverity, DagsterInstance
 
 from pipelines import settings
+from pipelines.jobs import raw_data_years
 from pipelines.partitions import estimation_partitions, yearly_partitions
 
 JOBS = {"annual_poverty_job": yearly_partitions, "annual_estimation_job": estimation_partitions}
 
 
-def last_data_year() -> int:
-    """The last year column of the shipped BPS kab/kota export (the partitions past it have no data yet)."""
-    header = (settings.raw_dir() / "bps" / "p0_kabkota_2004_2025.csv").read_text(encoding="utf-8").splitlines()[1]
-    return max(int(cell) for cell in header.split(",") if cell.strip().isdigit())
-
-
 def partition_range(partitions=yearly_partitions) -> tuple[str, str]:
     keys = partitions.get_partition_keys()
-    last = str(min(int(keys[-1]), last_data_year()))
+    last = str(min(int(keys[-1]), max(raw_data_years())))  # partitions past the data have nothing yet
     return keys[0], last
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from checks.gx_bridge import Rule, Suite
 
-IDENTITY_COLUMNS = ["nik", "no_kk", "kk", "nama", "name_person", "alamat", "address"]
-
 
 def manifest_suite(name: str) -> Suite:
     loc = ("path",)

@@ -84,12 +84,11 @@ def kabkota_panel_suite(
         "kab/kota numbers of poor add up to their province within rounding (Papua before 2024 exempt: 2022 split)",
         lambda E: E.ExpectColumnValuesToBeInSet(column="within_tolerance", value_set=[True]),
         frame=not_exempt, locate=("prov_code", "prov_name", "year", "kab_sum", "prov_value", "difference")))
-    if quoted is not None or reference_codes is None:
-        rules.append(Rule(
-            "quoted_figures_agree", "figures quoted by news pages equal the published BPS figure (warning)",
-            lambda E: E.ExpectColumnValuesToBeInSet(column="agrees", value_set=[True]),
-            frame=quoted, severity="WARN", locate=("bps_code", "name", "year", "variable", "quoted", "published",
-                                                   "source_url")))
+    rules.append(Rule(
+        "quoted_figures_agree", "figures quoted by news pages equal the published BPS figure (warning)",
+        lambda E: E.ExpectColumnValuesToBeInSet(column="agrees", value_set=[True]),
+        frame=quoted, severity="WARN", locate=("bps_code", "name", "year", "variable", "quoted", "published",
+                                               "source_url")))
     return Suite("p0_kabkota_validated", rules)
 
 

