@@ -10,12 +10,12 @@ from pathlib import Path
 import pandas as pd
 from dagster import AssetExecutionContext, AssetsDefinition, MetadataValue, Output, asset
 
+from assets.resources import ProjectPaths
 from checks.dagster_checks import check_specs, evaluate
 from checks.suites.raw import quoted_figures_suite, raw_cells_suite, region_list_suite
 from estimation.parsers.catalog import RAW_SOURCES, parse_source
 from estimation.regions import load_region_reference, match_region_names
 from estimation.sources import REGION_REFERENCE_FILE
-from pipelines.resources import ProjectPaths
 
 NEWS_FILE = "crosscheck/news_pages_p0.csv"
 

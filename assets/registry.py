@@ -14,8 +14,10 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
-from dagster import AssetExecutionContext, Config, ConfigurableResource, MetadataValue, Output, asset
+from dagster import AssetExecutionContext, Config, MetadataValue, Output, asset
 
+from assets.resources import ProjectPaths, PseudonymKey
+from assets.settings import PROJECT_ROOT
 from checks.dagster_checks import check_specs, evaluate
 from checks.suites.registry import (
     aggregates_suite,
@@ -31,30 +33,12 @@ from estimation.publish import code_version, manifest, publish_table
 from estimation.registry.aggregate import aggregate_extract, desil1_share, year_over_year_registry
 from estimation.registry.ingest import ingest_extract, ingest_interventions, ingest_nik_list
 from estimation.registry.padu_padan import padu_padan
-from estimation.registry.pseudonym import key_from_env
 from estimation.registry.worklists import progress_table, write_restricted_worklists
-from pipelines.resources import ProjectPaths
-from pipelines.settings import PROJECT_ROOT
 
 MANIFEST = "manifest.json"
 GENERATOR_SEED = 2024
 DEMO_KABKOTA = ("3517", "3576", "3602", "6271")  # Jombang, Kota Mojokerto, Lebak, Kota Palangka Raya
 SYNTHETIC_YEAR = 2024  # the demo extracts draw expenditure from the synthetic Susenas population of this year
-
-
-class PseudonymKey(ConfigurableResource):
-    """The HMAC key for NIK/KK pseudonyms, from the environment variable `P3KE_PSEUDONYM_KEY`.
-
-    mode "env" refuses to run without the variable; mode "demo" uses the library's fixed, public demo key
-    and every output records key_mode="demo" (pseudonyms made with it protect nothing: demo data only).
-    """
-
-    mode: str = "env"
-
-    def get(self):
-        if self.mode not in ("env", "demo"):
-            raise ValueError(f"PseudonymKey.mode must be 'env' or 'demo', not {self.mode!r}")
-        return key_from_env(demo=self.mode == "demo")
 
 
 class RegistryConfig(Config):

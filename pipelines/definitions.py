@@ -12,10 +12,10 @@ import assets.deltas
 import assets.estimates
 import assets.raw
 import assets.registry
-import assets.reports
+import assets.reports.tables_and_charts
 import assets.validated
-from assets.registry import PseudonymKey
-from pipelines import settings
+from assets import settings
+from assets.resources import ProjectPaths, PseudonymKey
 from pipelines.io_manager import ParquetIOManager
 from pipelines.jobs import (
     annual_after_bps_release,
@@ -24,9 +24,9 @@ from pipelines.jobs import (
     annual_poverty_job,
     raw_files_changed,
 )
-from pipelines.resources import ProjectPaths
 
-ASSET_MODULES = [assets.raw, assets.validated, assets.estimates, assets.deltas, assets.reports, assets.registry]
+ASSET_MODULES = [assets.raw, assets.validated, assets.estimates, assets.deltas, assets.reports.tables_and_charts,
+                 assets.registry]
 
 
 def registry_key_mode() -> str:

@@ -17,7 +17,7 @@ from dagster import (
     sensor,
 )
 
-from pipelines import settings
+from assets import settings
 from pipelines.partitions import estimation_partitions, yearly_partitions
 
 ESTIMATION_SELECTION = AssetSelection.groups("estimates") | AssetSelection.assets("published_estimates", "sae_charts")

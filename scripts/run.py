@@ -17,7 +17,7 @@ os.environ.setdefault("DAGSTER_HOME", str(Path(__file__).resolve().parent.parent
 import pandas as pd
 from dagster import AssetCheckSeverity, DagsterInstance
 
-from pipelines import settings
+from assets import settings
 from pipelines.jobs import raw_data_years
 from pipelines.partitions import estimation_partitions, yearly_partitions
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from dagster import DagsterInstance
 
+from assets.resources import ProjectPaths
 from pipelines.definitions import build_definitions
-from pipelines.resources import ProjectPaths
 from scripts.run import JOBS, check_failures, run_pipeline
 
 PROJECT_RAW = Path(__file__).resolve().parents[2] / "data" / "raw"

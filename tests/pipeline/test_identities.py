@@ -122,7 +122,7 @@ def test_registry_cases_in_published_tables(good_run):
 def test_registry_refuses_to_run_without_a_key(monkeypatch):
     import pytest
 
-    from assets.registry import PseudonymKey
+    from assets.resources import PseudonymKey
 
     monkeypatch.delenv("P3KE_PSEUDONYM_KEY", raising=False)
     with pytest.raises(ValueError, match="P3KE_PSEUDONYM_KEY is not set"):

@@ -6,11 +6,11 @@ from pathlib import Path
 import pandas as pd
 from dagster import AssetExecutionContext, Config, MetadataValue, Output, asset
 
+from assets.resources import ProjectPaths
+from assets.settings import PROJECT_ROOT
 from checks.dagster_checks import check_specs, evaluate
 from checks.suites.reports import manifest_suite
 from estimation.publish import code_version, manifest, publish_table, sha256_file
-from pipelines.resources import ProjectPaths
-from pipelines.settings import PROJECT_ROOT
 
 TABLES_SUITE = manifest_suite("published_tables")
 CHARTS_SUITE = manifest_suite("p0_charts")

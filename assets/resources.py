@@ -1,4 +1,4 @@
-"""Dagster resources: where raw inputs are read and published outputs are written."""
+"""Dagster resources shared by the assets: where files are read and written, and the pseudonym key."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ from pathlib import Path
 
 from dagster import ConfigurableResource
 
-from pipelines import settings
+from assets import settings
+from estimation.registry.pseudonym import key_from_env
 
 
 class ProjectPaths(ConfigurableResource):
-    """Folders of one deployment. Defaults come from `pipelines.settings` (env-overridable)."""
+    """Folders of one deployment. Defaults come from `assets.settings` (env-overridable)."""
 
     raw_dir: str
     outputs_dir: str
@@ -37,3 +38,18 @@ class ProjectPaths(ConfigurableResource):
 
     def charts(self) -> Path:
         return Path(self.outputs_dir) / "charts"
+
+
+class PseudonymKey(ConfigurableResource):
+    """The HMAC key for NIK/KK pseudonyms, from the environment variable `P3KE_PSEUDONYM_KEY`.
+
+    mode "env" refuses to run without the variable; mode "demo" uses the library's fixed, public demo key
+    and every output records key_mode="demo" (pseudonyms made with it protect nothing: demo data only).
+    """
+
+    mode: str = "env"
+
+    def get(self):
+        if self.mode not in ("env", "demo"):
+            raise ValueError(f"PseudonymKey.mode must be 'env' or 'demo', not {self.mode!r}")
+        return key_from_env(demo=self.mode == "demo")
