@@ -110,10 +110,3 @@ def province_sum_comparison(
     out["exempt_reason"] = pd.array(reasons, dtype="string")
     out["exempt"] = out["exempt_reason"].notna()
     return out[COMPARISON_COLUMNS].sort_values(["prov_code", "year"]).reset_index(drop=True)
-
-
-def p0_outliers(deltas: pd.DataFrame, threshold_pp: float = 5.0) -> pd.DataFrame:
-    """Year-over-year P0 changes of at least `threshold_pp` percentage points, largest first."""
-    large = deltas[deltas["delta_p0_pp"].abs() >= threshold_pp]
-    order = large["delta_p0_pp"].abs().sort_values(ascending=False).index
-    return large.loc[order].reset_index(drop=True)

@@ -8,18 +8,12 @@ quote's precision is read from its text (decimals, or trailing zeros of a whole 
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 
 import pandas as pd
 
 QUOTE_COLUMNS = {"p0": "p0", "n_poor_thousand": "poor_thousand"}
 COMPARISON_COLUMNS = ["bps_code", "name", "year", "variable", "quoted", "quoted_text", "published", "agrees",
                       "source_url"]
-
-
-def read_quoted_figures(path: str | Path) -> pd.DataFrame:
-    """data/raw/crosscheck/news_pages_p0.csv with codes and figures kept as text."""
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
 def _precision(text: str) -> int:
@@ -41,13 +35,14 @@ def _precision(text: str) -> int:
     return -min(zeros, len(digits) - 3)
 
 
-def compare_quoted_figures(news_cells_or_frame: pd.DataFrame | str | Path, kab_panel: pd.DataFrame,
-                           prov_panel: pd.DataFrame) -> pd.DataFrame:
-    """One row per quoted figure: bps_code, name, year, variable, quoted, published, agrees, source_url."""
-    news = news_cells_or_frame
-    if not isinstance(news, pd.DataFrame):
-        news = read_quoted_figures(news)
-    news = news.astype(str).replace({"nan": "", "<NA>": ""})
+def compare_quoted_figures(quotes: pd.DataFrame, kab_panel: pd.DataFrame, prov_panel: pd.DataFrame
+                           ) -> pd.DataFrame:
+    """One row per quoted figure: bps_code, name, year, variable, quoted, published, agrees, source_url.
+
+    `quotes`: `estimation.parsers.quoted_figures.parse_quoted_figures(...)` (columns bps_code, name, year,
+    p0, n_poor_thousand, source_url...; text as published).
+    """
+    news = quotes.astype(str).replace({"nan": "", "<NA>": ""})
     url_column = next(c for c in news.columns if c.startswith("source_url"))
 
     rows = []

@@ -9,7 +9,6 @@ Nothing is dropped: a name that does not match keeps bps_code <NA> and is listed
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import NamedTuple
 
 import pandas as pd
@@ -45,20 +44,6 @@ class _Candidate(NamedTuple):
     name: str
     prov_code: str
     pre_prov: str  # province of the pre-2022 code
-
-
-def load_region_reference(path: str | Path) -> pd.DataFrame:
-    """Read data/raw/reference/regions_bps_kabkota_2025.csv with codes kept as strings."""
-    # only empty fields are missing, plus the literal "NA" the population column uses
-    ref = pd.read_csv(path, dtype=str, keep_default_na=False).replace("", pd.NA)
-    ref["population_2019_dapoer"] = ref["population_2019_dapoer"].replace("NA", pd.NA)
-    ref["bps_code"] = ref["bps_code"].str.zfill(4)
-    ref["bps_code_pre2022"] = ref["bps_code_pre2022"].str.zfill(4)
-    ref["prov_code"] = ref["prov_code"].str.zfill(2)
-    ref["population_2019_dapoer"] = pd.to_numeric(ref["population_2019_dapoer"]).astype("Int64")
-    string_columns = [c for c in ref.columns if c != "population_2019_dapoer"]
-    ref[string_columns] = ref[string_columns].astype("string")
-    return ref.reset_index(drop=True)
 
 
 def normalise_name(name: str) -> str:

@@ -1,7 +1,8 @@
-"""The validated panels built straight from a `data/raw` folder, for notebooks, scripts and tests.
+"""The validated panels and model inputs built straight from a `data/raw` folder, for notebooks, scripts and
+tests.
 
-The Dagster assets build the same panels step by step (one asset per file, each checked); this is the
-one-call path outside Dagster, so the list of sources that feed the panel lives in one place.
+The Dagster assets build the same frames step by step (one asset per file, each checked); this is the
+one-call path outside Dagster, so the list of sources that feed each frame lives in one place.
 """
 
 from __future__ import annotations
@@ -10,18 +11,21 @@ from pathlib import Path
 
 import pandas as pd
 
-REGION_REFERENCE_FILE = "reference/regions_bps_kabkota_2025.csv"
 # Catalog names of the files that give the kab/kota panel its P0 / poor (first two) and the poverty line,
 # P1 and P2 where published (the rest).
 KABKOTA_PANEL_SOURCES = ("p0_kabkota", "poor_kabkota", "kabkota_2023_p0_p1_p2_gk", "poverty_line_2024_byname",
                          "poverty_line_2025_webapi")
 PROVINCE_DAERAH_SOURCES = ("p0_daerah_rows", "poor_daerah_rows")
+# Catalog names of the published extreme-poverty rates: the national series, then the province list.
+EXTREME_TARGET_SOURCES = ("extreme_national", "extreme_province_2023")
 
 
 def region_reference(raw_dir: str | Path) -> pd.DataFrame:
-    from estimation.regions import load_region_reference
+    """The region list (`estimation.parsers.region_list.read_region_list`) of `raw_dir`."""
+    from estimation.parsers.catalog import REGION_LIST_FILE
+    from estimation.parsers.region_list import read_region_list
 
-    return load_region_reference(Path(raw_dir) / REGION_REFERENCE_FILE)
+    return read_region_list(Path(raw_dir) / REGION_LIST_FILE)
 
 
 def kabkota_panel(raw_dir: str | Path) -> pd.DataFrame:
@@ -46,8 +50,17 @@ def province_panel(raw_dir: str | Path) -> pd.DataFrame:
 
 
 def dapoer_covariate_table(raw_dir: str | Path) -> pd.DataFrame:
-    """DAPOER 2019 covariates per kab/kota (`estimation.small_area.dapoer_covariates`)."""
+    """DAPOER 2019 covariates per kab/kota (`estimation.covariates.dapoer_covariates`)."""
+    from estimation.covariates import dapoer_covariates
     from estimation.parsers.catalog import parse_source
-    from estimation.small_area import dapoer_covariates
 
     return dapoer_covariates(parse_source("dapoer_2019", Path(raw_dir)).cells, region_reference(raw_dir))
+
+
+def extreme_targets(raw_dir: str | Path) -> pd.DataFrame:
+    """Published March extreme-poverty rates (`estimation.synthetic.targets.extreme_targets`)."""
+    from estimation.parsers.catalog import parse_source
+    from estimation.synthetic.targets import extreme_targets as build
+
+    national, province = (parse_source(name, Path(raw_dir)).cells for name in EXTREME_TARGET_SOURCES)
+    return build(national, province)

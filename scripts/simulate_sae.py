@@ -16,29 +16,30 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from estimation.small_area import (
-    design_matrix,
+from estimation.covariates import design_matrix
+from estimation.sae.workflow import (
     direct_estimates,
     direct_frame,
     fit_models,
     prepare_synthetic_year,
     sample_year,
 )
+from estimation.synthetic.targets import line_definition_for
 
 RAW = Path(__file__).resolve().parents[1] / "data" / "raw"
 OUT = Path(__file__).resolve().parents[1] / "data" / "outputs" / "simulation"
 
 
 def _inputs():
-    from estimation.sources import dapoer_covariate_table, kabkota_panel
+    from estimation.sources import dapoer_covariate_table, extreme_targets, kabkota_panel
 
-    return kabkota_panel(RAW), dapoer_covariate_table(RAW)
+    return kabkota_panel(RAW), dapoer_covariate_table(RAW), extreme_targets(RAW)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--year", type=int, default=2024)
-    ap.add_argument("--line-definition", default="usd215_2017ppp")
+    ap.add_argument("--line-definition", default="usd215_2017ppp", help='a definition name or "auto"')
     ap.add_argument("--replicates", type=int, default=50)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--methods", default="REML,YL,AMRL:prasad_rao", help="sigma2_u estimators, comma separated")
@@ -47,8 +48,9 @@ def main() -> None:
     methods = args.methods.split(",")
     cis = args.direct_ci.split(",")
     t0 = time.time()
-    kab, cov = _inputs()
-    syn = prepare_synthetic_year(kab, args.year, line_definition=args.line_definition, seed=args.seed)
+    kab, cov, targets = _inputs()
+    args.line_definition = line_definition_for(args.year, targets, args.line_definition)
+    syn = prepare_synthetic_year(kab, args.year, targets, line_definition=args.line_definition, seed=args.seed)
     truth = syn.truth.set_index("bps_code")
     X = design_matrix(kab, syn.year, syn.areas, cov)
     t_fit = 0.0

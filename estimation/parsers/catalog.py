@@ -203,6 +203,10 @@ _ENTRIES = (
 
 RAW_SOURCES: dict[str, RawSource] = {entry.name: entry for entry in _ENTRIES}
 
+# Files with a reader of their own in estimation/parsers (not published cells), relative to data/raw.
+REGION_LIST_FILE = "reference/regions_bps_kabkota_2025.csv"  # estimation.parsers.region_list
+QUOTED_FIGURES_FILE = "crosscheck/news_pages_p0.csv"  # estimation.parsers.quoted_figures
+
 
 def parse_source(name: str, raw_dir: Path) -> ParsedTable:
     """Parse the catalogued file `name`; `raw_dir` is the data/raw folder."""

@@ -37,6 +37,7 @@ MISSING_TEXTS = frozenset({"", "-", "–", "—", "...", "…", "NA", "N/A", "n/
 _BODY = re.compile(r"([+-]?)(\d[\d.,]*\d|\d)")
 _EXPONENT = re.compile(r"[+-]?\d+(?:\.\d+)?[eE][+-]?\d+")
 _NAN = math.nan
+_DETAIL_SEPARATOR = re.compile(r"; (?=\w+=)")
 
 
 def parse_number(text: str | None, decimal: str = ".") -> tuple[float, str, str | None]:
@@ -96,6 +97,16 @@ def _grouped(digits: str, sep: str) -> bool:
     if sep not in digits:
         return digits.isdigit()
     return re.fullmatch(rf"\d{{1,3}}(?:{re.escape(sep)}\d{{3}})+", digits) is not None
+
+
+def detail_fields(detail: str | None) -> dict[str, str]:
+    """The "label=value; ..." text of `detail_columns` back as a dict ({} for none).
+
+    Only "; " followed by a label and "=" separates fields, so a value may itself contain "; ".
+    """
+    if not isinstance(detail, str) or not detail:
+        return {}
+    return dict(part.split("=", 1) for part in _DETAIL_SEPARATOR.split(detail))
 
 
 def read_records(path: Path, sep: str = ",") -> list[tuple[int, list[str]]]:

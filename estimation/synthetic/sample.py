@@ -16,6 +16,8 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from estimation.synthetic.population import MEAN_HOUSEHOLD_SIZE
+
 __all__ = ["allocate_blocks", "draw_sample", "expected_households"]
 
 HOUSEHOLDS_PER_BLOCK = 10
@@ -23,8 +25,6 @@ HOUSEHOLDS_PER_BLOCK = 10
 
 def expected_households(calibrated: pd.DataFrame, year: int, scale: float) -> pd.Series:
     """Expected household count per kab/kota of `iter_population(calibrated, year, scale)`."""
-    from estimation.synthetic.population import MEAN_HOUSEHOLD_SIZE
-
     rows = calibrated[calibrated["year"] == year].set_index("bps_code")
     return (rows["population_thousand"] * 1000 * scale / MEAN_HOUSEHOLD_SIZE).round().clip(lower=1)
 

@@ -1,4 +1,4 @@
-"""Kab/kota sums against provinces, P0 outliers, and figures quoted by news pages, on the real files."""
+"""Kab/kota sums against provinces and figures quoted by news pages, on the real files."""
 
 from __future__ import annotations
 
@@ -7,25 +7,25 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from estimation.consistency import COMPARISON_COLUMNS, p0_outliers, province_sum_comparison, split_provinces
-from estimation.crosscheck import compare_quoted_figures, read_quoted_figures
-from estimation.deltas import year_over_year_kabkota
+from estimation.consistency import COMPARISON_COLUMNS, province_sum_comparison, split_provinces
+from estimation.crosscheck import compare_quoted_figures
 from estimation.panel import build_kabkota_panel, build_province_panel
 from estimation.parsers.bps_daerah import parse_province_daerah_rows
 from estimation.parsers.bps_table import parse_bps_statistics_table
-from estimation.regions import load_region_reference
+from estimation.parsers.catalog import QUOTED_FIGURES_FILE, REGION_LIST_FILE
+from estimation.parsers.quoted_figures import parse_quoted_figures
+from estimation.parsers.region_list import read_region_list
 
 RAW = Path(__file__).resolve().parents[2] / "data" / "raw"
 P0 = "bps/p0_kabkota_2004_2025.csv"
 POOR = "bps/penduduk_miskin_ribu_kabkota_2004_2025.csv"
 DAERAH = {"p0": "bps/p0_prov_daerah_rows_jatim_indonesia.csv",
           "poor_thousand": "bps/penduduk_miskin_prov_daerah_row_indonesia.csv"}
-NEWS = RAW / "crosscheck" / "news_pages_p0.csv"
 
 
 @pytest.fixture(scope="module")
 def reference():
-    return load_region_reference(RAW / "reference" / "regions_bps_kabkota_2025.csv")
+    return read_region_list(RAW / REGION_LIST_FILE)
 
 
 @pytest.fixture(scope="module")
@@ -95,18 +95,9 @@ def test_fixed_tolerance(panels):
     assert (strict["tolerance"] == 0.01).all()
 
 
-def test_p0_outliers(panels):
-    deltas = year_over_year_kabkota(*panels)
-    outliers = p0_outliers(deltas, threshold_pp=5.0)
-    assert (outliers["delta_p0_pp"].abs() >= 5.0).all()
-    assert len(outliers) == (deltas["delta_p0_pp"].abs() >= 5.0).sum() > 0
-    assert outliers["delta_p0_pp"].abs().is_monotonic_decreasing
-    assert p0_outliers(deltas, threshold_pp=100.0).empty
-
-
 def test_news_crosscheck(panels):
-    result = compare_quoted_figures(NEWS, *panels)
-    news = read_quoted_figures(NEWS)
+    news = parse_quoted_figures(RAW / QUOTED_FIGURES_FILE, QUOTED_FIGURES_FILE)
+    result = compare_quoted_figures(news, *panels)
     assert len(news) == 93
     assert len(result) == (news["p0"] != "").sum() + (news["n_poor_thousand"] != "").sum() == 117
     assert result["published"].notna().all()

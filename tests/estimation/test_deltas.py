@@ -16,7 +16,8 @@ from estimation.deltas import (
 from estimation.panel import build_kabkota_panel, build_province_panel
 from estimation.parsers.bps_daerah import parse_province_daerah_rows
 from estimation.parsers.bps_table import parse_bps_statistics_table
-from estimation.regions import load_region_reference
+from estimation.parsers.catalog import REGION_LIST_FILE
+from estimation.parsers.region_list import read_region_list
 
 RAW = Path(__file__).resolve().parents[2] / "data" / "raw"
 P0 = "bps/p0_kabkota_2004_2025.csv"
@@ -27,7 +28,7 @@ DAERAH = {"p0": "bps/p0_prov_daerah_rows_jatim_indonesia.csv",
 
 @pytest.fixture(scope="module")
 def panels():
-    reference = load_region_reference(RAW / "reference" / "regions_bps_kabkota_2025.csv")
+    reference = read_region_list(RAW / REGION_LIST_FILE)
     p0 = parse_bps_statistics_table(RAW / P0, P0, "p0").cells
     poor = parse_bps_statistics_table(RAW / POOR, POOR, "poor_thousand").cells
     daerah = [parse_province_daerah_rows(RAW / f, f, v).cells for v, f in DAERAH.items()]

@@ -11,8 +11,9 @@ from estimation.cells import as_cells
 from estimation.panel import PANEL_COLUMNS, build_kabkota_panel, build_province_panel, source_conflicts
 from estimation.parsers.bps_daerah import parse_province_daerah_rows
 from estimation.parsers.bps_table import parse_bps_statistics_table
+from estimation.parsers.catalog import REGION_LIST_FILE
+from estimation.parsers.region_list import read_region_list
 from estimation.parsers.webapi import parse_bps_webapi
-from estimation.regions import load_region_reference
 
 RAW = Path(__file__).resolve().parents[2] / "data" / "raw"
 P0 = "bps/p0_kabkota_2004_2025.csv"
@@ -24,7 +25,7 @@ WEBAPI = "bps/webapi_var624_garis_kemiskinan_kabkota_2025.json"
 
 @pytest.fixture(scope="module")
 def inputs():
-    reference = load_region_reference(RAW / "reference" / "regions_bps_kabkota_2025.csv")
+    reference = read_region_list(RAW / REGION_LIST_FILE)
     p0 = parse_bps_statistics_table(RAW / P0, P0, "p0").cells
     poor = parse_bps_statistics_table(RAW / POOR, POOR, "poor_thousand").cells
     daerah = [parse_province_daerah_rows(RAW / f, f, v).cells for v, f in DAERAH.items()]

@@ -9,7 +9,9 @@ import pytest
 
 from estimation.cells import as_cells
 from estimation.parsers.bps_table import parse_bps_statistics_table
-from estimation.regions import load_region_reference, match_region_names, unmatched_names
+from estimation.parsers.catalog import REGION_LIST_FILE
+from estimation.parsers.region_list import read_region_list
+from estimation.regions import match_region_names, unmatched_names
 
 RAW = Path(__file__).resolve().parents[2] / "data" / "raw"
 FILES = {"p0": "bps/p0_kabkota_2004_2025.csv", "poor_thousand": "bps/penduduk_miskin_ribu_kabkota_2004_2025.csv"}
@@ -17,7 +19,7 @@ FILES = {"p0": "bps/p0_kabkota_2004_2025.csv", "poor_thousand": "bps/penduduk_mi
 
 @pytest.fixture(scope="module")
 def reference():
-    return load_region_reference(RAW / "reference" / "regions_bps_kabkota_2025.csv")
+    return read_region_list(RAW / REGION_LIST_FILE)
 
 
 def _cells(rows: list[tuple], source_file: str = "test.csv") -> pd.DataFrame:

@@ -9,23 +9,24 @@ import pandas as pd
 import pytest
 from scipy.special import ndtri
 
+from estimation.sources import extreme_targets, kabkota_panel
 from estimation.survey.direct import direct_fgt
-from estimation.synthetic.population import (
-    POPULATION_COLUMNS,
-    calibrate_panel,
+from estimation.synthetic.calibration import calibrate_panel, derive_poverty_lines
+from estimation.synthetic.distribution import (
     deep_share_bounds,
-    derive_poverty_lines,
-    generate_population,
-    iter_population,
-    load_extreme_targets,
     lognormal_fgt,
     model_cdf,
     model_fgt,
     poor_gap_moments,
     poor_quantile,
-    population_truth,
     solve_lognormal_sigma,
     solve_tilt,
+)
+from estimation.synthetic.population import (
+    POPULATION_COLUMNS,
+    generate_population,
+    iter_population,
+    population_truth,
 )
 from estimation.synthetic.sample import (
     _sort_by_block_then_key,
@@ -55,7 +56,7 @@ def _panel() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def calibrated():
-    return calibrate_panel(_panel(), load_extreme_targets(RAW))
+    return calibrate_panel(_panel(), extreme_targets(RAW.parent))
 
 
 def test_lognormal_closed_forms_by_simulation():
@@ -361,21 +362,12 @@ def test_generated_national_2023_extreme_rate_equals_calibration(calibrated):
 # ---------------------------------------------------------------------------------------------- real panel
 @pytest.fixture(scope="module")
 def real_calibrated():
-    """The validated kab/kota panel of data/raw, 2022-2025, calibrated as estimation.small_area does."""
-    from estimation.panel import build_kabkota_panel
-    from estimation.parsers.catalog import parse_source
-    from estimation.regions import load_region_reference
-
-    raw = RAW.parent
-    ref = load_region_reference(raw / "reference/regions_bps_kabkota_2025.csv")
-    names = ["p0_kabkota", "poor_kabkota", "kabkota_2023_p0_p1_p2_gk", "poverty_line_2024_byname",
-             "poverty_line_2025_webapi"]
-    c = {n: parse_source(n, raw).cells for n in names}
-    kab = build_kabkota_panel(c["p0_kabkota"], c["poor_kabkota"], ref, extra_cells=[c[n] for n in names[2:]])
+    """The validated kab/kota panel of data/raw, 2022-2025, calibrated as estimation.sae.workflow does."""
+    kab = kabkota_panel(RAW.parent)
     cols = ["bps_code", "prov_code", "year", "p0", "p1", "poverty_line_rp", "population_thousand"]
     p = kab[kab["year"].between(2022, 2025) & kab["p0"].notna() & (kab["population_thousand"] > 0)][cols]
     p = p.astype({"bps_code": int, "prov_code": int}).reset_index(drop=True)
-    return calibrate_panel(p, load_extreme_targets(RAW))
+    return calibrate_panel(p, extreme_targets(RAW.parent))
 
 
 def test_real_panel_extreme_rate_never_above_p0(real_calibrated):

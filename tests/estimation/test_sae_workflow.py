@@ -1,4 +1,5 @@
-"""Per-year small-area workflow on the real kab/kota panel (synthetic Susenas drawn from it)."""
+"""Per-year small-area workflow (`estimation.sae.workflow`) on the real kab/kota panel (synthetic Susenas
+drawn from it)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from estimation.small_area import estimate_year
+from estimation.sae.workflow import anchor_years, estimate_year
 
 RAW = Path(__file__).resolve().parents[2] / "data" / "raw"
 CASES = [(2024, "usd215_2017ppp"), (2023, "usd190_2011ppp")]
@@ -16,15 +17,23 @@ CASES = [(2024, "usd215_2017ppp"), (2023, "usd190_2011ppp")]
 
 @pytest.fixture(scope="module")
 def inputs():
-    from estimation.sources import dapoer_covariate_table, kabkota_panel
+    from estimation.sources import dapoer_covariate_table, extreme_targets, kabkota_panel
 
-    return kabkota_panel(RAW), dapoer_covariate_table(RAW)
+    return kabkota_panel(RAW), dapoer_covariate_table(RAW), extreme_targets(RAW)
 
 
 @pytest.fixture(scope="module")
 def results(inputs):
-    kab, cov = inputs
-    return {case: estimate_year(kab, case[0], line_definition=case[1], seed=7, covariates=cov) for case in CASES}
+    kab, cov, targets = inputs
+    return {case: estimate_year(kab, case[0], targets, line_definition=case[1], seed=7, covariates=cov)
+            for case in CASES}
+
+
+def test_anchor_years_are_the_years_with_published_gk_or_p1(inputs):
+    kab = inputs[0]
+    assert anchor_years(kab) == [2023, 2024, 2025]  # GK 2023-2025, P1 2023 in data/raw
+    assert anchor_years(kab.assign(p1=float("nan"))) == [2023, 2024, 2025]
+    assert anchor_years(kab.assign(poverty_line_rp=float("nan"))) == [2023]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -94,12 +103,12 @@ def test_direct_national_extreme_near_calibrated_target(results, case):
 
 
 def test_deterministic_with_seed(inputs, results):
-    kab, cov = inputs
-    again = estimate_year(kab, 2024, line_definition="usd215_2017ppp", seed=7, covariates=cov)
+    kab, cov, targets = inputs
+    again = estimate_year(kab, 2024, targets, line_definition="usd215_2017ppp", seed=7, covariates=cov)
     first = results[(2024, "usd215_2017ppp")]
     pd.testing.assert_frame_equal(again.model, first.model)
     pd.testing.assert_frame_equal(again.direct, first.direct)
-    other = estimate_year(kab, 2024, line_definition="usd215_2017ppp", seed=8, covariates=cov)
+    other = estimate_year(kab, 2024, targets, line_definition="usd215_2017ppp", seed=8, covariates=cov)
     assert not np.allclose(other.direct["estimate"], first.direct["estimate"])
 
 
@@ -111,17 +120,3 @@ def test_default_variance_is_strictly_positive_and_direct_ci_does_not_collapse(r
     zero = d["estimate"] == 0
     assert zero.any() and (d.loc[zero, "ci_high"] > 0).all() and (d.loc[zero, "ci_low"] == 0).all()
     assert ((d["ci_low"] <= d["estimate"]) & (d["estimate"] <= d["ci_high"])).all()
-
-
-@pytest.mark.parametrize("how, sm", [("wilson", "wilson"), ("clopper_pearson", "beta")])
-def test_proportion_ci_matches_statsmodels(how, sm):
-    from statsmodels.stats.proportion import proportion_confint
-
-    from estimation.small_area import proportion_ci
-
-    count = np.array([0, 1, 7, 50, 120])
-    nobs = np.array([40, 55, 300, 120, 120])
-    lo, hi = proportion_ci(count / nobs, nobs, how)
-    want_lo, want_hi = proportion_confint(count, nobs, alpha=0.05, method=sm)
-    np.testing.assert_allclose(lo, want_lo, atol=1e-12)
-    np.testing.assert_allclose(hi, want_hi, atol=1e-12)

@@ -1,9 +1,10 @@
 """Per-year small-area workflow: synthetic Susenas -> direct estimates -> GVF -> Fay-Herriot -> benchmark.
 
 For one year of the validated kab/kota panel:
-1. calibrate the synthetic population (`estimation.synthetic`) on that year plus 2023-2025, the years that
-   carry the published GK, P1 and the Rupiah anchors of the extreme lines (a year without a published GK
-   gets a derived one);
+1. calibrate the synthetic population (`estimation.synthetic`) on that year plus the anchor years, those
+   with a published GK or P1 in the panel (2023-2025 in data/raw; they carry the Rupiah anchors of the
+   extreme lines too), against the published extreme-poverty `targets` (`estimation.synthetic.targets`); a
+   year without a published GK gets a derived one;
 2. generate the population and draw a Susenas-March-like sample of `n_households` households. Each
    kab/kota is generated at the scale where its sample is at most MAX_SAMPLING_FRACTION of its households
    (at least `scale`), and the sample weights are divided by that scale, so weights stand for the full
@@ -50,9 +51,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import beta as beta_dist
 from scipy.stats import norm
 
+from estimation.covariates import design_matrix
 from estimation.sae.benchmark import ratio_benchmark
 from estimation.sae.diagnostics import normality_table
 from estimation.sae.fay_herriot import fay_herriot
@@ -60,26 +61,20 @@ from estimation.sae.gvf import smooth_sampling_variance
 from estimation.sae.publishability import flag_rse
 from estimation.sae.transforms import arcsine_back, fay_herriot_arcsine
 from estimation.survey.direct import direct_poverty
-from estimation.synthetic.population import (
-    calibrate_panel,
-    iter_population,
-    load_extreme_targets,
-    population_truth,
-)
+from estimation.survey.intervals import proportion_ci
+from estimation.synthetic.calibration import calibrate_panel
+from estimation.synthetic.population import iter_population, population_truth
 from estimation.synthetic.sample import allocate_blocks, draw_sample, expected_households
 
 __all__ = [
-    "ANCHOR_YEARS", "DIRECT_CI", "SyntheticYear", "YearEstimates", "dapoer_covariates", "design_matrix",
-    "direct_estimates", "direct_frame", "estimate_year", "fit_models", "prepare_synthetic_year", "proportion_ci",
-    "sample_year",
+    "DEFAULT_DIRECT_CI", "DEFAULT_VARIANCE_METHOD", "DIRECT_CI", "INDICATORS", "SyntheticYear", "YearEstimates",
+    "anchor_years", "direct_estimates", "direct_frame", "estimate_year", "estimates_from_sample", "fit_models",
+    "prepare_synthetic_year", "sample_year",
 ]
 
-ANCHOR_YEARS = (2023, 2024, 2025)  # published GK / P1 and the extreme-line anchors live here
 MAX_SAMPLING_FRACTION = 0.10
 HOUSEHOLDS_PER_BLOCK = 50  # 10 of 50 households per block: block fraction ~20% at a 10% sample
 Z95 = float(norm.ppf(0.975))
-DAPOER_VARS = {"hdi": "hdi", "electricity_access_pct": "electricity", "literacy_rate_pct": "literacy",
-               "grdp_per_capita": "log_grdp_pc"}
 INDICATORS = ("p0", "extreme")
 DEFAULT_VARIANCE_METHOD = "AMRL:prasad_rao"
 DIRECT_CI = ("wald", "wilson", "clopper_pearson")
@@ -111,65 +106,30 @@ class SyntheticYear:
     calibration: pd.DataFrame
 
 
-# ---------------------------------------------------------------------------------------------- covariates
-def dapoer_covariates(cells: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
-    """DAPOER 2019 covariates per bps_code (str): hdi, electricity, literacy, log_grdp_pc.
-
-    `cells`: `parse_source("dapoer_2019", RAW).cells` (region_code = World Bank id); `reference`: the region
-    reference with `dapoer_loc_id`.
-    """
-    c = cells[cells["variable"].isin(list(DAPOER_VARS)) & cells["value"].notna()]
-    wide = c.pivot_table(index="region_code", columns="variable", values="value", aggfunc="first")
-    wide = wide.rename(columns=DAPOER_VARS)
-    if "log_grdp_pc" in wide:
-        wide["log_grdp_pc"] = np.log(wide["log_grdp_pc"].where(wide["log_grdp_pc"] > 0))
-    ref = reference[reference["dapoer_loc_id"].notna()][["bps_code", "dapoer_loc_id"]]
-    out = ref.merge(wide, left_on="dapoer_loc_id", right_index=True, how="inner").drop(columns="dapoer_loc_id")
-    out["bps_code"] = out["bps_code"].astype(str)
-    return out.reset_index(drop=True)
-
-
-def _fill(values: pd.Series, prov: pd.Series) -> pd.Series:
-    """Missing values -> province median -> national median."""
-    v = values.astype(float)
-    v = v.fillna(v.groupby(prov).transform("median"))
-    return v.fillna(v.median())
-
-
-def design_matrix(panel: pd.DataFrame, year: int, areas: pd.DataFrame,
-                  covariates: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Standardised covariates (plus `intercept`) for `areas` (index = int bps_code, column prov_code)."""
-    prev = panel[panel["year"] == year - 1].assign(code=lambda f: f["bps_code"].astype(int)).set_index("code")
-    prov = areas["prov_code"]
-    X = pd.DataFrame(index=areas.index)
-    X["p0_lag"] = _fill(prev["p0"].reindex(areas.index), prov)
-    if prev["p1"].reindex(areas.index).notna().mean() >= 0.9:
-        X["p1_lag"] = _fill(prev["p1"].reindex(areas.index), prov)
-    X["log_gk"] = np.log(areas["poverty_line_rp"].astype(float))
-    if covariates is not None:
-        cov = covariates.assign(code=covariates["bps_code"].astype(int)).set_index("code")
-        for col in [c for c in DAPOER_VARS.values() if c in cov.columns]:
-            X[col] = _fill(cov[col].reindex(areas.index), prov)
-    X = X.loc[:, X.notna().all() & (X.std() > 0)]
-    X = (X - X.mean()) / X.std()
-    X.insert(0, "intercept", 1.0)
-    return X
-
-
 # ---------------------------------------------------------------------------------------------- population
+def anchor_years(panel: pd.DataFrame) -> list[int]:
+    """Years of the panel with a published poverty line (GK) or P1 in some kab/kota: they tie the model's
+    spread and the Rupiah extreme lines to published figures, so every year is calibrated with them."""
+    published = panel["poverty_line_rp"].notna() | panel["p1"].notna()
+    return sorted(int(y) for y in panel.loc[published, "year"].unique())
+
+
 def _calibration_panel(panel: pd.DataFrame, year: int) -> pd.DataFrame:
     cols = ["bps_code", "prov_code", "year", "p0", "p1", "poverty_line_rp", "population_thousand"]
-    p = panel[panel["year"].isin({year, *ANCHOR_YEARS})][cols].copy()
+    p = panel[panel["year"].isin({year, *anchor_years(panel)})][cols].copy()
     p = p[p["p0"].notna() & p["population_thousand"].notna() & (p["population_thousand"] > 0)]
     p["bps_code"] = p["bps_code"].astype(int)
     p["prov_code"] = p["prov_code"].astype(int)
     return p.reset_index(drop=True)
 
 
-def prepare_synthetic_year(panel: pd.DataFrame, year: int, *, line_definition: str, scale: float = 0.01,
-                           seed: int = 0, n_households: int = 345_000) -> SyntheticYear:
-    """Calibrate, generate the population of `year` (kab/kota with a published P0) and its truth."""
-    cal_all, report = calibrate_panel(_calibration_panel(panel, year), load_extreme_targets_default())
+def prepare_synthetic_year(panel: pd.DataFrame, year: int, targets: pd.DataFrame, *, line_definition: str,
+                           scale: float = 0.01, seed: int = 0, n_households: int = 345_000) -> SyntheticYear:
+    """Calibrate, generate the population of `year` (kab/kota with a published P0) and its truth.
+
+    `targets`: published extreme-poverty rates (`estimation.synthetic.targets.extreme_targets`).
+    """
+    cal_all, report = calibrate_panel(_calibration_panel(panel, year), targets)
     cal = cal_all[cal_all["year"] == year].set_index("bps_code", drop=False)
     line_col = f"extreme_line_{line_definition}"
     if line_col not in cal or cal[line_col].isna().any():
@@ -205,13 +165,6 @@ def prepare_synthetic_year(panel: pd.DataFrame, year: int, *, line_definition: s
     return SyntheticYear(year, line_definition, areas, pop, allocation, truth_frame, report)
 
 
-def load_extreme_targets_default() -> pd.DataFrame:
-    """Published extreme-poverty targets from data/raw/bps of this checkout."""
-    from pathlib import Path
-
-    return load_extreme_targets(Path(__file__).resolve().parents[1] / "data" / "raw" / "bps")
-
-
 def sample_year(syn: SyntheticYear, seed: int) -> pd.DataFrame:
     """One Susenas-like sample; WERT/WEIND scaled to the full BPS population."""
     s = draw_sample(syn.population, syn.allocation, seed)
@@ -234,25 +187,6 @@ def direct_estimates(syn: SyntheticYear, sample: pd.DataFrame, domain: str = "bp
                            household_size=sample["R301"].to_numpy())
         out.append(d.assign(indicator=ind))
     return pd.concat(out)
-
-
-def proportion_ci(p: np.ndarray, n_eff: np.ndarray, how: str, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score or Clopper-Pearson interval of a proportion p with effective sample size n_eff."""
-    p = np.clip(np.asarray(p, dtype=float), 0, 1)
-    n = np.asarray(n_eff, dtype=float)
-    z = float(norm.ppf(0.5 + level / 2))
-    if how == "wilson":
-        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-        half = z / (1 + z * z / n) * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-        lo = np.where(p == 0, 0.0, np.clip(centre - half, 0, 1))  # exact ends, no round-off at p = 0 or 1
-        return lo, np.where(p == 1, 1.0, np.clip(centre + half, 0, 1))
-    if how == "clopper_pearson":
-        x = p * n  # fractional successes: the beta form extends to non-integer counts
-        a = 1 - level
-        lo = np.where(x > 0, beta_dist.ppf(a / 2, np.maximum(x, 1e-12), n - x + 1), 0.0)
-        hi = np.where(x < n, beta_dist.ppf(1 - a / 2, x + 1, np.maximum(n - x, 1e-12)), 1.0)
-        return lo, hi
-    raise ValueError(f"unknown interval {how!r}")
 
 
 def direct_frame(syn: SyntheticYear, d: pd.DataFrame, ci: str = DEFAULT_DIRECT_CI,
@@ -372,18 +306,19 @@ def fit_models(syn: SyntheticYear, direct_kab: pd.DataFrame, direct_prov: pd.Dat
 
 
 # ---------------------------------------------------------------------------------------------- workflow
-def estimate_year(panel: pd.DataFrame, year: int, *, line_definition: str, scale: float = 0.01, seed: int = 0,
-                  covariates: pd.DataFrame | None = None, n_households: int = 345_000,
-                  bootstrap_replicates: int = 200, extreme_model: str = "linear",
+def estimate_year(panel: pd.DataFrame, year: int, targets: pd.DataFrame, *, line_definition: str,
+                  scale: float = 0.01, seed: int = 0, covariates: pd.DataFrame | None = None,
+                  n_households: int = 345_000, bootstrap_replicates: int = 200, extreme_model: str = "linear",
                   variance_method: str = DEFAULT_VARIANCE_METHOD, direct_ci: str = DEFAULT_DIRECT_CI
                   ) -> YearEstimates:
     """Synthetic Susenas for `year` and its direct + Fay-Herriot estimates (see module docstring).
 
-    `panel`: the validated kab/kota panel; `covariates`: `dapoer_covariates(...)` or None. Seeds: the
-    population uses `seed`, the sample `seed + 1`, the bootstrap `seed + 2`.
+    `panel`: the validated kab/kota panel; `targets`: `estimation.synthetic.targets.extreme_targets(...)`;
+    `covariates`: `estimation.covariates.dapoer_covariates(...)` or None. Seeds: the population uses `seed`,
+    the sample `seed + 1`, the bootstrap `seed + 2`.
     """
-    syn = prepare_synthetic_year(panel, year, line_definition=line_definition, scale=scale, seed=seed,
-                                 n_households=n_households)
+    syn = prepare_synthetic_year(panel, year, targets, line_definition=line_definition, scale=scale,
+                                 seed=seed, n_households=n_households)
     sample = sample_year(syn, seed + 1)
     return estimates_from_sample(syn, sample, panel, covariates, B=bootstrap_replicates, seed=seed + 2,
                                  extreme_model=extreme_model, variance_method=variance_method,
