@@ -1,17 +1,16 @@
 """Year-over-year changes per kab/kota and per province, one partition per year.
 
 Materialised for many years in one run (single-run backfill): the frame holds every requested year and
-the IO manager stores one file per year.
+the IO manager stores one file per year. The partitions follow the data (`assets.partitions`).
 """
 
-
 import pandas as pd
-from dagster import AssetExecutionContext, BackfillPolicy, MetadataValue, Output, asset
+from dagster import AssetExecutionContext, AssetsDefinition, BackfillPolicy, MetadataValue, Output, asset
 
+from assets.partitions import DataCalendar
 from checks.dagster_checks import check_specs, evaluate
 from checks.suites.deltas import deltas_suite
 from estimation.deltas import year_over_year_kabkota, year_over_year_province
-from pipelines.partitions import yearly_partitions
 
 KABKOTA_SUITE = deltas_suite("p0_deltas_kabkota", kabkota=True)
 PROVINCE_SUITE = deltas_suite("p0_deltas_province", kabkota=False)
@@ -29,24 +28,28 @@ def _metadata(frame: pd.DataFrame) -> dict:
     return meta
 
 
-@asset(group_name="deltas", partitions_def=yearly_partitions, backfill_policy=BackfillPolicy.single_run(),
-       check_specs=check_specs(KABKOTA_SUITE, "p0_deltas_kabkota"),
-       description="Change in P0 (percentage points) and in poor persons from the year before, per kab/kota, with the "
-                   "province and Indonesia P0 of both years beside each row.")
-def p0_deltas_kabkota(context: AssetExecutionContext, p0_kabkota_validated: pd.DataFrame,
-                      p0_province_validated: pd.DataFrame):
-    deltas = year_over_year_kabkota(p0_kabkota_validated, p0_province_validated)
-    deltas = deltas[deltas["year"].isin(_years(context))].reset_index(drop=True)
-    yield Output(deltas, metadata=_metadata(deltas))
-    yield from evaluate(KABKOTA_SUITE, deltas, "p0_deltas_kabkota", context.log)
+def build_deltas_assets(calendar: DataCalendar) -> list[AssetsDefinition]:
+    partitioned = {"group_name": "deltas", "partitions_def": calendar.delta_partitions,
+                   "backfill_policy": BackfillPolicy.single_run()}
 
+    @asset(**partitioned, check_specs=check_specs(KABKOTA_SUITE, "p0_deltas_kabkota"),
+           description="Change in P0 (percentage points) and in poor persons from the year before, per kab/kota, "
+                       "with the province and Indonesia P0 of both years beside each row.")
+    def p0_deltas_kabkota(context: AssetExecutionContext, p0_kabkota_validated: pd.DataFrame,
+                          p0_province_validated: pd.DataFrame):
+        deltas = year_over_year_kabkota(p0_kabkota_validated, p0_province_validated)
+        deltas = deltas[deltas["year"].isin(_years(context))].reset_index(drop=True)
+        yield Output(deltas, metadata=_metadata(deltas))
+        yield from evaluate(KABKOTA_SUITE, deltas, "p0_deltas_kabkota", context.log,
+                            p0_province_validated=p0_province_validated)
 
-@asset(group_name="deltas", partitions_def=yearly_partitions, backfill_policy=BackfillPolicy.single_run(),
-       check_specs=check_specs(PROVINCE_SUITE, "p0_deltas_province"),
-       description="Change in P0 (percentage points) and in poor persons from the year before, per province and "
-                   "Indonesia.")
-def p0_deltas_province(context: AssetExecutionContext, p0_province_validated: pd.DataFrame):
-    deltas = year_over_year_province(p0_province_validated)
-    deltas = deltas[deltas["year"].isin(_years(context))].reset_index(drop=True)
-    yield Output(deltas, metadata=_metadata(deltas))
-    yield from evaluate(PROVINCE_SUITE, deltas, "p0_deltas_province", context.log)
+    @asset(**partitioned, check_specs=check_specs(PROVINCE_SUITE, "p0_deltas_province"),
+           description="Change in P0 (percentage points) and in poor persons from the year before, per province "
+                       "and Indonesia.")
+    def p0_deltas_province(context: AssetExecutionContext, p0_province_validated: pd.DataFrame):
+        deltas = year_over_year_province(p0_province_validated)
+        deltas = deltas[deltas["year"].isin(_years(context))].reset_index(drop=True)
+        yield Output(deltas, metadata=_metadata(deltas))
+        yield from evaluate(PROVINCE_SUITE, deltas, "p0_deltas_province", context.log)
+
+    return [p0_deltas_kabkota, p0_deltas_province]

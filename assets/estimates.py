@@ -3,13 +3,15 @@
 Susenas microdata are not public, so each year a seeded synthetic population calibrated to the published
 BPS figures (P0, P1, poverty lines, national and provincial extreme-poverty rates) is built, a Susenas-March
 -like sample is drawn from it, and the estimators run on that sample: the population truth is its own
-asset, so every estimator can be scored against it. See `estimation/small_area.py`.
+asset, so every estimator can be scored against it. See `estimation/sae/workflow.py`. The calibration
+targets are the published extreme-poverty rates of the raw layer; the partitions follow the data.
 """
 
 import pandas as pd
 from dagster import (
     AssetExecutionContext,
     AssetOut,
+    AssetsDefinition,
     BackfillPolicy,
     Config,
     MetadataValue,
@@ -17,28 +19,28 @@ from dagster import (
     multi_asset,
 )
 
+from assets.partitions import DataCalendar
 from checks.dagster_checks import check_specs, evaluate
 from checks.suites.estimates import (
-    benchmark_gap,
     calibration_suite,
     direct_suite,
     fit_suite,
+    household_expenditure_suite,
     model_suite,
     sample_suite,
     truth_suite,
 )
-from estimation.small_area import (
-    dapoer_covariates,
-    estimates_from_sample,
-    prepare_synthetic_year,
-    sample_year,
-)
-from pipelines.partitions import estimation_partitions
+from estimation.covariates import dapoer_covariates
+from estimation.sae.workflow import estimates_from_sample, prepare_synthetic_year, sample_year
+from estimation.synthetic.targets import extreme_targets, line_definition_for
 
 OUTPUTS = {
     "susenas_sample": "Household microdata of a Susenas-March-like sample of the synthetic population (R101, R102, "
                       "R105, R301, KAPITA, WERT, WEIND = R301 x WERT, PSU = census block, stratum = kab/kota x "
                       "urban/rural), about 345,000 households, seeded.",
+    "synthetic_household_expenditure": "Per-capita expenditure (KAPITA) of every household of the seeded synthetic "
+                                       "population, by kab/kota: what the sample is drawn from, and what the demo "
+                                       "registry extracts draw their welfare from.",
     "synthetic_population_truth": "True P0 and extreme-poverty rate per kab/kota of the seeded synthetic population "
                                   "calibrated to BPS (the yardstick for every estimator).",
     "synthetic_calibration": "Calibration report: published target vs achieved extreme-poverty rate per round, "
@@ -50,71 +52,75 @@ OUTPUTS = {
     "sae_fit": "One row per indicator and year: variance estimate, convergence, R2, AIC/BIC, covariates, GVF design "
                "effect, benchmark discrepancy.",
 }
-TRUTH_SUITE, DIRECT_SUITE, MODEL_SUITE, FIT_SUITE = truth_suite(), direct_suite(), model_suite(), fit_suite()
-SUITES = {"susenas_sample": sample_suite(), "synthetic_population_truth": TRUTH_SUITE,
-          "synthetic_calibration": calibration_suite(), "direct_estimates": DIRECT_SUITE, "sae_estimates": MODEL_SUITE,
-          "sae_fit": FIT_SUITE}
+SUITES = {"susenas_sample": sample_suite(), "synthetic_household_expenditure": household_expenditure_suite(),
+          "synthetic_population_truth": truth_suite(), "synthetic_calibration": calibration_suite(),
+          "direct_estimates": direct_suite(), "sae_estimates": model_suite(), "sae_fit": fit_suite()}
 
 
 class EstimationConfig(Config):
-    # "auto": USD 1.90 (2011 PPP) for rounds before 2024, USD 2.15 (2017 PPP, spatial deflator) from 2024 (the
-    # definition BPS adopted in the July 2025 release, with 2024 revised). Or a definition name for all years.
+    # "auto": for each round, the newest extreme-line definition BPS has published a national rate on
+    # (`estimation.synthetic.targets.line_definition_for`: USD 1.90 2011 PPP, then USD 2.15 2017 PPP with the
+    # spatial deflator from the round BPS revised in the July 2025 release). Or a definition name for all years.
     line_definition: str = "auto"
-    seed: int = 2024
+    seed: int = 2024  # the population of round Y uses seed + Y, its sample seed + Y + 1
     n_households: int = 345_000
 
 
-def line_definition_for(year: int, configured: str) -> str:
-    if configured != "auto":
-        return configured
-    return "usd190_2011ppp" if year < 2024 else "usd215_2017ppp"
+def build_estimates_assets(calendar: DataCalendar) -> list[AssetsDefinition]:
+    @multi_asset(
+        outs={name: AssetOut(group_name="estimates", description=text, is_required=True)
+              for name, text in OUTPUTS.items()},
+        partitions_def=calendar.estimation_partitions,
+        backfill_policy=BackfillPolicy.single_run(),
+        check_specs=[spec for name, suite in SUITES.items() for spec in check_specs(suite, name)],
+        can_subset=False,
+    )
+    def poverty_estimates(
+        context: AssetExecutionContext,
+        config: EstimationConfig,
+        p0_kabkota_validated: pd.DataFrame,
+        region_reference: pd.DataFrame,
+        raw_dapoer_2019: pd.DataFrame,
+        raw_extreme_national: pd.DataFrame,
+        raw_extreme_province_2023: pd.DataFrame,
+    ):
+        covariates = dapoer_covariates(raw_dapoer_2019, region_reference)
+        targets = extreme_targets(raw_extreme_national, raw_extreme_province_2023)
+        results, samples, households = [], [], []
+        for key in context.partition_keys:
+            year = int(key)
+            definition = line_definition_for(year, targets, config.line_definition)
+            seed = config.seed + year
+            context.log.info(f"{year}: synthetic Susenas sample and estimates, extreme line {definition}")
+            synthetic = prepare_synthetic_year(p0_kabkota_validated, year, targets, line_definition=definition,
+                                               seed=seed, n_households=config.n_households)
+            sample = sample_year(synthetic, seed + 1)
+            samples.append(sample.assign(year=year, line_definition=definition))
+            population = synthetic.population
+            households.append(pd.DataFrame({"bps_code": population["bps_code"].astype(str).to_numpy(),
+                                            "year": year, "KAPITA": population["KAPITA"].to_numpy(float)}))
+            results.append(estimates_from_sample(synthetic, sample, p0_kabkota_validated, covariates,
+                                                 seed=seed + 2))
+        frames = {
+            "susenas_sample": pd.concat(samples, ignore_index=True),
+            "synthetic_household_expenditure": pd.concat(households, ignore_index=True),
+            "synthetic_population_truth": pd.concat([r.truth for r in results], ignore_index=True),
+            # The report lists every round the year was calibrated with; `year` is the estimated year (partition).
+            "synthetic_calibration": pd.concat([r.calibration.rename(columns={"year": "round_year"})
+                                                .assign(year=r.truth["year"].iloc[0]) for r in results],
+                                               ignore_index=True),
+            "direct_estimates": pd.concat([r.direct for r in results], ignore_index=True),
+            "sae_estimates": pd.concat([r.model for r in results], ignore_index=True),
+            "sae_fit": pd.concat([r.fit for r in results], ignore_index=True),
+        }
+        related = {"synthetic_population_truth": frames["synthetic_population_truth"],
+                   "province_direct": pd.concat([r.province_direct for r in results], ignore_index=True)}
+        for name, frame in frames.items():
+            yield Output(frame, output_name=name, metadata=_metadata(name, frame))
+        for name, suite in SUITES.items():
+            yield from evaluate(suite, frames[name], name, context.log, **related)
 
-
-@multi_asset(
-    outs={name: AssetOut(group_name="estimates", description=text, is_required=True) for name, text in OUTPUTS.items()},
-    partitions_def=estimation_partitions,
-    backfill_policy=BackfillPolicy.single_run(),
-    check_specs=[spec for name, suite in SUITES.items() for spec in check_specs(suite, name)],
-    can_subset=False,
-)
-def poverty_estimates(
-    context: AssetExecutionContext,
-    config: EstimationConfig,
-    p0_kabkota_validated: pd.DataFrame,
-    region_reference: pd.DataFrame,
-    raw_dapoer_2019: pd.DataFrame,
-):
-    covariates = dapoer_covariates(raw_dapoer_2019, region_reference)
-    results, samples = [], []
-    for key in context.partition_keys:
-        year = int(key)
-        definition = line_definition_for(year, config.line_definition)
-        seed = config.seed + year
-        context.log.info(f"{year}: synthetic Susenas sample and estimates, extreme line {definition}")
-        synthetic = prepare_synthetic_year(p0_kabkota_validated, year, line_definition=definition, seed=seed,
-                                           n_households=config.n_households)
-        sample = sample_year(synthetic, seed + 1)
-        samples.append(sample.assign(year=year, line_definition=definition))
-        results.append(estimates_from_sample(synthetic, sample, p0_kabkota_validated, covariates, seed=seed + 2))
-    frames = {
-        "susenas_sample": pd.concat(samples, ignore_index=True),
-        "synthetic_population_truth": pd.concat([r.truth for r in results], ignore_index=True),
-        # The report lists every round the year was calibrated with; `year` is the estimated year (partition).
-        "synthetic_calibration": pd.concat([r.calibration.rename(columns={"year": "round_year"})
-                                            .assign(year=r.truth["year"].iloc[0]) for r in results],
-                                           ignore_index=True),
-        "direct_estimates": pd.concat([r.direct for r in results], ignore_index=True),
-        "sae_estimates": pd.concat([r.model for r in results], ignore_index=True),
-        "sae_fit": pd.concat([r.fit for r in results], ignore_index=True),
-    }
-    province_direct = pd.concat([r.province_direct for r in results], ignore_index=True)
-    for name, frame in frames.items():
-        yield Output(frame, output_name=name, metadata=_metadata(name, frame))
-    suites = dict(SUITES)
-    suites["sae_estimates"] = model_suite(gap_frame=lambda model: benchmark_gap(
-        model, frames["synthetic_population_truth"], province_direct))
-    for name, suite in suites.items():
-        yield from evaluate(suite, frames[name], name, context.log)
+    return [poverty_estimates]
 
 
 def _metadata(name: str, frame: pd.DataFrame) -> dict:

@@ -61,9 +61,11 @@ def to_check_result(result: RuleResult, asset: str | AssetKey) -> AssetCheckResu
     )
 
 
-def evaluate(suite: Suite, frame: pd.DataFrame, asset: str | AssetKey, log=None) -> Iterator[AssetCheckResult]:
-    """Run the suite on `frame` and yield one check result per rule; failures are logged with their message."""
-    outcome = run_suite(suite, frame)
+def evaluate(suite: Suite, frame: pd.DataFrame, asset: str | AssetKey, log=None,
+             **related: pd.DataFrame) -> Iterator[AssetCheckResult]:
+    """Run the suite on `frame` (rules that compare it with other frames get them from `related`, by the
+    names in their `needs`) and yield one check result per rule; failures are logged with their message."""
+    outcome = run_suite(suite, frame, related=related)
     for result in outcome.results:
         if not result.passed and log is not None:
             (log.error if result.severity == "ERROR" else log.warning)(f"[{suite.name}] {result.message}")

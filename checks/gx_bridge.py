@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -30,8 +30,10 @@ class Rule:
 
     `expectation` receives the `great_expectations.expectations` module and returns an expectation, so
     that GX is only imported when a suite runs. `frame` derives the frame the expectation is checked on
-    (for example per-year counts); by default the asset's own frame. `locate` lists the columns that tell
-    a person where a failing value sits (file, row, column of the published source, or the key of a row).
+    (for example per-year counts); by default the asset's own frame. A rule that compares the asset with
+    another one names it in `needs`: `frame` is then called as `frame(asset_frame, *needed_frames)`, with the
+    frames the asset passes to `run_suite(..., related=...)` (its own inputs). `locate` lists the columns that
+    tell a person where a failing value sits (file, row, column of the published source, or the key of a row).
     """
 
     name: str
@@ -40,6 +42,7 @@ class Rule:
     severity: Severity = "ERROR"
     frame: Callable[[pd.DataFrame], pd.DataFrame] | None = None
     locate: Sequence[str] = ("source_file", "source_row", "source_column")
+    needs: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -48,12 +51,6 @@ class Suite:
 
     name: str
     rules: Sequence[Rule]
-
-    def blocking_rules(self) -> list[Rule]:
-        return [rule for rule in self.rules if rule.severity == "ERROR"]
-
-    def warning_rules(self) -> list[Rule]:
-        return [rule for rule in self.rules if rule.severity == "WARN"]
 
 
 @dataclass
@@ -89,9 +86,6 @@ class SuiteResult:
     @property
     def passed(self) -> bool:
         return all(result.passed for result in self.results)
-
-    def failures(self, severity: Severity | None = None) -> list[RuleResult]:
-        return [r for r in self.results if not r.passed and (severity is None or r.severity == severity)]
 
 
 def _describe_location(example: dict[str, Any]) -> str:
@@ -197,16 +191,22 @@ def _rule_result(rule: Rule, result: Any, n_rows: int) -> RuleResult:
     )
 
 
-def run_suite(suite: Suite, frame: pd.DataFrame, rules: Sequence[Rule] | None = None) -> SuiteResult:
-    """Validate `frame` against the suite's rules (or a subset), one GX batch per derived frame."""
+def run_suite(suite: Suite, frame: pd.DataFrame, rules: Sequence[Rule] | None = None,
+              related: Mapping[str, pd.DataFrame] | None = None) -> SuiteResult:
+    """Validate `frame` against the suite's rules (or a subset), one GX batch per derived frame.
+
+    `related`: the other frames rules name in `needs` (a missing one is a named failure of that rule)."""
     rules = list(suite.rules if rules is None else rules)
+    related = related or {}
     results: dict[str, RuleResult] = {}
-    groups: dict[int, tuple[Callable | None, list[Rule]]] = {}
+    groups: dict[tuple, tuple[Rule, list[Rule]]] = {}
     for rule in rules:
-        groups.setdefault(id(rule.frame), (rule.frame, []))[1].append(rule)
-    for derive, group in groups.values():
+        groups.setdefault((id(rule.frame), tuple(rule.needs)), (rule, []))[1].append(rule)
+    for first, group in groups.values():
+        derive = first.frame
         try:
-            derived = frame if derive is None else derive(frame)
+            needed = [related[name] for name in first.needs]
+            derived = frame if derive is None else derive(frame, *needed)
         except Exception as exc:  # noqa: BLE001 - a frame that cannot be derived is itself a named failure
             for rule in group:
                 results[rule.name] = RuleResult(

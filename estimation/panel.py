@@ -127,7 +127,8 @@ def _figures(sources: Sequence[pd.DataFrame], reference: pd.DataFrame) -> pd.Dat
     for priority, cells in enumerate(sources):
         if cells is None or cells.empty:
             continue
-        matched = match_region_names(cells, reference)
+        # raw assets carry the code their name matched; cells straight from a parser are matched here
+        matched = cells if "bps_code" in cells.columns else match_region_names(cells, reference)
         matched = matched[matched["bps_code"].notna() & matched["year"].notna()
                           & matched["variable"].isin(PANEL_VARIABLES)]
         frame = matched[["bps_code", "year", "variable", "value", "status", "source_file", "source_row",

@@ -1,53 +1,41 @@
-"""The Dagster code location: assets, checks, resources, IO manager, job, schedule, sensor."""
+"""The Dagster code location: the layers' assets and checks, merged with a deployment profile.
+
+Nothing imports this package; it imports the layers (`assets`), the IO manager, jobs, schedules and sensors.
+"""
 
 import os
 import warnings
+from pathlib import Path
 
-from dagster import BetaWarning, Definitions, in_process_executor, load_assets_from_modules
+from dagster import BetaWarning, Definitions
 
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
 warnings.filterwarnings("ignore", category=BetaWarning)  # BackfillPolicy is beta; we rely on single_run only
 
-import assets.deltas
-import assets.estimates
-import assets.raw
-import assets.registry
-import assets.reports.tables_and_charts
-import assets.validated
-from assets import settings
-from assets.resources import ProjectPaths, PseudonymKey
+from assets import build_assets
+from assets.partitions import DataCalendar
+from assets.resources import PseudonymKey
 from pipelines.io_manager import ParquetIOManager
-from pipelines.jobs import (
-    annual_after_bps_release,
-    annual_estimates_after_bps_release,
-    annual_estimation_job,
-    annual_poverty_job,
-    raw_files_changed,
-)
-
-ASSET_MODULES = [assets.raw, assets.validated, assets.estimates, assets.deltas, assets.reports.tables_and_charts,
-                 assets.registry]
+from pipelines.jobs import build_jobs, build_schedules, build_sensors
+from pipelines.profiles import DeploymentProfile, profile_from_env
 
 
-def registry_key_mode() -> str:
-    """`make run` sets KEMISKINAN_REGISTRY_MODE=demo when no P3KE_PSEUDONYM_KEY is set; otherwise "env"."""
-    return os.environ.get("KEMISKINAN_REGISTRY_MODE", "env")
-
-
-def build_definitions(storage_dir: str | None = None, paths: ProjectPaths | None = None,
-                      key_mode: str | None = None) -> Definitions:
-    """The project's Definitions; tests pass a temporary storage folder and paths."""
+def build_definitions(profile: DeploymentProfile | None = None) -> Definitions:
+    """The project's Definitions for one deployment; tests pass a profile with temporary folders."""
+    profile = profile or profile_from_env()
+    calendar = DataCalendar.from_raw(profile.paths.raw_dir)
+    jobs = build_jobs(calendar)
     return Definitions(
-        assets=load_assets_from_modules(ASSET_MODULES),
-        jobs=[annual_poverty_job, annual_estimation_job],
-        schedules=[annual_after_bps_release, annual_estimates_after_bps_release],
-        sensors=[raw_files_changed],
+        assets=build_assets(calendar),
+        jobs=list(jobs.values()),
+        schedules=build_schedules(calendar, jobs),
+        sensors=build_sensors(calendar, jobs, Path(profile.paths.raw_dir)),
         resources={
-            "io_manager": ParquetIOManager(base_dir=storage_dir or str(settings.storage_dir())),
-            "paths": paths or ProjectPaths.default(),
-            "pseudonym_key": PseudonymKey(mode=key_mode or registry_key_mode()),
+            "io_manager": ParquetIOManager(base_dir=profile.paths.storage_dir),
+            "paths": profile.paths,
+            "pseudonym_key": PseudonymKey(mode=profile.key_mode),
         },
-        executor=in_process_executor,
+        executor=profile.executor,
     )
 
 

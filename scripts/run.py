@@ -15,31 +15,35 @@ os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("DAGSTER_HOME", str(Path(__file__).resolve().parent.parent / ".dagster_home"))
 
 import pandas as pd
-from dagster import AssetCheckSeverity, DagsterInstance
+from dagster import AssetCheckSeverity, DagsterInstance, Definitions
 
 from assets import settings
-from pipelines.jobs import raw_data_years
-from pipelines.partitions import estimation_partitions, yearly_partitions
 
-JOBS = {"annual_poverty_job": yearly_partitions, "annual_estimation_job": estimation_partitions}
+# In the order `make run` runs them: the registry's demo extracts draw on the estimates' population.
+JOBS = ("annual_poverty_job", "annual_estimation_job", "registry_job")
 
 
-def partition_range(partitions=yearly_partitions) -> tuple[str, str]:
+def partition_range(defs: Definitions, job_name: str) -> tuple[str, str] | None:
+    """First and last partition of a partitioned job (the partitions end at the data's last year)."""
+    partitions = defs.resolve_job_def(job_name).partitions_def
+    if partitions is None:
+        return None
     keys = partitions.get_partition_keys()
-    last = str(min(int(keys[-1]), max(raw_data_years())))  # partitions past the data have nothing yet
-    return keys[0], last
+    return keys[0], keys[-1]
 
 
 def run_pipeline(instance: DagsterInstance | None = None, tags: dict | None = None, log_level: str = "ERROR",
-                 job_name: str = "annual_poverty_job", defs=None):
-    """Run one job for every year partition with data, in one run; returns the Dagster result."""
+                 job_name: str = "annual_poverty_job", defs: Definitions | None = None):
+    """Run one job for every year partition, in one run; returns the Dagster result."""
     if defs is None:
         from pipelines.definitions import defs
 
-    start, end = partition_range(JOBS[job_name])
     job = defs.resolve_job_def(job_name)
-    run_tags = {"dagster/asset_partition_range_start": start, "dagster/asset_partition_range_end": end,
-                **(tags or {})}
+    span = partition_range(defs, job_name)
+    run_tags = dict(tags or {})
+    if span is not None:
+        run_tags.update({"dagster/asset_partition_range_start": span[0],
+                         "dagster/asset_partition_range_end": span[1]})
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     return job.execute_in_process(instance=instance, tags=run_tags, raise_on_error=False, run_config=run_config)
 
@@ -94,21 +98,24 @@ def summary_table(tables_dir: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m scripts.run [job ...]`: all jobs by default (tables, registry, then estimates)."""
+    """`python -m scripts.run [job ...]`: all jobs by default (tables, estimates, then the registry)."""
     selected = [name for name in (argv if argv is not None else sys.argv[1:])] or list(JOBS)
     unknown = set(selected) - set(JOBS)
     if unknown:
         print(f"unknown job(s) {sorted(unknown)}; choose from {list(JOBS)}", file=sys.stderr)
         return 2
     started = time.perf_counter()
+    from pipelines.definitions import defs
+
     instance = DagsterInstance.get()
-    errors, warnings, materialised, success = [], [], set(), True
-    for job_name, partitions in JOBS.items():
+    errors, warnings, materialised, success, failures = [], [], set(), True, []
+    for job_name in JOBS:
         if job_name not in selected:
             continue
-        start, end = partition_range(partitions)
-        print(f"{job_name}: materialising every asset for years {start}-{end} ...", flush=True)
-        result = run_pipeline(instance, job_name=job_name)
+        span = partition_range(defs, job_name)
+        years = f" for years {span[0]}-{span[1]}" if span else ""
+        print(f"{job_name}: materialising every asset{years} ...", flush=True)
+        result = run_pipeline(instance, job_name=job_name, defs=defs)
         job_errors, job_warnings = check_failures(result)
         errors += job_errors
         warnings += job_warnings

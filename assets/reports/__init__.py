@@ -1,0 +1,1 @@
+"""Reports layer: published tables, charts (and the registry's published tables)."""

@@ -5,16 +5,16 @@ from __future__ import annotations
 import pandas as pd
 
 from checks.gx_bridge import Rule, Suite
+from estimation.regions import INDONESIA_CODE
 
 LARGE_CHANGE_PP = 5.0
 
 
-# The Indonesia series (BPS "menurut provinsi dan daerah" rows) starts in 2007: first pair 2007 -> 2008.
-FIRST_INDONESIA_PAIR = 2008
-
-
-def _indonesia_present(deltas: pd.DataFrame) -> pd.DataFrame:
-    recent = deltas[deltas["year"] >= FIRST_INDONESIA_PAIR]
+def _indonesia_present(deltas: pd.DataFrame, province: pd.DataFrame) -> pd.DataFrame:
+    """Rows from the first pair of years the Indonesia series (BPS "menurut provinsi dan daerah" rows) covers."""
+    national = province.loc[(province["bps_code"] == INDONESIA_CODE) & province["p0"].notna(), "year"]
+    first_pair = int(national.min()) + 1 if len(national) else int(deltas["year"].min())
+    recent = deltas[deltas["year"] >= first_pair]
     return recent.assign(has_indonesia=recent["indonesia_p0"].notna() & recent["indonesia_p0_prev"].notna())
 
 
@@ -39,12 +39,13 @@ def deltas_suite(name: str, *, kabkota: bool) -> Suite:
     if kabkota:
         rules.append(Rule(
             "indonesia_beside_each_row",
-            f"the Indonesia P0 of both years stands beside each kab/kota row from {FIRST_INDONESIA_PAIR}",
+            "the Indonesia P0 of both years stands beside each kab/kota row, from the first pair of years the "
+            "Indonesia series covers",
             lambda E: E.ExpectColumnValuesToBeInSet(column="has_indonesia", value_set=[True]),
-            frame=_indonesia_present, locate=loc))
+            frame=_indonesia_present, needs=("p0_province_validated",), locate=loc))
         rules.append(Rule(
             "province_beside_each_row",
             "the province P0 stands beside each kab/kota row (warning: provinces created later, e.g. Sulawesi "
-            "Barat 2004-2005 or the 2022 Papua provinces before 2024, have no figure of their own)",
+            "Barat or the 2022 Papua provinces, have no figure of their own in their first years)",
             lambda E: E.ExpectColumnValuesToNotBeNull(column="prov_p0"), severity="WARN", locate=loc))
     return Suite(name, rules)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pandas as pd
 
 from checks.gx_bridge import Rule, Suite
+from estimation.consistency import province_sum_comparison
+from estimation.crosscheck import compare_quoted_figures
+from estimation.panel import source_conflicts
+from estimation.regions import INDONESIA_CODE
 
+# The 2025 BPS region list: what the reference file must hold.
 N_PROVINCES = 38
 N_KABKOTA = 514
-COMPLETE_YEARS = range(2020, 2026)  # all 514 kab/kota must be present in these years
 
 
 def region_reference_suite() -> Suite:
@@ -37,34 +39,75 @@ def region_reference_suite() -> Suite:
     ])
 
 
-def _per_year_counts(panel: pd.DataFrame) -> pd.DataFrame:
+def _kabkota_codes(reference: pd.DataFrame) -> pd.Series:
+    return reference.loc[reference["level"].isin(["kabupaten", "kota"]), "bps_code"]
+
+
+def _codes_known(panel: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
+    return panel.assign(code_known=panel["bps_code"].isin(set(_kabkota_codes(reference))))
+
+
+def complete_years(panel: pd.DataFrame, n_kabkota: int) -> list[int]:
+    """From the first year in which every kab/kota has a P0 to the panel's last year (the years the data tell
+    must be complete: once all are published, a kab/kota missing later is a fault). Only the last year when
+    no year is complete, so a kab/kota missing from every year fails too."""
     present = panel[panel["p0"].notna()].groupby("year")["bps_code"].nunique()
-    years = pd.Index(list(COMPLETE_YEARS), name="year")
-    return pd.DataFrame({"year": years, "n_kabkota": present.reindex(years).fillna(0).astype(int).values})
+    last = int(panel["year"].max())
+    full = present[present >= n_kabkota]
+    first = int(full.index.min()) if len(full) else last
+    return list(range(first, last + 1))
 
 
-def kabkota_panel_suite(
-    reference_codes: set[str] | None = None,
-    quoted: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
-    sum_comparison: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
-) -> Suite:
-    """`reference_codes`: the 514 kab/kota codes; `quoted`: panel -> comparison with figures quoted by news
-    pages; `sum_comparison`: panel -> kab/kota sums against their province (`estimation.consistency`)."""
+def _per_year_counts(panel: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
+    n_kabkota = len(_kabkota_codes(reference))
+    years = pd.Index(complete_years(panel, n_kabkota), name="year")
+    present = panel[panel["p0"].notna()].groupby("year")["bps_code"].nunique()
+    counts = present.reindex(years).fillna(0).astype(int).to_numpy()
+    return pd.DataFrame({"year": years, "n_kabkota": counts, "expected": n_kabkota,
+                         "complete": counts == n_kabkota})
 
-    def not_exempt(kab: pd.DataFrame) -> pd.DataFrame:
-        compared = sum_comparison(kab)
-        return compared[~compared["exempt"].astype(bool)]
 
-    codes = sorted(reference_codes or [])
+def _sums_not_exempt(kab: pd.DataFrame, province: pd.DataFrame) -> pd.DataFrame:
+    compared = province_sum_comparison(kab, province, variable="poor_thousand")
+    return compared[~compared["exempt"].astype(bool)]
+
+
+def _conflicts(*sources: pd.DataFrame, daerah: bool = False) -> pd.DataFrame:
+    """`panel.source_conflicts` as a frame to check: every row is a disagreement."""
+    if daerah:
+        _panel, p0, poor, reference, *rows = sources
+        found = source_conflicts(p0, poor, reference, daerah_cells=rows)
+    else:
+        _panel, p0, poor, reference, *extra = sources
+        found = source_conflicts(p0, poor, reference, extra_cells=extra)
+    return found.assign(agrees=False)
+
+
+# Raw assets the kab/kota panel is built from (the first two are the statistics tables), and the other
+# sources whose figures must agree with it.
+KABKOTA_SOURCES = ("raw_p0_kabkota", "raw_poor_kabkota", "region_reference", "raw_kabkota_2023_p0_p1_p2_gk",
+                   "raw_poverty_line_2024_byname", "raw_poverty_line_2025_webapi", "raw_klasifikasi_2021",
+                   "raw_jateng_2020_2025")
+PROVINCE_SOURCES = ("raw_p0_kabkota", "raw_poor_kabkota", "region_reference", "raw_p0_daerah_rows",
+                    "raw_poor_daerah_rows")
+CONFLICT_LOCATION = ("bps_code", "name", "year", "variable", "kept_value", "kept_source", "kept_row",
+                     "other_value", "other_source", "other_row")
+
+
+def kabkota_panel_suite() -> Suite:
+    """Compares the panel with `region_reference`, `p0_province_validated`, `raw_news_quoted_figures` and the
+    raw sources in KABKOTA_SOURCES, which the asset passes to `evaluate` by name."""
     loc = ("bps_code", "name", "year")
-    rules = [
+    return Suite("p0_kabkota_validated", [
         Rule("code_year_unique", "one row per kab/kota and year",
              lambda E: E.ExpectCompoundColumnsToBeUnique(column_list=["bps_code", "year"]), locate=loc),
-        Rule("codes_valid", "every code is a 2025 BPS kab/kota code",
-             lambda E: E.ExpectColumnValuesToBeInSet(column="bps_code", value_set=codes), locate=loc),
-        Rule("all_kabkota_2020_2025", "all 514 kab/kota have a P0 in every year 2020-2025",
-             lambda E: E.ExpectColumnValuesToBeBetween(column="n_kabkota", min_value=N_KABKOTA, max_value=N_KABKOTA),
-             frame=_per_year_counts, locate=("year", "n_kabkota")),
+        Rule("codes_valid", "every code is a 2025 BPS kab/kota code of the region reference",
+             lambda E: E.ExpectColumnValuesToBeInSet(column="code_known", value_set=[True]), frame=_codes_known,
+             needs=("region_reference",), locate=loc),
+        Rule("all_kabkota_every_year",
+             "every kab/kota has a P0 in every year from the first year all are published to the latest",
+             lambda E: E.ExpectColumnValuesToBeInSet(column="complete", value_set=[True]), frame=_per_year_counts,
+             needs=("region_reference",), locate=("year", "n_kabkota", "expected")),
         Rule("p0_in_range", "0 <= P0 <= 100",
              lambda E: E.ExpectColumnValuesToBeBetween(column="p0", min_value=0, max_value=100), locate=loc),
         Rule("p1_le_p0", "P1 <= P0 where both are published",
@@ -78,30 +121,48 @@ def kabkota_panel_suite(
         Rule("poverty_line_positive", "poverty line (Rp/capita/month) between 100,000 and 2,000,000 where published",
              lambda E: E.ExpectColumnValuesToBeBetween(column="poverty_line_rp", min_value=100_000, max_value=2_000_000),
              locate=loc),
-    ]
-    rules.append(Rule(
-        "kabkota_add_up_to_province",
-        "kab/kota numbers of poor add up to their province within rounding (Papua before 2024 exempt: 2022 split)",
-        lambda E: E.ExpectColumnValuesToBeInSet(column="within_tolerance", value_set=[True]),
-        frame=not_exempt, locate=("prov_code", "prov_name", "year", "kab_sum", "prov_value", "difference")))
-    rules.append(Rule(
-        "quoted_figures_agree", "figures quoted by news pages equal the published BPS figure (warning)",
-        lambda E: E.ExpectColumnValuesToBeInSet(column="agrees", value_set=[True]),
-        frame=quoted, severity="WARN", locate=("bps_code", "name", "year", "variable", "quoted", "published",
-                                               "source_url")))
-    return Suite("p0_kabkota_validated", rules)
+        Rule("kabkota_add_up_to_province",
+             "kab/kota numbers of poor add up to their province within rounding (Papua before 2024 exempt: 2022 split)",
+             lambda E: E.ExpectColumnValuesToBeInSet(column="within_tolerance", value_set=[True]),
+             frame=_sums_not_exempt, needs=("p0_province_validated",),
+             locate=("prov_code", "prov_name", "year", "kab_sum", "prov_value", "difference")),
+        Rule("quoted_figures_agree", "figures quoted by news pages equal the published BPS figure (warning)",
+             lambda E: E.ExpectColumnValuesToBeInSet(column="agrees", value_set=[True]),
+             frame=lambda kab, quotes, province: compare_quoted_figures(quotes, kab, province),
+             needs=("raw_news_quoted_figures", "p0_province_validated"), severity="WARN",
+             locate=("bps_code", "name", "year", "variable", "quoted_text", "published", "source_url")),
+        Rule("sources_agree",
+             "where two sources give the same kab/kota figure they agree after rounding (the statistics table is "
+             "kept; warning)",
+             lambda E: E.ExpectColumnValuesToBeInSet(column="agrees", value_set=[True]), frame=_conflicts,
+             needs=KABKOTA_SOURCES, severity="WARN", locate=CONFLICT_LOCATION),
+    ])
+
+
+def _indonesia_every_year(province: pd.DataFrame) -> pd.DataFrame:
+    """From the first year with an Indonesia P0 to the panel's last year: is there one?"""
+    national = province[(province["bps_code"] == INDONESIA_CODE) & province["p0"].notna()]
+    last = int(province["year"].max())
+    first = int(national["year"].min()) if len(national) else last
+    years = range(first, last + 1)
+    return pd.DataFrame({"year": list(years), "present": [y in set(national["year"]) for y in years]})
 
 
 def province_panel_suite() -> Suite:
+    """Compares the panel with the raw sources in PROVINCE_SOURCES, passed to `evaluate` by name."""
     loc = ("bps_code", "name", "year")
     return Suite("p0_province_validated", [
         Rule("code_year_unique", "one row per province (or Indonesia) and year",
              lambda E: E.ExpectCompoundColumnsToBeUnique(column_list=["bps_code", "year"]), locate=loc),
         Rule("p0_in_range", "0 <= P0 <= 100",
              lambda E: E.ExpectColumnValuesToBeBetween(column="p0", min_value=0, max_value=100), locate=loc),
-        Rule("indonesia_present", "an Indonesia row (code 0000) for every year 2020-2025",
-             lambda E: E.ExpectColumnValuesToBeInSet(column="present", value_set=[True]),
-             frame=lambda prov: pd.DataFrame({"year": list(COMPLETE_YEARS), "present": [
-                 bool(((prov["bps_code"] == "0000") & (prov["year"] == y) & prov["p0"].notna()).any())
-                 for y in COMPLETE_YEARS]}), locate=("year",)),
+        Rule("indonesia_every_year", "an Indonesia row (code 0000) with a P0 in every year from its first to the "
+             "latest", lambda E: E.ExpectColumnValuesToBeInSet(column="present", value_set=[True]),
+             frame=_indonesia_every_year, locate=("year",)),
+        Rule("sources_agree",
+             "where two sources give the same province figure they agree after rounding (the statistics table is "
+             "kept; warning)",
+             lambda E: E.ExpectColumnValuesToBeInSet(column="agrees", value_set=[True]),
+             frame=lambda *frames: _conflicts(*frames, daerah=True), needs=PROVINCE_SOURCES, severity="WARN",
+             locate=CONFLICT_LOCATION),
     ])

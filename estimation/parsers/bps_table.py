@@ -88,6 +88,15 @@ def parse_bps_statistics_table(path: Path, source_file: str, variable: str) -> P
     return ParsedTable(cells=cells, title=title, notes=notes)
 
 
+def table_years(path: Path) -> list[int]:
+    """The year columns of a statistics-table export, read from its header only (fast: no cells built)."""
+    records = read_records(Path(path))
+    if not records:
+        return []
+    _, header = _find_header(records)
+    return sorted({int(label.strip()) for label in header[1:] if _YEAR.fullmatch(label.strip())})
+
+
 def structure_problems(cells: pd.DataFrame) -> pd.DataFrame:
     """Problems a check should report, one row each: invalid cells, bad/duplicated/missing year columns."""
     out: list[dict] = []

@@ -2,7 +2,11 @@
 
 One entry per file; the Dagster side builds one raw asset per entry, named by `RawSource.name`.
 `parse_source(name, raw_dir)` parses an entry, with `raw_dir` = the `data/raw` folder (entry paths and the
-cells' `source_file` are relative to it).
+cells' `source_file` are relative to it). A yearly export (`pattern`) is the newest file matching it: a new
+BPS release is a new file beside the old ones (`p0_kabkota_2004_2026.csv`), no code change.
+
+`data_years(raw_dir)` is the one place that says which years the data cover: the year columns of the newest
+P0 export, read from its header.
 
 Covariate variable names (short English snake_case; unit as published):
 
@@ -54,11 +58,20 @@ def parse_bps_statistics_table(path: Path, source_file: str, variable: str) -> P
 @dataclass(frozen=True)
 class RawSource:
     name: str  # short snake_case, used as the raw asset name
-    path: str  # relative to data/raw; also the cells' source_file
+    path: str  # relative to data/raw; also the cells' source_file (for a yearly export: the shipped file)
     parser: Callable[..., ParsedTable]  # called as parser(raw_dir / path, path, **kwargs)
     kwargs: dict[str, Any] = field(default_factory=dict)
     variables: tuple[str, ...] = ()  # variables the cells carry
     description: str = ""
+    pattern: str | None = None  # a yearly export: the newest file matching this glob (sorted by name) is read
+
+    def resolve(self, raw_dir: Path) -> str:
+        """The file to read, relative to `raw_dir`: the newest match of `pattern`, else `path`."""
+        if self.pattern:
+            matches = sorted(Path(raw_dir).glob(self.pattern))
+            if matches:
+                return matches[-1].relative_to(raw_dir).as_posix()
+        return self.path
 
 
 _KLASIFIKASI_COLUMNS = {
@@ -115,12 +128,14 @@ def _vars(columns: dict[str, str]) -> tuple[str, ...]:
 _ENTRIES = (
     RawSource(
         "p0_kabkota", "bps/p0_kabkota_2004_2025.csv", parse_bps_statistics_table, {"variable": "p0"}, ("p0",),
-        "BPS statistics-table export: P0 (% poor) by province and kab/kota, March 2004-2025, names only.",
+        "BPS statistics-table export: P0 (% poor) by province and kab/kota, March rounds, names only.",
+        pattern="bps/p0_kabkota_*.csv",
     ),
     RawSource(
         "poor_kabkota", "bps/penduduk_miskin_ribu_kabkota_2004_2025.csv", parse_bps_statistics_table,
         {"variable": "poor_thousand"}, ("poor_thousand",),
-        "BPS statistics-table export: number of poor (thousands) by province and kab/kota, 2004-2025.",
+        "BPS statistics-table export: number of poor (thousands) by province and kab/kota, March rounds.",
+        pattern="bps/penduduk_miskin_ribu_kabkota_*.csv",
     ),
     RawSource(
         "poverty_line_2025_webapi", "bps/webapi_var624_garis_kemiskinan_kabkota_2025.json", parse_bps_webapi,
@@ -208,9 +223,27 @@ REGION_LIST_FILE = "reference/regions_bps_kabkota_2025.csv"  # estimation.parser
 QUOTED_FIGURES_FILE = "crosscheck/news_pages_p0.csv"  # estimation.parsers.quoted_figures
 
 
-def parse_source(name: str, raw_dir: Path) -> ParsedTable:
-    """Parse the catalogued file `name`; `raw_dir` is the data/raw folder."""
+# The export whose year columns are the data's years (partitions, schedules, checks' year ranges).
+YEARS_SOURCE = "p0_kabkota"
+
+
+def source_path(name: str, raw_dir: Path) -> str:
+    """The file (relative to `raw_dir`) that `parse_source(name, raw_dir)` reads."""
     if name not in RAW_SOURCES:
         raise KeyError(f"unknown raw source {name!r}; known: {sorted(RAW_SOURCES)}")
+    return RAW_SOURCES[name].resolve(Path(raw_dir))
+
+
+def parse_source(name: str, raw_dir: Path) -> ParsedTable:
+    """Parse the catalogued file `name`; `raw_dir` is the data/raw folder."""
+    relative = source_path(name, raw_dir)
     entry = RAW_SOURCES[name]
-    return entry.parser(Path(raw_dir) / entry.path, entry.path, **entry.kwargs)
+    return entry.parser(Path(raw_dir) / relative, relative, **entry.kwargs)
+
+
+def data_years(raw_dir: Path) -> list[int]:
+    """The years of the newest P0 export (its header), [] when there is none or it has no year column."""
+    from estimation.parsers.bps_table import table_years
+
+    path = Path(raw_dir) / source_path(YEARS_SOURCE, raw_dir)
+    return table_years(path) if path.is_file() else []

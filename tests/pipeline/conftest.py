@@ -9,6 +9,7 @@ from dagster import DagsterInstance
 
 from assets.resources import ProjectPaths
 from pipelines.definitions import build_definitions
+from pipelines.profiles import local_profile
 from scripts.run import JOBS, check_failures, run_pipeline
 
 PROJECT_RAW = Path(__file__).resolve().parents[2] / "data" / "raw"
@@ -31,12 +32,12 @@ class GraphRun:
         return [e for r in self.results for e in r.get_asset_check_evaluations()]
 
 
-def run_graph(data_dir: Path, raw_dir: Path | None = None, jobs=tuple(JOBS), log_level: str = "ERROR") -> GraphRun:
+def run_graph(data_dir: Path, raw_dir: Path | None = None, jobs=JOBS, log_level: str = "ERROR") -> GraphRun:
     """Materialise the whole graph, every year, in process, into `data_dir` (storage + outputs), with a
     Dagster instance on disk under `data_dir/dagster_home` (SQLite event log, as `make run` has)."""
     paths = ProjectPaths(raw_dir=str(raw_dir or PROJECT_RAW), outputs_dir=str(data_dir / "outputs"),
                          restricted_dir=str(data_dir / "restricted"), storage_dir=str(data_dir / "storage"))
-    defs = build_definitions(storage_dir=str(data_dir / "storage"), paths=paths, key_mode="demo")
+    defs = build_definitions(local_profile(paths=paths, key_mode="demo"))
     (data_dir / "dagster_home").mkdir(parents=True, exist_ok=True)
     instance = DagsterInstance.local_temp(tempdir=str(data_dir / "dagster_home"))
     results = []

@@ -1,5 +1,4 @@
-"""Reports layer: published tables (Parquet + CSV) and the first charts, written atomically with provenance."""
-
+"""Charts for reports (PNG + SVG, Bahasa Indonesia, decimal comma), embedded in the UI metadata."""
 
 from pathlib import Path
 
@@ -7,64 +6,23 @@ import pandas as pd
 from dagster import AssetExecutionContext, Config, MetadataValue, Output, asset
 
 from assets.resources import ProjectPaths
-from assets.settings import PROJECT_ROOT
 from checks.dagster_checks import check_specs, evaluate
 from checks.suites.reports import manifest_suite
-from estimation.publish import code_version, manifest, publish_table, sha256_file
+from estimation.publish import manifest
 
-TABLES_SUITE = manifest_suite("published_tables")
 CHARTS_SUITE = manifest_suite("p0_charts")
-
-
-def _provenance(context: AssetExecutionContext, paths: ProjectPaths, source_files: set[str]) -> dict:
-    sources = {}
-    for relative in sorted(source_files):
-        path = paths.raw(relative)
-        sources[relative] = sha256_file(path) if path.exists() else "missing"
-    return {"run_id": context.run_id, "asset": context.asset_key.to_user_string(),
-            "code_version": code_version(PROJECT_ROOT), "sources_sha256": sources}
-
-
-def _source_files(*frames: pd.DataFrame) -> set[str]:
-    files: set[str] = set()
-    for frame in frames:
-        if "source_files" in frame.columns:
-            for value in frame["source_files"].dropna():
-                files.update(part for part in str(value).split(";") if part)
-    return files
-
-
-@asset(group_name="reports", kinds={"parquet", "csv"}, check_specs=check_specs(TABLES_SUITE, "published_tables"),
-       description="Publishes the kab/kota and province panels and their year-over-year changes to "
-                   "data/outputs/tables/ as Parquet and CSV (published decimals), each with a provenance record.")
-def published_tables(
-    context: AssetExecutionContext,
-    paths: ProjectPaths,
-    p0_kabkota_validated: pd.DataFrame,
-    p0_province_validated: pd.DataFrame,
-    p0_deltas_kabkota: pd.DataFrame,
-    p0_deltas_province: pd.DataFrame,
-):
-    sources = _source_files(p0_kabkota_validated, p0_province_validated)
-    provenance = _provenance(context, paths, sources)
-    written: list[Path] = []
-    for name, frame in {
-        "p0_kabkota_panel": p0_kabkota_validated,
-        "p0_province_panel": p0_province_validated,
-        "p0_deltas_kabkota": p0_deltas_kabkota.sort_values(["year", "bps_code"]),
-        "p0_deltas_province": p0_deltas_province.sort_values(["year", "bps_code"]),
-    }.items():
-        written += publish_table(frame.reset_index(drop=True), paths.tables(), name, provenance=provenance)
-    files = manifest(written)
-    yield Output(files, metadata={"directory": MetadataValue.path(str(paths.tables())),
-                                  "files": MetadataValue.int(len(files))})
-    yield from evaluate(TABLES_SUITE, files, "published_tables", context.log)
+SAE_CHARTS_SUITE = manifest_suite("sae_charts")
+FLAG_ID = {"publish": "layak", "caution": "hati-hati", "suppress": "tidak layak"}
+# How the extreme line is named to readers (Bahasa Indonesia, decimal comma).
+LINE_LABELS_ID = {"usd190_2011ppp": "USD 1,90 PPP 2011",
+                  "usd215_2017ppp": "USD 2,15 PPP 2017 dengan deflator spasial",
+                  "usd190_2011ppp_flat": "USD 1,90 PPP 2011 (garis tunggal nasional)"}
 
 
 class ChartsConfig(Config):
     kabkota_code: str = "3517"  # Jombang
     province_code: str = "35"  # Jawa Timur
-    first_year: int = 2015
+    years_shown: int = 11  # the trend shows the kab/kota's last years with a figure
 
 
 @asset(group_name="reports", kinds={"matplotlib"}, check_specs=check_specs(CHARTS_SUITE, "p0_charts"),
@@ -93,7 +51,8 @@ def p0_charts(
         kab.assign(label=kab_name), prov.assign(label=prov_name.title()), indo.assign(label="Indonesia"),
     ])
     last_kab_year = int(kab.loc[kab["p0"].notna(), "year"].max())  # same span for all three lines
-    series = series[series["year"].between(config.first_year, last_kab_year)][["year", "label", "p0"]].dropna()
+    first_year = last_kab_year - config.years_shown + 1
+    series = series[series["year"].between(first_year, last_kab_year)][["year", "label", "p0"]].dropna()
     trend = p0_trend_chart(series, title=f"Persentase penduduk miskin {kab_name}, {prov_name.title()} dan Indonesia",
                            source_note="Sumber: BPS, diolah")
     latest = int(p0_deltas_kabkota["year"].max())
@@ -112,49 +71,6 @@ def p0_charts(
     files = manifest(written)
     yield Output(files, metadata={**metadata, "directory": MetadataValue.path(str(paths.charts()))})
     yield from evaluate(CHARTS_SUITE, files, "p0_charts", context.log)
-
-
-ESTIMATES_TABLES_SUITE = manifest_suite("published_estimates")
-SAE_CHARTS_SUITE = manifest_suite("sae_charts")
-FLAG_ID = {"publish": "layak", "caution": "hati-hati", "suppress": "tidak layak"}
-# How the extreme line is named to readers (Bahasa Indonesia, decimal comma).
-LINE_LABELS_ID = {"usd190_2011ppp": "USD 1,90 PPP 2011",
-                  "usd215_2017ppp": "USD 2,15 PPP 2017 dengan deflator spasial",
-                  "usd190_2011ppp_flat": "USD 1,90 PPP 2011 (garis tunggal nasional)"}
-
-
-@asset(group_name="reports", kinds={"parquet", "csv"},
-       check_specs=check_specs(ESTIMATES_TABLES_SUITE, "published_estimates"),
-       description="Publishes direct and Fay-Herriot estimates (rates, persons, precision, flags, line definition) "
-                   "and the model fits to data/outputs/tables/, with provenance.")
-def published_estimates(
-    context: AssetExecutionContext,
-    paths: ProjectPaths,
-    region_reference: pd.DataFrame,
-    direct_estimates: pd.DataFrame,
-    sae_estimates: pd.DataFrame,
-    sae_fit: pd.DataFrame,
-):
-    names = region_reference[["bps_code", "name"]]
-    provenance = _provenance(context, paths, set())
-    provenance["note"] = ("Estimates from a synthetic Susenas-like sample calibrated to BPS tables (Susenas "
-                          "microdata are not public): a demonstration of the method, not official figures.")
-    written: list[Path] = []
-    decimals = {c: 6 for c in ("estimate", "se", "ci_low", "ci_high", "direct", "direct_var_smoothed", "synthetic",
-                               "eblup", "mse", "benchmarked", "gamma", "sigma2_u")}
-    decimals.update({"cv": 4, "rse": 4, "deff": 3, "benchmark_factor": 6, "persons": 0})
-    for name, frame in {
-        "estimates_direct": direct_estimates.merge(names, on="bps_code", how="left"),
-        "estimates_sae": sae_estimates.merge(names, on="bps_code", how="left"),
-        "estimates_sae_fit": sae_fit,
-    }.items():
-        frame = frame.sort_values([c for c in ("year", "indicator", "bps_code") if c in frame.columns])
-        written += publish_table(frame.reset_index(drop=True), paths.tables(), name, provenance=provenance,
-                                 decimals=decimals)
-    files = manifest(written)
-    yield Output(files, metadata={"directory": MetadataValue.path(str(paths.tables())),
-                                  "files": MetadataValue.int(len(files))})
-    yield from evaluate(ESTIMATES_TABLES_SUITE, files, "published_estimates", context.log)
 
 
 class SaeChartsConfig(Config):
@@ -217,3 +133,6 @@ def sae_charts(
     files = manifest(written)
     yield Output(files, metadata={**metadata, "directory": MetadataValue.path(str(paths.charts()))})
     yield from evaluate(SAE_CHARTS_SUITE, files, "sae_charts", context.log)
+
+
+chart_assets = [p0_charts, sae_charts]
