@@ -86,7 +86,7 @@ def source_conflicts(
         "other_source": merged["source_file_other"],
         "other_row": merged["source_row_other"],
     })
-    out["difference"] = (out["other_value"] - out["kept_value"]).round(2)
+    out["difference"] = (out["other_value"].astype(float) - out["kept_value"].astype(float)).round(2)
     return out[CONFLICT_COLUMNS].sort_values(["bps_code", "year", "variable"]).reset_index(drop=True)
 
 

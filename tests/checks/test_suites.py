@@ -7,7 +7,15 @@ from checks.gx_bridge import run_suite
 from checks.suites.deltas import deltas_suite
 from checks.suites.raw import raw_cells_suite
 from checks.suites.reports import manifest_suite
-from checks.suites.validated import kabkota_panel_suite, province_panel_suite, region_reference_suite
+from checks.suites.validated import (
+    KABKOTA_SOURCES,
+    PROVINCE_SOURCES,
+    complete_years,
+    kabkota_panel_suite,
+    province_panel_suite,
+    region_reference_suite,
+)
+from estimation.cells import as_cells, empty_cells
 
 
 def outcome(suite, frame):
@@ -22,44 +30,56 @@ def failing(suite, frame):
 # --- raw cells -------------------------------------------------------------------------------------------
 def cells(rows):
     base = {"source_file": "bps/x.csv", "region_name": "Jombang", "province_name": "JAWA TIMUR",
-            "variable": "p0", "status": "ok", "value": 1.0, "value_text": "1"}
+            "variable": "p0", "status": "ok", "value": 1.0, "value_text": "1", "bps_code": "3517",
+            "detail": "header row 2; column 2"}
     return pd.DataFrame([{**base, **row} for row in rows])
 
 
-def known(frame):
-    return frame.assign(bps_code=frame["region_name"].map({"Jombang": "3517"}))
-
-
 GOOD_CELLS = cells([{"source_row": 3, "source_column": str(y), "year": y} for y in (2022, 2023, 2024)])
+STATISTICS_TABLE = "p0_kabkota"  # a yearly export with region names: every raw rule applies
 
 
 def test_raw_suite_passes_on_good_cells():
-    assert failing(raw_cells_suite("raw", match=known, yearly_columns=True), GOOD_CELLS) == set()
+    assert failing(raw_cells_suite(STATISTICS_TABLE), GOOD_CELLS) == set()
+    assert [r.name for r in raw_cells_suite("extreme_national").rules] == ["has_figures", "values_are_numbers"]
 
 
 def test_invalid_figure_named_by_file_row_column():
     broken = GOOD_CELLS.copy()
     broken.loc[1, ["status", "value_text"]] = ["invalid", "9.l5"]
-    result = outcome(raw_cells_suite("raw", match=known, yearly_columns=True), broken)["values_are_numbers"]
+    result = outcome(raw_cells_suite(STATISTICS_TABLE), broken)["values_are_numbers"]
     assert not result.passed and "file bps/x.csv" in result.message and "row 3" in result.message
     assert "column '2023'" in result.message
 
 
 def test_missing_year_column_named():
     broken = GOOD_CELLS[GOOD_CELLS["year"] != 2023]
-    result = outcome(raw_cells_suite("raw", yearly_columns=True), broken)["year_columns_contiguous"]
-    assert not result.passed and "column '2023'" in result.message
+    result = outcome(raw_cells_suite(STATISTICS_TABLE), broken)["year_columns_valid"]
+    assert not result.passed and "column '2023'" in result.message and "row 2" in result.message
+    assert "missing between 2022 and 2024" in result.message
+
+
+def test_duplicated_year_column_named():
+    broken = cells([{"source_row": 3, "source_column": "2023", "year": y} for y in (2022, 2023, 2023)])
+    result = outcome(raw_cells_suite(STATISTICS_TABLE), broken)["year_columns_valid"]
+    assert not result.passed and "year 2023 appears in 2 columns" in result.message
+
+
+def test_header_that_is_not_a_year_named():
+    broken = GOOD_CELLS.copy()
+    broken.loc[2, ["source_column", "year"]] = ["2024*", None]
+    result = outcome(raw_cells_suite(STATISTICS_TABLE), broken)["year_columns_valid"]
+    assert not result.passed and "'2024*' is not a year" in result.message
 
 
 def test_unknown_region_named_with_row():
-    broken = GOOD_CELLS.copy()
-    broken.loc[:, "region_name"] = "Jombangg"
-    result = outcome(raw_cells_suite("raw", match=known), broken)["region_names_known"]
+    broken = GOOD_CELLS.assign(region_name="Jombangg", bps_code=None)
+    result = outcome(raw_cells_suite(STATISTICS_TABLE), broken)["region_names_known"]
     assert not result.passed and "Jombangg" in result.message and "row 3" in result.message
 
 
 def test_empty_file_fails():
-    assert "has_figures" in failing(raw_cells_suite("raw"), GOOD_CELLS.iloc[0:0])
+    assert "has_figures" in failing(raw_cells_suite(STATISTICS_TABLE), GOOD_CELLS.iloc[0:0])
 
 
 # --- region reference ------------------------------------------------------------------------------------
@@ -84,35 +104,52 @@ def test_region_reference_rules():
 
 
 # --- kab/kota panel --------------------------------------------------------------------------------------
-CODES = {f"{3501 + i}" for i in range(514)}
+CODES = sorted(f"{3501 + i}" for i in range(514))
+YEARS = range(2020, 2026)
 
 
 def panel():
     rows = [{"bps_code": code, "name": f"K{code}", "year": year, "p0": 10.0, "p1": 2.0, "p2": 0.5,
              "poor_thousand": 50.0, "poverty_line_rp": 500000.0, "prov_code": "35"}
-            for code in sorted(CODES) for year in range(2020, 2026)]
+            for code in CODES for year in YEARS]
     return pd.DataFrame(rows)
 
 
-def sums(ok=True):
-    return lambda kab: pd.DataFrame({"prov_code": ["35", "94"], "prov_name": ["JAWA TIMUR", "PAPUA"],
-                                     "year": [2024, 2020], "kab_sum": [1.0, 2.0], "prov_value": [1.0, 9.0],
-                                     "difference": [0.0, -7.0], "within_tolerance": [ok, False],
-                                     "exempt": [False, True]})
+def kab_reference():
+    return pd.DataFrame({"bps_code": ["3500", *CODES], "name": ["JAWA TIMUR", *CODES],
+                         "level": ["provinsi"] + ["kabupaten"] * len(CODES), "prov_code": "35",
+                         "prov_name": "JAWA TIMUR", "bps_code_pre2022": ["3500", *CODES], "dapoer_loc_id": None})
 
 
-def quotes(agree=True):
-    return lambda kab: pd.DataFrame({"bps_code": ["3524"], "name": ["Lamongan"], "year": [2021], "variable": ["p0"],
-                                     "quoted": [13.38], "published": [13.86], "source_url": ["u"],
-                                     "agrees": [agree]})
+def province(poor=50.0 * 514):
+    return pd.DataFrame({"bps_code": "3500", "name": "JAWA TIMUR", "level": "provinsi", "prov_code": "35",
+                         "prov_name": "JAWA TIMUR", "year": list(YEARS), "p0": 10.0, "poor_thousand": poor})
 
 
-def kab_suite(ok=True, agree=True):
-    return kabkota_panel_suite(CODES, quoted=quotes(agree), sum_comparison=sums(ok))
+def news(quoted_p0="10.00"):
+    return pd.DataFrame({"source_file": "crosscheck/news.csv", "source_row": [2], "bps_code": ["3524"],
+                         "name": ["Lamongan"], "year": ["2021"], "p0": [quoted_p0], "n_poor_thousand": [""],
+                         "source_url_or_repo_path": ["u"]})
+
+
+def kab_related(**changes):
+    empty = empty_cells().assign(bps_code=pd.Series(dtype="string"))
+    related = {"region_reference": kab_reference(), "p0_province_validated": province(),
+               "raw_news_quoted_figures": news(), **{name: empty for name in KABKOTA_SOURCES if name.startswith("raw")}}
+    return {**related, **changes}
+
+
+def kab_outcome(frame, **changes):
+    result = run_suite(kabkota_panel_suite(), frame, related=kab_related(**changes))
+    return {r.rule: r for r in result.results}
+
+
+def kab_failing(frame, **changes):
+    return {name for name, r in kab_outcome(frame, **changes).items() if not r.passed}
 
 
 def test_kabkota_panel_passes_on_good_panel():
-    assert failing(kab_suite(), panel()) == set()
+    assert kab_failing(panel()) == set()
 
 
 @pytest.mark.parametrize("column, value, rule", [
@@ -127,21 +164,43 @@ def test_kabkota_panel_passes_on_good_panel():
 def test_kabkota_panel_rule_fails(column, value, rule):
     broken = panel()
     broken.loc[7, column] = value
-    assert rule in failing(kab_suite(), broken)
+    assert rule in kab_failing(broken)
 
 
 def test_missing_kabkota_in_a_year_and_duplicates():
     broken = panel()
     broken = broken[~((broken["bps_code"] == "3517") & (broken["year"] == 2023))]
-    assert "all_kabkota_2020_2025" in failing(kab_suite(), broken)
+    result = kab_outcome(broken)["all_kabkota_every_year"]
+    assert not result.passed and "year=2023" in result.message and "n_kabkota=513" in result.message
+    missing_everywhere = panel()[lambda f: f["bps_code"] != "3517"]
+    assert "all_kabkota_every_year" in kab_failing(missing_everywhere)
     duplicated = pd.concat([panel(), panel().iloc[:1]])
-    assert "code_year_unique" in failing(kab_suite(), duplicated)
+    assert "code_year_unique" in kab_failing(duplicated)
+
+
+def test_complete_years_start_where_the_data_are_complete():
+    early = pd.DataFrame({"bps_code": ["3501"], "year": [2015], "p0": [10.0]})  # 2015: one kab/kota only
+    assert complete_years(pd.concat([early, panel()]), 514) == list(YEARS)
 
 
 def test_province_sum_and_quotes():
-    assert failing(kab_suite(ok=False), panel()) == {"kabkota_add_up_to_province"}
-    result = outcome(kab_suite(agree=False), panel())["quoted_figures_agree"]
+    assert kab_failing(panel(), p0_province_validated=province(poor=25000.0)) == {"kabkota_add_up_to_province"}
+    quoted = news(quoted_p0="13.38")
+    lamongan = panel().assign(p0=lambda f: f["p0"].where(f["bps_code"] != "3524", 13.86))
+    result = kab_outcome(lamongan.assign(year=lamongan["year"] - 4), raw_news_quoted_figures=quoted)[
+        "quoted_figures_agree"]
     assert not result.passed and result.severity == "WARN" and "13.38" in result.message
+
+
+def test_sources_that_disagree_are_a_warning():
+    def table(value):
+        return as_cells(pd.DataFrame({"source_file": ["bps/a.csv"], "source_row": [9], "source_column": ["2023"],
+                                      "region_name": ["K3517"], "year": [2023], "variable": ["p0"],
+                                      "value": [value], "status": ["ok"]})).assign(bps_code="3517")
+
+    result = kab_outcome(panel(), raw_p0_kabkota=table(10.0), raw_klasifikasi_2021=table(10.5))["sources_agree"]
+    assert not result.passed and result.severity == "WARN" and "other_value=10.5" in result.message
+    assert "sources_agree" not in kab_failing(panel(), raw_p0_kabkota=table(10.0), raw_klasifikasi_2021=table(10.0))
 
 
 # --- province panel --------------------------------------------------------------------------------------
@@ -150,15 +209,20 @@ def prov_panel():
                          for code in ("0000", "3500") for y in range(2020, 2026)])
 
 
+def prov_failing(frame):
+    empty = empty_cells().assign(bps_code=pd.Series(dtype="string"))
+    related = {name: empty for name in PROVINCE_SOURCES} | {"region_reference": kab_reference()}
+    return {r.rule for r in run_suite(province_panel_suite(), frame, related=related).results if not r.passed}
+
+
 def test_province_panel_rules():
-    suite = province_panel_suite()
-    assert failing(suite, prov_panel()) == set()
+    assert prov_failing(prov_panel()) == set()
     broken = prov_panel()
     broken.loc[0, "p0"] = 120.0
-    assert failing(suite, broken) == {"p0_in_range"}
+    assert prov_failing(broken) == {"p0_in_range"}
     no_indonesia = prov_panel()[lambda f: ~((f["bps_code"] == "0000") & (f["year"] == 2022))]
-    assert failing(suite, no_indonesia) == {"indonesia_present"}
-    assert "code_year_unique" in failing(suite, pd.concat([prov_panel(), prov_panel().iloc[:1]]))
+    assert prov_failing(no_indonesia) == {"indonesia_every_year"}
+    assert "code_year_unique" in prov_failing(pd.concat([prov_panel(), prov_panel().iloc[:1]]))
 
 
 # --- deltas ----------------------------------------------------------------------------------------------
@@ -171,6 +235,11 @@ def deltas():
 
 def test_deltas_rules():
     suite = deltas_suite("d", kabkota=True)
+
+    def failing(suite, frame):
+        result = run_suite(suite, frame, related={"p0_province_validated": prov_panel()})
+        return {r.rule for r in result.results if not r.passed}
+
     assert failing(suite, deltas()) == set()
     wrong = deltas().assign(delta_p0_pp=[-0.56, -0.5])
     assert failing(suite, wrong) == {"delta_is_difference"}
@@ -192,6 +261,7 @@ def test_manifest_rules():
 
 
 def test_underivable_frame_is_a_named_failure():
-    suite = kabkota_panel_suite(CODES, quoted=lambda kab: kab["no_such_column"], sum_comparison=sums())
-    result = outcome(suite, panel())["quoted_figures_agree"]
-    assert not result.passed and "KeyError" in result.message
+    result = kab_outcome(panel(), raw_news_quoted_figures=news().drop(columns="p0"))["quoted_figures_agree"]
+    assert not result.passed and "could not be evaluated" in result.message
+    missing = run_suite(kabkota_panel_suite(), panel(), related={})
+    assert not {r.rule: r for r in missing.results}["codes_valid"].passed

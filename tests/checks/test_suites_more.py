@@ -3,10 +3,11 @@
 import pandas as pd
 import pytest
 
+from checks.gx_bridge import run_suite
 from checks.suites.estimates import (
-    benchmark_gap,
     direct_suite,
     fit_suite,
+    household_expenditure_suite,
     model_suite,
     sample_suite,
     truth_suite,
@@ -78,23 +79,34 @@ def model():
                          "flag": ["publish", "suppress"], "in_sample": True})
 
 
-def gap(ok=True):
-    return lambda m: benchmark_gap(m, pd.DataFrame({"bps_code": ["3517", "3518"], "year": 2024,
-                                                     "population": [100.0, 100.0]}),
-                                   pd.DataFrame({"year": [2024], "indicator": ["extreme"], "prov_code": ["35"],
-                                                 "estimate": [0.0075 if ok else 0.009]}))
+def related(ok=True):
+    """What `benchmarked_to_province` compares the model with: populations and the province direct estimate."""
+    return {"synthetic_population_truth": pd.DataFrame({"bps_code": ["3517", "3518"], "year": 2024,
+                                                        "population": [100.0, 100.0]}),
+            "province_direct": pd.DataFrame({"year": [2024], "indicator": ["extreme"], "prov_code": ["35"],
+                                             "estimate": [0.0075 if ok else 0.009]})}
+
+
+def model_failing(frame, ok=True):
+    return {r.rule for r in run_suite(model_suite(), frame, related=related(ok)).results if not r.passed}
 
 
 def test_model_suite():
-    assert failing(model_suite(gap_frame=gap()), model()) == set()
-    assert failing(model_suite(gap_frame=gap()), model().assign(rse=[0.3, 0.9], flag=["caution", "suppress"])) == {
+    assert model_failing(model()) == set()
+    assert model_failing(model().assign(rse=[0.3, 0.9], flag=["caution", "suppress"])) == {
         "publishable_share"}  # a warning: none publishable
-    assert "mse_positive" in failing(model_suite(gap_frame=gap()), model().assign(mse=[0.0, 1e-5]))
-    assert "eblup_between_direct_and_synthetic" in failing(model_suite(gap_frame=gap()),
-                                                           model().assign(eblup=[0.02, 0.005]))
-    assert "benchmarked_to_province" in failing(model_suite(gap_frame=gap(ok=False)), model())
-    assert "flags_follow_rse" in failing(model_suite(gap_frame=gap()), model().assign(flag=["publish", "publish"]))
-    assert "rates_in_unit_interval" in failing(model_suite(gap_frame=gap()), model().assign(benchmarked=[1.5, 0.0]))
+    assert "mse_positive" in model_failing(model().assign(mse=[0.0, 1e-5]))
+    assert "eblup_between_direct_and_synthetic" in model_failing(model().assign(eblup=[0.02, 0.005]))
+    assert "benchmarked_to_province" in model_failing(model(), ok=False)
+    assert "flags_follow_rse" in model_failing(model().assign(flag=["publish", "publish"]))
+    assert "rates_in_unit_interval" in model_failing(model().assign(benchmarked=[1.5, 0.0]))
+
+
+def test_household_expenditure_suite():
+    households = pd.DataFrame({"bps_code": [f"{3501 + i}" for i in range(514)], "year": 2024, "KAPITA": 650000.0})
+    assert failing(household_expenditure_suite(), households) == set()
+    assert failing(household_expenditure_suite(), households.iloc[1:]) == {"every_kabkota_has_households"}
+    assert failing(household_expenditure_suite(), households.assign(KAPITA=0.0)) == {"expenditure_positive"}
 
 
 def test_fit_suite():
@@ -181,8 +193,14 @@ def test_raw_reference_and_quoted_suites():
     assert failing(region_list_suite(), ref) == set()
     assert failing(region_list_suite(), ref.assign(level=["provinsi", "desa"])) == {"levels_known"}
     assert failing(region_list_suite(), ref.assign(bps_code=[None, "3517"])) == {"codes_present"}
-    quoted = pd.DataFrame({"source_row": [2], "bps_code": ["3517"], "name": ["Jombang"], "year": [2024],
-                           "p0": [8.6], "source_url_or_repo_path": ["https://example"]})
-    assert failing(quoted_figures_suite(), quoted) == set()
-    assert failing(quoted_figures_suite(), quoted.assign(p0=[860.0])) == {"p0_in_range"}
-    assert failing(quoted_figures_suite(), quoted.assign(bps_code=["35-17"])) == {"codes_four_digits"}
+    quoted = pd.DataFrame({"source_file": "crosscheck/news.csv", "source_row": [2], "bps_code": ["3517"],
+                           "name": ["Jombang"], "year": ["2024"], "p0": ["8.60"],
+                           "source_url_or_repo_path": ["https://example"]})
+    suite = quoted_figures_suite(range(2004, 2026))
+    assert failing(suite, quoted) == set()
+    assert failing(suite, quoted.assign(p0=[""])) == set()  # a quote of the poor count only
+    assert failing(suite, quoted.assign(p0=["860.0"])) == {"p0_in_range"}
+    assert failing(suite, quoted.assign(p0=["8,60"])) == {"p0_in_range"}  # not a number: named, not skipped
+    assert failing(suite, quoted.assign(bps_code=["35-17"])) == {"codes_four_digits"}
+    assert failing(suite, quoted.assign(year=["2031"])) == {"years_in_data"}
+    assert failing(suite, quoted.assign(source_url_or_repo_path=[""])) == {"source_given"}
