@@ -30,8 +30,6 @@ from checks.suites.estimates import (
     sample_suite,
     truth_suite,
 )
-from estimation.covariates import dapoer_covariates
-from estimation.sae.workflow import estimates_from_sample, prepare_synthetic_year, sample_year
 from estimation.synthetic.targets import extreme_targets, line_definition_for
 
 OUTPUTS = {
@@ -84,6 +82,10 @@ def build_estimates_assets(calendar: DataCalendar) -> list[AssetsDefinition]:
         raw_extreme_national: pd.DataFrame,
         raw_extreme_province_2023: pd.DataFrame,
     ):
+        # imported here, not at module level: scipy and statsmodels would slow the code location's load
+        from estimation.covariates import dapoer_covariates
+        from estimation.sae.workflow import estimates_from_sample, prepare_synthetic_year, sample_year
+
         covariates = dapoer_covariates(raw_dapoer_2019, region_reference)
         targets = extreme_targets(raw_extreme_national, raw_extreme_province_2023)
         results, samples, households = [], [], []
