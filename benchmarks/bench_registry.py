@@ -26,9 +26,11 @@ BYTES_PER_ROW = 40  # measured Parquet size of the layout below, with margin
 
 
 def _codes() -> list[str]:
-    import pandas as pd
+    """The 514 kab/kota codes, so rows spread over as many groups as a national extract."""
+    from estimation.parsers.catalog import REGION_LIST_FILE
+    from estimation.parsers.region_list import read_region_list
 
-    ref = pd.read_csv(ROOT / "data/raw/reference/regions_bps_kabkota_2025.csv", dtype=str)
+    ref = read_region_list(ROOT / "data" / "raw" / REGION_LIST_FILE)
     return ref.loc[ref["level"] != "provinsi", "bps_code"].tolist()
 
 

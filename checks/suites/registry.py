@@ -7,6 +7,7 @@ import pandas as pd
 
 from checks.gx_bridge import Rule, Suite
 from checks.suites.reports import manifest_suite
+from estimation.registry.padu_padan import CATEGORIES, STILL_DESIL1
 
 KINDS = ["p3ke", "dtsen", "sk", "intervensi", "other"]
 MIN_NIK_VALID_RATE = 0.90  # blocking: below this the extract is not what it claims to be
@@ -86,6 +87,34 @@ def padu_padan_suite() -> Suite:
              frame=_identities, locate=("kabkota_code", "year", "identity")),
         Rule("list_not_empty", "every decree list has rows", lambda E: E.ExpectColumnValuesToBeBetween(
             column="list_rows", min_value=1), locate=("kabkota_code", "year")),
+    ])
+
+
+PROGRESS_KEY = ("period", "kabkota_code", "kecamatan")
+
+
+def _progress_counts(progress: pd.DataFrame) -> pd.DataFrame:
+    counts = ["persons", *CATEGORIES, "still_desil1"]
+    return progress.melt(id_vars=list(PROGRESS_KEY), value_vars=counts, var_name="count", value_name="value")
+
+
+def _progress_identities(progress: pd.DataFrame) -> pd.DataFrame:
+    p = progress
+    return p.assign(
+        persons_split=p[list(CATEGORIES)].sum(axis=1) == p["persons"],
+        still_split=p[list(STILL_DESIL1)].sum(axis=1) == p["still_desil1"],
+    ).melt(id_vars=list(PROGRESS_KEY), value_vars=["persons_split", "still_split"], var_name="identity",
+           value_name="holds")
+
+
+def padu_padan_progress_suite() -> Suite:
+    return Suite("padu_padan_progress", [
+        Rule("counts_nonnegative", "every count of the progress table is >= 0",
+             lambda E: E.ExpectColumnValuesToBeBetween(column="value", min_value=0), frame=_progress_counts,
+             locate=(*PROGRESS_KEY, "count")),
+        Rule("categories_add_up", "the categories add up to the persons on the list; the still-in-desil-1 "
+             "categories to still_desil1", lambda E: E.ExpectColumnValuesToBeInSet(column="holds", value_set=[True]),
+             frame=_progress_identities, locate=(*PROGRESS_KEY, "identity")),
     ])
 
 

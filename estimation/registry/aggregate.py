@@ -115,6 +115,15 @@ def aggregate_extract(
     return add_population(out, populations)
 
 
+def bps_populations(panel: pd.DataFrame, years: Iterable[int] | None = None) -> pd.DataFrame:
+    """BPS population (bps_code, year, population_thousand) from the kab/kota panel, of `years` (default:
+    all). Rates and shares join it on kab/kota and snapshot year, so a year without a snapshot is unused."""
+    pop = panel[["bps_code", "year", "population_thousand"]].dropna()
+    if years is not None:
+        pop = pop[pop["year"].isin(list(years))]
+    return pop.sort_values(["bps_code", "year"]).reset_index(drop=True)
+
+
 def add_population(agg: pd.DataFrame, populations: pd.DataFrame | None) -> pd.DataFrame:
     out = agg.drop(columns=[c for c in ("population", "extreme_rate_pct") if c in agg.columns])
     if populations is None:

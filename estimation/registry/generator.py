@@ -86,15 +86,40 @@ class Slice:
     persons: pd.DataFrame  # one row per person, with NIK/KK/name as text
 
 
+@dataclass(frozen=True)
+class DemoScenario:
+    """The demo data set `make run` generates: like its planted cases, these describe the data, not the code."""
+
+    seed: int = 2024
+    synthetic_year: int = 2024  # the slices resample expenditure of the synthetic Susenas population of this year
+    kabkota: tuple[str, ...] = (JOMBANG, MOJOKERTO, LEBAK, PALANGKA_RAYA)
+    years: tuple[int, ...] = (2022, 2023, 2024, 2025)  # snapshot years of the extracts written
+    reporting_period: str = "2024-11"  # TKPK progress report the padu padan counts are labelled with
+
+
+DEMO_SCENARIO = DemoScenario()
+
+
 @dataclass
 class Scenario:
-    """What generate_registry_scenario wrote. `truth` is in memory only (never written): per SK NIK the
-    expected padu padan category, for tests."""
+    """What generate_registry_scenario wrote: one entry per file (key, kind, source, kabkota_code, year,
+    snapshot_date; empty date for lists and registers). `truth` is in memory only (never written): per SK
+    NIK the expected padu padan category, for tests."""
 
     files: dict[str, Path] = field(default_factory=dict)
-    snapshots: list[dict[str, object]] = field(default_factory=list)
+    entries: list[dict[str, object]] = field(default_factory=list)
     truth: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
+
+    def record(self, key: str, kind: str, path: Path, kabkota_code: str, year: int, snapshot_date: str = "") -> None:
+        self.files[key] = path
+        self.entries.append({"key": key, "kind": kind, "source": kind, "kabkota_code": kabkota_code, "year": year,
+                             "snapshot_date": snapshot_date})
+
+    @property
+    def snapshots(self) -> list[dict[str, object]]:
+        """The registry snapshots (P3KE, DTSEN) with their paths."""
+        return [{**e, "path": self.files[str(e["key"])]} for e in self.entries if e["kind"] in ("p3ke", "dtsen")]
 
 
 def _words(rng: np.random.Generator, n: int, k: int = 3) -> np.ndarray:
@@ -415,10 +440,7 @@ def generate_registry_scenario(
     def emit(v: pd.DataFrame, kab: str, year: int, rng: np.random.Generator,
              protect: np.ndarray | None = None) -> None:
         path = write_extract_csv(_to_extract(_dirty(v, rng, protect), kab), out / f"p3ke_{kab}_{year}.csv")
-        key = f"p3ke_{kab}_{year}"
-        sc.files[key] = path
-        sc.snapshots.append({"key": key, "source": "p3ke", "kabkota_code": kab, "year": year,
-                             "snapshot_date": SNAPSHOT_DATES.get(year, f"{year}-12-31"), "path": path})
+        sc.record(f"p3ke_{kab}_{year}", "p3ke", path, kab, year, SNAPSHOT_DATES.get(year, f"{year}-12-31"))
 
     # Jombang 2024 with the SK case
     sl = draw_slice(JOMBANG, jombang_n, seed, persons, snapshot_year=2024, n_kecamatan=21)
@@ -434,11 +456,14 @@ def generate_registry_scenario(
     sk["NIK"] = [("'" + x) if i % 4 == 0 else (x + " " if i % 7 == 0 else x) for i, x in enumerate(sk_nik)]
     sk["Nama"] = v["name"].to_numpy()[truth["row"].to_numpy()[order]]
     sk["Kecamatan"] = v["kecamatan"].to_numpy()[truth["row"].to_numpy()[order]]
-    sc.files["sk_jombang_2024"] = write_extract_csv(sk, out / "sk_bupati_miskin_ekstrem_3517_2024.csv")
+    sc.record("sk_jombang_2024", "sk", write_extract_csv(sk, out / "sk_bupati_miskin_ekstrem_3517_2024.csv"),
+              JOMBANG, 2024)
     if sk_xlsx:
-        sc.files["sk_jombang_2024_xlsx"] = _write_xlsx(sk, out / "sk_bupati_miskin_ekstrem_3517_2024.xlsx", "SK")
+        sc.record("sk_jombang_2024_xlsx", "sk",
+                  _write_xlsx(sk, out / "sk_bupati_miskin_ekstrem_3517_2024.xlsx", "SK"), JOMBANG, 2024)
     reg = _intervention_register(v, truth, rng)
-    sc.files["intervensi_jombang_2024"] = write_extract_csv(reg, out / "intervensi_opd_3517_2024.csv")
+    sc.record("intervensi_jombang_2024", "intervensi", write_extract_csv(reg, out / "intervensi_opd_3517_2024.csv"),
+              JOMBANG, 2024)
     sc.truth = truth[["nik", "category"]].assign(kabkota_code=JOMBANG)
 
     # Lebak: extreme-poor families 6,043 -> 5,698
@@ -464,8 +489,6 @@ def generate_registry_scenario(
     if dtsen:
         path = generate_dtsen_extract(out / f"dtsen_desil_{PALANGKA_RAYA}_2025Q2.xlsx", PALANGKA_RAYA, 8_000,
                                       "2025-Q2", seed)
-        sc.files["dtsen_6271_2025Q2"] = path
-        sc.snapshots.append({"key": "dtsen_6271_2025Q2", "source": "dtsen", "kabkota_code": PALANGKA_RAYA,
-                             "year": 2025, "snapshot_date": "2025-06-30", "path": path})
+        sc.record("dtsen_6271_2025Q2", "dtsen", path, PALANGKA_RAYA, 2025, "2025-06-30")
     sc.notes.append(f"non-Jombang slices scaled down: {sizes}; Mojokerto years {mojokerto_years}")
     return sc

@@ -2,23 +2,24 @@
 
 The worklists are the one place identities leave the raw extract: the TKPK secretariat sends each camat
 the BNBA list of persons still in desil 1 to verify. They go only into a restricted folder the caller
-names: folder mode 0700, files created 0600 with os.open (never world-readable, even for an instant),
-written to a temp file and moved into place with os.replace. Only counts are returned or logged.
+names: folder mode 0700, files 0600 (`estimation.atomic`: a temp file made 0600 by mkstemp, never
+world-readable even for an instant, then moved into place). Only counts are returned or logged.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
 
+from estimation.atomic import write_with_atomic
 from estimation.registry.ingest import USABLE_NIK, _csv_batches
 from estimation.registry.nik import normalise_nik, validate_nik
 from estimation.registry.padu_padan import CATEGORIES, STILL_DESIL1
 from estimation.registry.pseudonym import check_key, pseudonymise
+from estimation.registry.restricted import restrict
 
 WORKLIST_COLUMNS = ["No", "NIK", "No KK", "Nama", "Alamat", "Desa/Kelurahan", "Kecamatan", "Desil P3KE",
                     "Status P3KE", "Kategori Padu Padan", "Hasil Verifikasi", "Keterangan"]
@@ -26,21 +27,6 @@ WORKLIST_COLUMNS = ["No", "NIK", "No KK", "Nama", "Alamat", "Desa/Kelurahan", "K
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", str(text).lower()).strip("_") or "tanpa_kecamatan"
-
-
-def _write_private_csv(path: Path, frame: pd.DataFrame) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            frame.to_csv(handle, index=False)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o600)  # in case of an unusual umask on the temp file
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def write_restricted_worklists(
@@ -56,9 +42,7 @@ def write_restricted_worklists(
     key = check_key(key)
     target = person_status[person_status["category"].isin(list(categories))].set_index("nik_pseudo")
     wanted = set(target.index)
-    folder = Path(restricted_dir)
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(folder, 0o700)
+    folder = restrict(restricted_dir)
     found: list[pd.DataFrame] = []
     for path in raw_extracts:
         for raw, _rows in _csv_batches(Path(path), 16 << 20):
@@ -87,7 +71,7 @@ def write_restricted_worklists(
             "Kategori Padu Padan": grp["category"].to_numpy(), "Hasil Verifikasi": "", "Keterangan": "",
         })[WORKLIST_COLUMNS]
         name = f"worklist_{kab}_{_slug(kec)}{'_' + _slug(period) if period else ''}.csv"
-        _write_private_csv(folder / name, out)
+        write_with_atomic(folder / name, lambda tmp, out=out: out.to_csv(tmp, index=False), mode=0o600)
         counts.append({"kabkota_code": kab, "kecamatan": kec, "persons": len(grp), "file": name})
     return pd.DataFrame(counts)
 

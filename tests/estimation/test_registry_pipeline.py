@@ -13,38 +13,35 @@ import pyarrow.parquet as pq
 import pytest
 
 from estimation.registry.aggregate import aggregate_extract, desil1_share, year_over_year_registry
+from estimation.registry.decree_lists import match_decree_lists
+from estimation.registry.extracts import read_manifest
 from estimation.registry.generator import (
     JOMBANG_CASE,
     SNAPSHOT_DATES,
     generate_p3ke_extract,
-    generate_registry_scenario,
 )
 from estimation.registry.ingest import ingest_extract, ingest_interventions, ingest_nik_list
 from estimation.registry.padu_padan import padu_padan
 from estimation.registry.pseudonym import key_from_env, pseudonymise
 from estimation.registry.schema import INGESTED_COLUMNS
-from estimation.registry.worklists import progress_table, write_restricted_worklists
-
-POPS = pd.DataFrame({
-    "bps_code": ["3576", "3576", "3576", "3602", "3602", "3517", "6271", "6271"],
-    "year": [2022, 2023, 2024, 2023, 2024, 2024, 2023, 2024],
-    "population_thousand": [139.9, 140.6, 141.2, 1_420.5, 1_433.4, 1_351.2, 305.1, 308.9],
-})
+from estimation.registry.worklists import progress_table
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+def run(registry_layer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """The Jombang decree case with a key from the environment, on the session's demo extracts; the other
+    snapshots are read from the registry layer's pseudonymised Parquet (ingested once per session)."""
     base = tmp_path_factory.mktemp("registry")
-    raw, out, restricted = base / "raw", base / "out", base / "restricted"
+    out, restricted = base / "out", base / "restricted"
     key, src = key_from_env({"P3KE_PSEUDONYM_KEY": "test-key-not-for-production-0123456789"})
-    sc = generate_registry_scenario(raw, populations=POPS, sizes={"3576": 15_000, "6271": 5_000})
-    reports = []
-    for snap in sc.snapshots:
-        rep = ingest_extract(snap["path"], out / "ingested" / f"{snap['key']}.parquet", key, src,
-                             snap["snapshot_date"], source=snap["source"])
-        reports.append(rep)
-    (out / "ingest_reports.json").write_text(json.dumps([r.as_dict() for r in reports]))
-    agg = aggregate_extract(out / "ingested", POPS)
+    demo = registry_layer.demo
+    sc, pops, folder = demo.scenario, demo.panel, demo.folder
+    jombang = next(s for s in sc.snapshots if s["key"] == "p3ke_3517_2024")
+    rep = ingest_extract(jombang["path"], out / "ingested" / "p3ke_3517_2024.parquet", key, src,
+                         jombang["snapshot_date"], source="p3ke")
+    (out / "ingest_report.json").write_text(json.dumps(rep.as_dict()))
+    layer_ingested = registry_layer.value("registry_ingested")
+    agg = aggregate_extract(list(layer_ingested["path"]), pops)
     agg.to_csv(out / "aggregates.csv", index=False)
     yoy = year_over_year_registry(agg)
     yoy.to_csv(out / "yoy.csv", index=False)
@@ -53,12 +50,19 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     summary, persons = padu_padan(sk, out / "ingested" / "p3ke_3517_2024.parquet", iv)
     summary.to_csv(out / "padu_padan_summary.csv", index=False)
     persons.to_parquet(out / "padu_padan_persons.parquet")
-    lists = write_restricted_worklists(persons, [sc.files["p3ke_3517_2024"]], key, restricted, period="2024-11")
+    # the assets' path over the whole folder: every SK list, its register, worklists, progress
+    ingested = pd.DataFrame([{"key": "p3ke_3517_2024", "source": "p3ke", "kabkota_code": "3517", "year": 2024,
+                              "path": str(out / "ingested" / "p3ke_3517_2024.parquet")}])
+    matched = match_decree_lists(pd.DataFrame(read_manifest(folder)), ingested, folder, key, src, restricted,
+                                 period="2024-11")
+    lists = matched.worklists
     lists.to_csv(out / "worklist_counts.csv", index=False)
     progress = progress_table({"2024-11": persons})
     progress.to_csv(out / "progress.csv", index=False)
     return {"sc": sc, "key": key, "out": out, "restricted": restricted, "agg": agg, "yoy": yoy, "summary": summary,
-                "persons": persons, "lists": lists, "progress": progress, "reports": reports, "sk_report": sk_report}
+            "persons": persons, "lists": lists, "progress": progress, "reports": [rep], "sk_report": sk_report,
+            "matched": matched, "ingested": ingested, "folder": folder, "src": src, "pops": pops,
+            "layer_ingested": [Path(p) for p in layer_ingested["path"]]}
 
 
 def test_jombang_case_recovered_to_the_person(run: dict) -> None:
@@ -102,9 +106,10 @@ def test_ingest_report_counts_and_rows(run: dict) -> None:
 
 def _identities(sc) -> tuple[set[str], set[str]]:
     numbers, names = set(), set()
+    wanted = {"NIK", "NO KK", "NAMA"}
     for path in sc.files.values():
-        frame = (pd.read_excel(path, dtype=str) if str(path).endswith(".xlsx")
-                 else pd.read_csv(path, dtype=str, keep_default_na=False))
+        frame = (pd.read_excel(path, dtype=str, usecols=lambda c: c.upper() in wanted) if str(path).endswith(".xlsx")
+                 else pd.read_csv(path, dtype=str, keep_default_na=False, usecols=lambda c: c.upper() in wanted))
         for col in frame.columns:
             if col.upper() in ("NIK", "NO KK"):
                 vals = frame[col].str.replace(r"[\s']", "", regex=True)
@@ -125,8 +130,8 @@ def _cells(path: Path) -> set[str]:
 def test_no_identity_outside_restricted_folder(run: dict) -> None:
     numbers, names = _identities(run["sc"])
     assert len(numbers) > 654_220 and len(names) > 100
-    files = [p for p in run["out"].rglob("*") if p.is_file()]
-    assert len(files) >= 10
+    files = [p for p in run["out"].rglob("*") if p.is_file()] + run["layer_ingested"]
+    assert len(files) >= 16
     for path in files:
         cells = _cells(path)
         assert not (cells & numbers), path.name
@@ -146,6 +151,21 @@ def test_restricted_worklists_private(run: dict) -> None:
     assert lists["persons"].sum() == 1_841 and set(lists.columns) == {"kabkota_code", "kecamatan", "persons", "file"}
     one = pd.read_csv(folder / lists["file"].iloc[0], dtype=str)
     assert one["NIK"].str.fullmatch(r"\d{16}").all() and one["Kategori Padu Padan"].str.startswith("desil_1").all()
+
+
+def test_decree_lists_of_the_folder(run: dict) -> None:
+    """match_decree_lists (the assets' path) gives what padu padan gives on the one list, labelled."""
+    m = run["matched"]
+    expected = run["summary"].assign(year=2024, snapshot="p3ke_3517_2024")
+    pd.testing.assert_frame_equal(m.summary, expected, check_exact=True)
+    assert (m.progress["period"] == "2024-11 3517").all()
+    pd.testing.assert_frame_equal(m.progress.drop(columns="period"), run["progress"].drop(columns="period"),
+                                  check_exact=True)
+    assert m.worklists["file"].str.endswith("_2024_11.csv").all()
+    extracts = pd.DataFrame(read_manifest(run["folder"]))
+    no_snapshot = run["ingested"][run["ingested"]["kabkota_code"] != "3517"]
+    with pytest.raises(ValueError, match="no registry snapshot of 3517 for 2024"):
+        match_decree_lists(extracts, no_snapshot, run["folder"], run["key"], run["src"], run["out"] / "w", "x")
 
 
 def test_progress_table_counts(run: dict) -> None:
@@ -181,7 +201,7 @@ def test_dtsen_ingest_aggregate_and_padu_padan(run: dict, tmp_path: Path) -> Non
 
 
 def test_desil1_share_and_population_input(run: dict, tmp_path: Path) -> None:
-    share = desil1_share(run["agg"], POPS).set_index(["source", "kabkota_code", "year"])
+    share = desil1_share(run["agg"], run["pops"]).set_index(["source", "kabkota_code", "year"])
     j = share.loc[("p3ke", "3517", 2024)]
     assert j["desil1_share"] == pytest.approx(j["desil1_individuals"] / 1_351_200)
     assert 0 < j["desil1_share"] < 0.3
