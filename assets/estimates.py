@@ -7,6 +7,7 @@ asset, so every estimator can be scored against it. See `estimation/sae/workflow
 targets are the published extreme-poverty rates of the raw layer; the partitions follow the data.
 """
 
+import numpy as np
 import pandas as pd
 from dagster import (
     AssetExecutionContext,
@@ -98,9 +99,7 @@ def build_estimates_assets(calendar: DataCalendar) -> list[AssetsDefinition]:
                                                seed=seed, n_households=config.n_households)
             sample = sample_year(synthetic, seed + 1)
             samples.append(sample.assign(year=year, line_definition=definition))
-            population = synthetic.population
-            households.append(pd.DataFrame({"bps_code": population["bps_code"].astype(str).to_numpy(),
-                                            "year": year, "KAPITA": population["KAPITA"].to_numpy(float)}))
+            households.append(_household_expenditure(synthetic.population, year))
             results.append(estimates_from_sample(synthetic, sample, p0_kabkota_validated, covariates,
                                                  seed=seed + 2))
         frames = {
@@ -123,6 +122,14 @@ def build_estimates_assets(calendar: DataCalendar) -> list[AssetsDefinition]:
             yield from evaluate(suite, frames[name], name, context.log, **related)
 
     return [poverty_estimates]
+
+
+def _household_expenditure(population: pd.DataFrame, year: int) -> pd.DataFrame:
+    """bps_code (4-digit text, categorical: millions of rows, 514 values), year, KAPITA of every household."""
+    codes = population["bps_code"].to_numpy()
+    labels = np.unique(codes)
+    bps_code = pd.Categorical.from_codes(np.searchsorted(labels, codes), categories=labels.astype(str))
+    return pd.DataFrame({"bps_code": bps_code, "year": year, "KAPITA": population["KAPITA"].to_numpy(float)})
 
 
 def _metadata(name: str, frame: pd.DataFrame) -> dict:

@@ -72,8 +72,10 @@ class ParquetIOManager(ConfigurableIOManager):
                 if PARTITION_COLUMN not in obj.columns:
                     raise ValueError(f"{context.asset_key.to_user_string()}: a multi-partition output needs a "
                                      f"'{PARTITION_COLUMN}' column to split by")
-                years = obj[PARTITION_COLUMN].astype(str)
-                parts = {key: obj[years == key] for key in keys}
+                years = obj[PARTITION_COLUMN]
+                # compare as numbers when the column is numeric: casting millions of rows to text is slow
+                numeric = pd.api.types.is_numeric_dtype(years)
+                parts = {key: obj[years == (int(key) if numeric else key)] for key in keys}
             for key, part in parts.items():
                 self._write(part.reset_index(drop=True), self._path(context, key), {**provenance, "partition": key})
         else:

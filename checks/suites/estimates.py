@@ -32,13 +32,25 @@ def sample_suite() -> Suite:
     ])
 
 
+def _households_by_kabkota(households: pd.DataFrame) -> pd.DataFrame:
+    """One row per year and kab/kota (millions of households: GX checks the summary, not every row)."""
+    summary = households.groupby(["year", "bps_code"], as_index=False, observed=True).agg(
+        households=("KAPITA", "size"), with_kapita=("KAPITA", "count"), min_kapita=("KAPITA", "min"))
+    return summary.assign(missing_kapita=summary["households"] - summary["with_kapita"],
+                          bps_code=summary["bps_code"].astype(str))
+
+
 def household_expenditure_suite() -> Suite:
     loc = ("year", "bps_code")
     return Suite("synthetic_household_expenditure", [
-        Rule("expenditure_positive", "per-capita expenditure KAPITA > 0 for every household",
-             lambda E: E.ExpectColumnValuesToBeBetween(column="KAPITA", min_value=0, strict_min=True), locate=loc),
+        Rule("expenditure_positive", "per-capita expenditure KAPITA > 0 for every household (the smallest per kab/kota)",
+             lambda E: E.ExpectColumnValuesToBeBetween(column="min_kapita", min_value=0, strict_min=True),
+             frame=_households_by_kabkota, locate=(*loc, "households", "min_kapita")),
+        Rule("expenditure_present", "no household without a per-capita expenditure",
+             lambda E: E.ExpectColumnValuesToBeBetween(column="missing_kapita", max_value=0),
+             frame=_households_by_kabkota, locate=(*loc, "missing_kapita")),
         Rule("codes_four_digits", "kab/kota codes of 4 digits", lambda E: E.ExpectColumnValuesToMatchRegex(
-            column="bps_code", regex=r"^\d{4}$"), locate=loc),
+            column="bps_code", regex=r"^\d{4}$"), frame=_households_by_kabkota, locate=loc),
         Rule("every_kabkota_has_households", "every one of the 514 kab/kota has households",
              lambda E: E.ExpectColumnValuesToBeBetween(column="kabkota", min_value=514, max_value=514),
              frame=lambda h: h.groupby("year", as_index=False).agg(kabkota=("bps_code", "nunique")),
