@@ -24,9 +24,10 @@ $(STAMP): requirements.lock.txt pyproject.toml
 run: venv
 	$(PY) -m scripts.run
 
+# Two workers; tests sharing the whole-graph run or the registry demo stay together (tests/conftest.py).
 test: venv
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadgroup
 
 ui: venv
 	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000

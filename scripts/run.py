@@ -15,7 +15,7 @@ os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("DAGSTER_HOME", str(Path(__file__).resolve().parent.parent / ".dagster_home"))
 
 import pandas as pd
-from dagster import AssetCheckSeverity, DagsterInstance, Definitions
+from dagster import AssetCheckSeverity, AssetKey, DagsterInstance, Definitions
 
 from assets import settings
 
@@ -33,19 +33,22 @@ def partition_range(defs: Definitions, job_name: str) -> tuple[str, str] | None:
 
 
 def run_pipeline(instance: DagsterInstance | None = None, tags: dict | None = None, log_level: str = "ERROR",
-                 job_name: str = "annual_poverty_job", defs: Definitions | None = None):
-    """Run one job for every year partition, in one run; returns the Dagster result."""
+                 job_name: str = "annual_poverty_job", defs: Definitions | None = None,
+                 asset_selection: list[AssetKey] | None = None):
+    """Run one job (or the selected assets of it) for every year partition, in one run; returns the result."""
     if defs is None:
         from pipelines.definitions import defs
 
     job = defs.resolve_job_def(job_name)
     span = partition_range(defs, job_name)
-    run_tags = dict(tags or {})
-    if span is not None:
+    run_tags = {}
+    if span is not None:  # every partition, unless the caller's tags give a range
         run_tags.update({"dagster/asset_partition_range_start": span[0],
                          "dagster/asset_partition_range_end": span[1]})
+    run_tags.update(tags or {})
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
-    return job.execute_in_process(instance=instance, tags=run_tags, raise_on_error=False, run_config=run_config)
+    return job.execute_in_process(instance=instance, tags=run_tags, raise_on_error=False, run_config=run_config,
+                                  asset_selection=asset_selection)
 
 
 def check_failures(result) -> tuple[list, list]:

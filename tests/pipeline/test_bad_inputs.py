@@ -75,10 +75,13 @@ def test_malformed_p0_file_blocks_downstream(tmp_path, good_run, breaker, check)
     good_dir, _, _ = good_run
     data_dir = tmp_path / "data"
     shutil.copytree(good_dir / "outputs", data_dir / "outputs")  # the last good run's outputs
+    # ... and its stored raw assets: only the broken file's asset and what is downstream of it run again
+    shutil.copytree(good_dir / "storage", data_dir / "storage", ignore=lambda _, names: [
+        n for n in names if not n.startswith("raw_")])
     before = _digest(data_dir / "outputs" / "tables")
     raw = copy_raw(tmp_path)
     row, where = breaker(raw)
-    result = run_graph(data_dir, raw_dir=raw, jobs=("annual_poverty_job",))
+    result = run_graph(data_dir, raw_dir=raw, jobs=("annual_poverty_job",), selection=["raw_p0_kabkota"])
     errors, _ = check_failures(result)
     failing = [(asset, name, text) for asset, name, text in errors if asset == "raw_p0_kabkota"]
     assert [name for _, name, _ in failing] == [check]

@@ -27,16 +27,17 @@ def _identities(restricted: Path) -> tuple[set[str], set[str]]:
 
 
 def _parquet_text(path: Path) -> str:
-    """Text columns as text; integer columns only where a value has 16 digits (a NIK/KK stored as a number)."""
+    """Text columns as text (each distinct value once: a leak is a value, wherever it repeats); integer columns
+    only where a value has 16 digits (a NIK/KK stored as a number)."""
     frame = pq.read_table(path).to_pandas()
     parts = []
     for column in frame.columns:
         values = frame[column]
         if pd.api.types.is_integer_dtype(values):
-            big = values[(values >= 10**15) & (values < 10**16)]
+            big = values[(values >= 10**15) & (values < 10**16)].unique()
             parts.append(" ".join(str(v) for v in big))
         elif not pd.api.types.is_numeric_dtype(values):
-            parts.append(str(column) + "\n" + "\n".join(values.dropna().astype(str)))
+            parts.append(str(column) + "\n" + "\n".join(pd.unique(values.dropna().astype(str))))
     return "\n".join(parts)
 
 
