@@ -24,7 +24,7 @@ $(STAMP): requirements.lock.txt pyproject.toml
 run: venv
 	$(PY) -m scripts.run
 
-# Two workers; tests sharing the whole-graph run or the registry demo stay together (tests/conftest.py).
+# Two workers; tests sharing the whole-graph run or the registry demo stay on one (their xdist_group marks).
 test: venv
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -n 2 --dist loadgroup

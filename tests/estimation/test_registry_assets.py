@@ -14,6 +14,9 @@ from dagster import AssetKey
 
 from estimation.registry.generator import DEMO_SCENARIO
 
+# Shares the session's registry demo extracts and layer run: one xdist worker runs these modules (`make test`).
+pytestmark = pytest.mark.xdist_group("registry")
+
 SIXTEEN = re.compile(r"(?<!\d)\d{16}(?!\d)")
 TABLES = ("registry_aggregates", "registry_year_over_year", "registry_desil1_share", "padu_padan_summary",
           "padu_padan_progress")

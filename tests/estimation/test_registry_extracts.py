@@ -26,6 +26,9 @@ from estimation.registry.ingest_folder import ingest_extracts
 from estimation.registry.pseudonym import key_from_env
 from estimation.registry.restricted import restrict
 
+# Shares the session's registry demo extracts and layer run: one xdist worker runs these modules (`make test`).
+pytestmark = pytest.mark.xdist_group("registry")
+
 DEMO_MANIFEST = [  # key, kind, kabkota_code, year, snapshot_date of the files the demo writes, in order
     ("p3ke_3517_2024", "p3ke", "3517", 2024, "2024-03-14"),
     ("sk_jombang_2024", "sk", "3517", 2024, ""),

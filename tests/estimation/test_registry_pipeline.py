@@ -26,6 +26,9 @@ from estimation.registry.pseudonym import key_from_env, pseudonymise
 from estimation.registry.schema import INGESTED_COLUMNS
 from estimation.registry.worklists import progress_table
 
+# Shares the session's registry demo extracts and layer run: one xdist worker runs these modules (`make test`).
+pytestmark = pytest.mark.xdist_group("registry")
+
 
 @pytest.fixture(scope="module")
 def run(registry_layer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:

@@ -13,6 +13,9 @@ import pytest
 from scripts.run import check_failures
 from tests.pipeline.conftest import copy_raw, materialised, run_graph
 
+# Shares the session's whole-graph run: one xdist worker runs every test of this module (`make test`).
+pytestmark = pytest.mark.xdist_group("good_run")
+
 P0_FILE = "bps/p0_kabkota_2004_2025.csv"
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -3,9 +3,13 @@
 import json
 
 import pandas as pd
+import pytest
 
 from pipelines.io_manager import read_provenance
 from tests.pipeline.conftest import materialised
+
+# Shares the session's whole-graph run: one xdist worker runs every test of this module (`make test`).
+pytestmark = pytest.mark.xdist_group("good_run")
 
 
 def test_every_asset_of_the_graph_materialises(good_run):

@@ -8,8 +8,12 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
+import pytest
 
 SIXTEEN = re.compile(r"(?<!\d)\d{16}(?!\d)")
+
+# Shares the session's whole-graph run: one xdist worker runs every test of this module (`make test`).
+pytestmark = pytest.mark.xdist_group("good_run")
 
 
 def _identities(restricted: Path) -> tuple[set[str], set[str]]:
