@@ -28,3 +28,26 @@ def test_telemetry_off():
     config = yaml.safe_load((ROOT / ".dagster_home" / "dagster.yaml").read_text())
     assert config["telemetry"]["enabled"] is False
     assert "DAGSTER_DISABLE_TELEMETRY := 1" in (ROOT / "Makefile").read_text()
+
+
+def test_every_raw_asset_has_a_consumer():
+    graph = defs.resolve_asset_graph()
+    raw = [key for key in graph.get_all_asset_keys() if graph.get(key).group_name == "raw"]
+    assert len(raw) == 14
+    assert [key.to_user_string() for key in raw if not graph.get(key).child_keys] == []
+
+
+def test_imports_go_one_way():
+    """pipelines -> assets -> checks -> estimation; nothing imports pipelines; the library never imports Dagster."""
+    def importing(folder: str, *modules: str) -> list[str]:
+        found = []
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            for line in path.read_text().splitlines():
+                words = line.strip().split()
+                if words[:1] in (["import"], ["from"]) and len(words) > 1 and words[1].split(".")[0] in modules:
+                    found.append(f"{path.relative_to(ROOT)}: {line.strip()}")
+        return found
+
+    assert importing("assets", "pipelines") == []
+    assert importing("checks", "pipelines", "assets") == []
+    assert importing("estimation", "pipelines", "assets", "checks", "dagster") == []
