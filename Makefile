@@ -16,12 +16,19 @@ export KEMISKINAN_REGISTRY_MODE ?= $(if $(P3KE_PSEUDONYM_KEY),env,demo)
 
 venv: $(STAMP)
 
+INSTANCE := $(DAGSTER_HOME)/dagster.yaml
+
+# The instance configuration of the local profile (telemetry off, SQLite) installed into DAGSTER_HOME.
+$(INSTANCE): deploy/local/dagster.yaml
+	@mkdir -p $(DAGSTER_HOME)
+	cp $< $@
+
 $(STAMP): requirements.lock.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock.txt
 	@touch $(STAMP)
 
-run: venv
+run: venv $(INSTANCE)
 	$(PY) -m scripts.run
 
 # Two workers; tests sharing the whole-graph run or the registry demo stay on one (their xdist_group marks).
@@ -29,10 +36,10 @@ test: venv
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -n 2 --dist loadgroup
 
-ui: venv
+ui: venv $(INSTANCE)
 	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
-bench: venv
+bench: venv $(INSTANCE)
 	$(PY) -m benchmarks.run
 
 lint: venv

@@ -2,8 +2,8 @@
 
 `KEMISKINAN_PROFILE` names the profile (default `local`). A profile gives the folders (`ProjectPaths`), the
 IO manager's storage, how the registry obtains its pseudonym key and the executor. The Dagster instance
-(run, event-log and schedule storage) is `DAGSTER_HOME/dagster.yaml`, which the profile's Makefile target
-points at. A new profile is one function here plus its entry in PROFILES.
+(run, event-log and schedule storage) is `deploy/<profile>/dagster.yaml`, installed into `DAGSTER_HOME`.
+A new profile is one function here plus its entry in PROFILES.
 """
 
 from __future__ import annotations

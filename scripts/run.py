@@ -7,12 +7,15 @@ outputs of the last good run stay as they were), and says which check, file, row
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
 
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
-os.environ.setdefault("DAGSTER_HOME", str(Path(__file__).resolve().parent.parent / ".dagster_home"))
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("DAGSTER_HOME", str(ROOT / ".dagster_home"))
+INSTANCE_CONFIG = ROOT / "deploy" / "local" / "dagster.yaml"  # telemetry off, SQLite: the local profile's instance
 
 import pandas as pd
 from dagster import AssetCheckSeverity, AssetKey, DagsterInstance, Definitions
@@ -110,6 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     from pipelines.definitions import defs
 
+    home = Path(os.environ["DAGSTER_HOME"])
+    if not (home / "dagster.yaml").exists():
+        home.mkdir(parents=True, exist_ok=True)
+        shutil.copy(INSTANCE_CONFIG, home / "dagster.yaml")
     instance = DagsterInstance.get()
     errors, warnings, materialised, success, failures = [], [], set(), True, []
     for job_name in JOBS:

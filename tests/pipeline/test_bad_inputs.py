@@ -103,7 +103,7 @@ def test_make_run_exits_non_zero_and_says_why(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "KEMISKINAN_DATA_DIR": str(tmp_path / "data"),
            "KEMISKINAN_RAW_DIR": str(raw), "DAGSTER_HOME": str(tmp_path / "home"), "DAGSTER_DISABLE_TELEMETRY": "1"}
     (tmp_path / "home").mkdir()
-    shutil.copy(ROOT / ".dagster_home" / "dagster.yaml", tmp_path / "home" / "dagster.yaml")
+    shutil.copy(ROOT / "deploy" / "local" / "dagster.yaml", tmp_path / "home" / "dagster.yaml")
     done = subprocess.run([sys.executable, "-m", "scripts.run"], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=600, check=False)
     assert done.returncode == 1

@@ -25,7 +25,7 @@ def test_groups_follow_the_flow():
 
 
 def test_telemetry_off():
-    config = yaml.safe_load((ROOT / ".dagster_home" / "dagster.yaml").read_text())
+    config = yaml.safe_load((ROOT / "deploy" / "local" / "dagster.yaml").read_text())
     assert config["telemetry"]["enabled"] is False
     assert "DAGSTER_DISABLE_TELEMETRY := 1" in (ROOT / "Makefile").read_text()
 

@@ -24,7 +24,7 @@ def _free_port() -> int:
 def test_workspace_loads_in_webserver(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
-    shutil.copy(ROOT / ".dagster_home" / "dagster.yaml", home / "dagster.yaml")
+    shutil.copy(ROOT / "deploy" / "local" / "dagster.yaml", home / "dagster.yaml")
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DAGSTER_HOME": str(home), "DAGSTER_DISABLE_TELEMETRY": "1"}
     webserver = Path(sys.executable).with_name("dagster-webserver")
