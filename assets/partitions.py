@@ -14,7 +14,7 @@ from pathlib import Path
 
 from dagster import TimeWindowPartitionsDefinition
 
-from estimation.parsers.catalog import data_years, parse_source, source_path
+from estimation.parsers.catalog import YEARS_SOURCE, data_years, parse_source, source_path
 from estimation.synthetic.targets import extreme_targets, first_target_year
 
 
@@ -31,9 +31,9 @@ class DataCalendar:
         try:
             years = data_years(raw)
         except (OSError, UnicodeDecodeError) as exc:
-            raise ValueError(f"cannot read the years of data/raw/{source_path('p0_kabkota', raw)}: {exc}") from exc
+            raise ValueError(f"cannot read the years of data/raw/{source_path(YEARS_SOURCE, raw)}: {exc}") from exc
         if len(years) < 2:
-            raise ValueError(f"data/raw/{source_path('p0_kabkota', raw)}: expected a header with at least two "
+            raise ValueError(f"data/raw/{source_path(YEARS_SOURCE, raw)}: expected a header with at least two "
                              f"year columns, found {years or 'none'}")
         targets = extreme_targets(parse_source("extreme_national", raw).cells,
                                   parse_source("extreme_province_2023", raw).cells)
