@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -62,10 +63,17 @@ def test_known_size_se_equals_samplics_total_over_nd():
     np.testing.assert_allclose(out["se"], (se_tot / size).loc[out.index], rtol=1e-9)
 
 
+def _fgt_by_hand(y: np.ndarray, line: np.ndarray, alpha: int) -> np.ndarray:
+    """I(y < z) ((z - y) / z)^alpha written out here, so that samplics gets variables the module under test
+    did not compute."""
+    return np.array([((z - v) / z) ** alpha if v < z else 0.0 for v, z in zip(y, line, strict=True)])
+
+
 @pytest.mark.parametrize("alpha", [0, 1, 2])
 def test_matches_samplics_domain_mean_stratified_cluster(alpha):
     y, line, w, domain, strata, psu = _cluster_data()
-    g = fgt_values(y, line, alpha)
+    g = _fgt_by_hand(y, line, alpha)
+    np.testing.assert_allclose(fgt_values(y, line, alpha), g, rtol=1e-15)
     # samplics needs globally unique PSU ids; ours nests them in strata itself
     point, se = _samplics("mean", g, w, strata, strata * 100 + psu, domain)
     out = direct_fgt(y, line, w, domain, strata, psu, alpha=alpha)
@@ -114,6 +122,57 @@ def test_hand_computed_example():
     # P1 by hand: gaps (3/4, 1/4, 0, 3/4, 0) weighted -> (1.5 + 0.5 + 0.75) / 12
     p1 = direct_fgt(y, 4.0, w, np.zeros(5), strata, psu, alpha=1)
     assert p1["estimate"].iloc[0] == pytest.approx(2.75 / 12)
+
+
+# Five households, line z = 100: y = 25, 50, 100 (at the line: not poor), 150, 80; normalised gaps
+# (z - y)/z = 3/4, 1/2, 0, 0, 1/5. Household weights 2, 1, 3, 1, 3 (sum 10); sizes 1, 2, 1, 3, 2.
+HAND_Y = np.array([25.0, 50.0, 100.0, 150.0, 80.0])
+HAND_W = np.array([2.0, 1.0, 3.0, 1.0, 3.0])
+HAND_SIZE = np.array([1, 2, 1, 3, 2])
+HAND_HOUSEHOLDS = {  # households as units: weights 2, 1, 3, 1, 3
+    0: Fraction(2 + 1 + 3, 10),  # P0 = 6/10
+    1: Fraction(2, 10) * Fraction(3, 4) + Fraction(1, 10) * Fraction(1, 2) + Fraction(3, 10) * Fraction(1, 5),
+    2: Fraction(2, 10) * Fraction(9, 16) + Fraction(1, 10) * Fraction(1, 4) + Fraction(3, 10) * Fraction(1, 25),
+}
+HAND_PERSONS = {  # persons: weights w x size = 2, 2, 3, 3, 6 (sum 16)
+    0: Fraction(2 + 2 + 6, 16),
+    1: Fraction(2, 16) * Fraction(3, 4) + Fraction(2, 16) * Fraction(1, 2) + Fraction(6, 16) * Fraction(1, 5),
+    2: Fraction(2, 16) * Fraction(9, 16) + Fraction(2, 16) * Fraction(1, 4) + Fraction(6, 16) * Fraction(1, 25),
+}
+
+
+def test_hand_fractions_are_what_they_say():
+    # the sums above, reduced: a typo in a fraction would show here
+    assert [HAND_HOUSEHOLDS[a] for a in (0, 1, 2)] == [Fraction(3, 5), Fraction(13, 50), Fraction(299, 2000)]
+    assert [HAND_PERSONS[a] for a in (0, 1, 2)] == [Fraction(5, 8), Fraction(37, 160), Fraction(373, 3200)]
+
+
+@pytest.mark.parametrize("alpha", [0, 1, 2])
+def test_hand_computed_fgt_each_order(alpha):
+    dom = np.zeros(5)
+    households = direct_fgt(HAND_Y, 100.0, HAND_W, dom, alpha=alpha)["estimate"].iloc[0]
+    assert households == pytest.approx(float(HAND_HOUSEHOLDS[alpha]), rel=1e-14)
+    persons = direct_poverty(HAND_Y, 100.0, HAND_W, dom, alpha=alpha, household_size=HAND_SIZE).iloc[0]
+    assert persons["estimate"] == pytest.approx(float(HAND_PERSONS[alpha]), rel=1e-14)
+    # the counts do not depend on alpha: households 1, 2, 5 are poor
+    assert persons["poor_households"] == 2 + 1 + 3 and persons["poor_persons"] == 2 + 2 + 6
+    assert persons["n_households"] == 5 and persons["n_persons"] == 9
+
+
+def test_hand_computed_fgt_by_domain_and_unit_values():
+    # two domains: {25, 50, 100} and {150, 80}; per-unit lines 100 except a line of 200 for y = 150 (gap 1/4)
+    line = np.array([100.0, 100.0, 100.0, 200.0, 100.0])
+    dom = np.array(["a", "a", "a", "b", "b"])
+    for alpha, a_want, b_want in [
+        (0, Fraction(3, 6), Fraction(4, 4)),
+        (1, Fraction(2 * 3, 4 * 6) + Fraction(1, 2 * 6), Fraction(1, 4 * 4) + Fraction(3, 5 * 4)),
+        (2, Fraction(2 * 9, 16 * 6) + Fraction(1, 4 * 6), Fraction(1, 16 * 4) + Fraction(3, 25 * 4)),
+    ]:
+        out = direct_fgt(HAND_Y, line, HAND_W, dom, alpha=alpha)["estimate"]
+        assert out["a"] == pytest.approx(float(a_want), rel=1e-14), alpha
+        assert out["b"] == pytest.approx(float(b_want), rel=1e-14), alpha
+    np.testing.assert_allclose(fgt_values(HAND_Y, 100.0, 2), [9 / 16, 1 / 4, 0.0, 0.0, 1 / 25], rtol=1e-15)
+    np.testing.assert_array_equal(fgt_values(HAND_Y, 100.0, 0), [1.0, 1.0, 0.0, 0.0, 1.0])
 
 
 def test_domain_uses_whole_design_not_subset():
