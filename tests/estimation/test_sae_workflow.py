@@ -120,3 +120,91 @@ def test_default_variance_is_strictly_positive_and_direct_ci_does_not_collapse(r
     zero = d["estimate"] == 0
     assert zero.any() and (d.loc[zero, "ci_high"] > 0).all() and (d.loc[zero, "ci_low"] == 0).all()
     assert ((d["ci_low"] <= d["estimate"]) & (d["estimate"] <= d["ci_high"])).all()
+
+
+# ---------------------------------------------------------------------------------------------- against truth
+# Measured with the fixture above (seed 7; `results`), 2024 usd215_2017ppp / 2023 usd190_2011ppp:
+#   relative RMSE against the truth, EBLUP / direct: P0 0.045 / 0.153 and 0.045 / 0.144; extreme 2024
+#   0.406 / 0.680; extreme 2023 RMSE 0.0114 (EBLUP) vs 0.0060 (direct): the linear FH shrinks Papua's 8-18%
+#   extreme rates to a 4-8% synthetic (sigma2_u 1.1e-5 against a residual variance of 1.4e-4).
+#   95% interval coverage of the truth over the 514 kab/kota, model: P0 0.817 and 0.860 (pooled 0.838),
+#   extreme 0.885 and 0.693; direct (Wilson): P0 0.961 and 0.975, extreme 0.955 and 0.977.
+#   With the MSE cut to g1 (no g2, g3) the P0 coverage drops to 0.726 and 0.796 (pooled 0.761).
+P0_COVERAGE_BAND = (0.80, 0.97)  # pooled over both cases; the correct code sits at 0.838, g1-only at 0.761
+DIRECT_COVERAGE_BAND = (0.93, 0.99)  # nominal 0.95
+
+
+def _with_truth(r, indicator: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
+    col = "true_p0" if indicator == "p0" else "true_extreme_rate"
+    model = r.model[r.model["indicator"] == indicator].set_index("bps_code")
+    direct = r.direct[r.direct["indicator"] == indicator].set_index("bps_code").loc[model.index]
+    return model, direct, r.truth.set_index("bps_code")[col].loc[model.index]
+
+
+def _covered(frame: pd.DataFrame, truth: pd.Series) -> np.ndarray:
+    return ((frame["ci_low"] <= truth) & (truth <= frame["ci_high"])).to_numpy()
+
+
+def _relative_rmse(estimate: pd.Series, truth: pd.Series) -> float:
+    keep = truth > 0  # 2 kab/kota have no extreme poor at all in 2023
+    return float(np.sqrt(np.mean(((estimate[keep] - truth[keep]) / truth[keep]) ** 2)))
+
+
+@pytest.mark.parametrize(("case", "indicator", "max_ratio"), [
+    (CASES[0], "p0", 0.5), (CASES[1], "p0", 0.5), (CASES[0], "extreme", 0.8),
+    pytest.param(CASES[1], "extreme", 1.0, marks=pytest.mark.xfail(
+        strict=True, reason="known: linear FH for the 2023 USD 1.90 extreme rate is worse than direct (Papua)")),
+])
+def test_eblup_beats_direct_in_relative_rmse_against_truth(results, case, indicator, max_ratio):
+    model, direct, truth = _with_truth(results[case], indicator)
+    ratio = _relative_rmse(model["eblup"], truth) / _relative_rmse(direct["estimate"], truth)
+    assert ratio < max_ratio, ratio
+
+
+def test_interval_coverage_of_truth_in_band(results):
+    covered = {}
+    for case in CASES:
+        for ind in ("p0", "extreme"):
+            model, direct, truth = _with_truth(results[case], ind)
+            covered[case, ind] = _covered(model, truth)
+            direct_coverage = _covered(direct, truth).mean()
+            assert DIRECT_COVERAGE_BAND[0] <= direct_coverage <= DIRECT_COVERAGE_BAND[1], (case, ind, direct_coverage)
+    p0 = np.concatenate([covered[case, "p0"] for case in CASES]).mean()
+    assert P0_COVERAGE_BAND[0] <= p0 <= P0_COVERAGE_BAND[1], p0
+    # extreme 2024: 0.885 measured; a sanity band only (g1-only MSE gives 0.837, too close to separate)
+    assert 0.80 <= covered[CASES[0], "extreme"].mean() <= 0.97
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_model_mse_and_interval_equal_prasad_rao_recomputed(inputs, results, case):
+    """Rebuild the FH fit from its inputs (direct estimates, smoothed variances, covariates, sigma2_u) with
+    plain numpy and recompute EBLUP, g1 + g2 + 2 g3 and the 95% interval; the workflow must give the same."""
+    from estimation.covariates import design_matrix
+    from estimation.sae.workflow import _calibration_panel
+    from estimation.synthetic.calibration import derive_poverty_lines
+
+    kab, cov, _ = inputs
+    r = results[case]
+    lines, _ = derive_poverty_lines(_calibration_panel(kab, case[0]))
+    areas = lines[lines["year"] == case[0]].set_index("bps_code")[["prov_code", "poverty_line_rp"]]
+    X_all = design_matrix(kab, case[0], areas, cov)
+    for ind, sigma2_u in r.fit.set_index("indicator")["sigma2_u"].items():
+        m = r.model[r.model["indicator"] == ind]
+        X = X_all.loc[m["bps_code"].astype(int)].to_numpy()
+        y, D = m["direct"].to_numpy(), m["direct_var_smoothed"].to_numpy()
+        V = sigma2_u + D
+        Q = np.linalg.inv(X.T @ (X / V[:, None]))
+        synthetic = X @ (Q @ (X.T @ (y / V)))
+        gamma = sigma2_u / V
+        eblup = synthetic + gamma * (y - synthetic)
+        g1 = gamma * D
+        g2 = (D / V) ** 2 * np.einsum("di,ij,dj->d", X, Q, X)
+        g3 = (D / V) ** 2 * (2 / np.sum(V**-2)) / V
+        mse = g1 + g2 + 2 * g3
+        np.testing.assert_allclose(m["synthetic"], np.clip(synthetic, 0, 1), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(m["eblup"], np.clip(eblup, 0, 1), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(m["mse"], mse, rtol=1e-9)
+        half = 1.959963984540054 * np.sqrt(mse)
+        np.testing.assert_allclose(m["ci_low"], np.clip(eblup - half, 0, 1), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(m["ci_high"], np.clip(eblup + half, 0, 1), rtol=1e-9, atol=1e-12)
+        assert (g3 > 0).all() and np.median(g2 / mse) > 0.01  # the terms are not negligible here
