@@ -2,7 +2,8 @@
 
 Oracles: (1) an independent dense implementation below (m x m matrices, slogdet, scipy.optimize on the
 adjusted log-likelihood, MSE from the dense P and V^-1); (2) R emdi's stored regression results
-(SoerenPannier/emdi tests/testthat/FH/{REML,AMPL,AMRL}_modelfit.csv, from tests/testthat/test_fh_variance.R:
+(SoerenPannier/emdi tests/testthat/FH/{REML,AMPL,AMRL}_modelfit.csv, all 94 districts, copied to
+tests/data/emdi_fh_{reml,ampl,amrl}_modelfit.csv, from tests/testthat/test_fh_variance.R:
 fh(Mean ~ cash + self_empl, vardir = "Var_Mean", eusilcA, method = "ampl"/"amrl")). emdi maximises with
 optimize() on (0, 1e7) whose absolute tolerance (~1.2e-4 x scale) leaves ~1e-6 relative error in sigma2_u.
 emdi's "amrl_yl" uses the reciprocal of the published h (see estimation/sae/adjusted.py), so YL is checked
@@ -25,19 +26,10 @@ from estimation.sae.fay_herriot import _fit_batch
 DATA = Path(__file__).resolve().parents[1] / "data"
 ADJ = ("AMPL", "AMRL", "YL")
 
-# emdi values (first three domains, domain 12 and 78; 1-based rows of the stored CSVs)
-EMDI = {
-    "REML": {"variance": 1464703.7103426, "FH": [14262.8596728983, 21636.1372646065, 12661.0472411052,
-                                                  51706.5627379819, 44310.2156478312],
-             "MSE": [599208.971608576, 356058.984217508, 716987.925953894, 18488858.553696, 3376030.64400199]},
-    "AMPL": {"variance": 1522469.85274789, "FH": [14274.9294964878, 21647.3716728907, 12649.745464974,
-                                                   51812.0099651351, 44327.8318578239],
-             "MSE": [599746.269967358, 355969.550032623, 718045.945270662, 18652899.9281653, 3380295.37404152]},
-    "AMRL": {"variance": 1621733.86263053, "FH": [14294.4000400756, 21665.1721551174, 12631.3657135044,
-                                                   51988.9521702374, 44356.0958998405],
-             "MSE": [601273.762683264, 356145.455490205, 720568.818565931, 18928149.8514966, 3387331.04394846]},
-}
-ROWS = [0, 1, 2, 11, 77]
+
+def emdi_modelfit(method: str) -> pd.DataFrame:
+    """emdi's stored fh() output for all 94 districts (tests/data/emdi_fh_<method>_modelfit.csv, verbatim)."""
+    return pd.read_csv(DATA / f"emdi_fh_{method.lower()}_modelfit.csv")
 
 
 # ------------------------------------------------------------------------------------ dense oracle
@@ -139,23 +131,27 @@ def test_milk_matches_dense_oracle(milk, method):
 
 
 @pytest.mark.parametrize("method", ["AMPL", "AMRL"])
-def test_eusilc_matches_emdi(eusilc, method):
+def test_eusilc_matches_emdi_all_94_domains(eusilc, method):
     y, X, D = eusilc
-    e = EMDI[method]
+    e = emdi_modelfit(method)
+    assert len(e) == 94 and (e["Domain"] == np.arange(1, 95)).all()
+    variance = float(e["variance"].iloc[0])
     r = fay_herriot(y, X, D, method)
-    np.testing.assert_allclose(r.sigma2_u, e["variance"], rtol=2e-6)  # emdi's optimize() tolerance
-    np.testing.assert_allclose(r.eblup[ROWS], e["FH"], rtol=1e-7)
-    np.testing.assert_allclose(r.mse[ROWS], e["MSE"], rtol=1e-6)
+    np.testing.assert_allclose(r.sigma2_u, variance, rtol=2e-6)  # emdi's optimize() tolerance
+    np.testing.assert_allclose(r.eblup, e["FH"], rtol=2e-7)
+    np.testing.assert_allclose(r.mse, e["MSE"], rtol=2e-6)
     # at emdi's own sigma2_u the Li-Lahiri MSE agrees to rounding
-    f = fay_herriot(y, X, D, method, fixed_sigma2_u=e["variance"])
-    np.testing.assert_allclose(f.mse[ROWS], e["MSE"], rtol=1e-10)
-    np.testing.assert_allclose(f.eblup[ROWS], e["FH"], rtol=1e-10)
+    f = fay_herriot(y, X, D, method, fixed_sigma2_u=variance)
+    np.testing.assert_allclose(f.mse, e["MSE"], rtol=1e-12)
+    np.testing.assert_allclose(f.eblup, e["FH"], rtol=1e-12)
 
 
 def test_eusilc_reml_reference_and_yl_close_to_reml(eusilc):
     y, X, D = eusilc
-    reml = fay_herriot(y, X, D, "REML", fixed_sigma2_u=EMDI["REML"]["variance"])
-    np.testing.assert_allclose(reml.mse[ROWS], EMDI["REML"]["MSE"], rtol=1e-10)
+    e = emdi_modelfit("REML")
+    reml = fay_herriot(y, X, D, "REML", fixed_sigma2_u=float(e["variance"].iloc[0]))
+    np.testing.assert_allclose(reml.mse, e["MSE"], rtol=1e-12)
+    np.testing.assert_allclose(reml.eblup, e["FH"], rtol=1e-12)
     yl = fay_herriot(y, X, D, "YL")
     np.testing.assert_allclose(yl.sigma2_u, dense_fit(y, X, D, "YL"), rtol=1e-6)
     np.testing.assert_allclose(yl.sigma2_u, fay_herriot(y, X, D, "REML").sigma2_u, rtol=1e-4)
