@@ -18,6 +18,7 @@ import pytest
 from estimation.registry.aggregate import bps_populations
 from estimation.registry.extracts import demo_persons, generate_demo_extracts
 from estimation.registry.generator import DEMO_SCENARIO, Scenario
+from tests.session_once import claim
 
 if TYPE_CHECKING:  # Dagster is imported only by the tests of the registry layer, not by every library test
     from dagster import ExecuteInProcessResult
@@ -61,6 +62,7 @@ class RegistryDemo:
 
 @pytest.fixture(scope="session")
 def registry_demo(tmp_path_factory: pytest.TempPathFactory) -> RegistryDemo:
+    claim(tmp_path_factory, "registry_demo")
     restricted = tmp_path_factory.mktemp("registry_demo") / "restricted"
     households = registry_households()
     populations = bps_populations(REGISTRY_PANEL, DEMO_SCENARIO.years)

@@ -11,6 +11,7 @@ from assets.resources import ProjectPaths
 from pipelines.definitions import build_definitions
 from pipelines.profiles import local_profile
 from scripts.run import JOBS, check_failures, run_pipeline
+from tests.session_once import claim
 
 PROJECT_RAW = Path(__file__).resolve().parents[2] / "data" / "raw"
 
@@ -100,6 +101,7 @@ GOOD_RUN_ESTIMATION_YEARS = ("2023", "2024")
 def good_run(tmp_path_factory):
     """One full run on the shipped data (all log levels captured, network refused), shared by the tests that
     read its outputs."""
+    claim(tmp_path_factory, "good_run")
     data_dir = tmp_path_factory.mktemp("good_run")
     captured = io.StringIO()
     with no_network(), contextlib.redirect_stderr(captured), contextlib.redirect_stdout(captured):

@@ -13,8 +13,6 @@ import pytest
 from scripts.run import check_failures
 from tests.pipeline.conftest import copy_raw, materialised, run_graph
 
-# Shares the session's whole-graph run: one xdist worker runs every test of this module (`make test`).
-pytestmark = pytest.mark.xdist_group("good_run")
 
 P0_FILE = "bps/p0_kabkota_2004_2025.csv"
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,6 +66,9 @@ def _digest(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*")) if p.is_file()}
 
 
+# Shares the session's whole-graph run: one xdist worker runs these (`make test`); the CLI test below does not
+# need that run and goes to the other worker.
+@pytest.mark.xdist_group("good_run")
 @pytest.mark.parametrize("breaker, check", [
     (letter_in_number, "values_are_numbers"),
     (unknown_name, "region_names_known"),
