@@ -12,7 +12,9 @@ follows its expenditure level and targeting has inclusion/exclusion errors again
 Planted cases (recovered by ingestion + padu padan + aggregation, see tests):
 - Jombang (3517), P3KE 2024: 654,220 individuals; regent's decree (SK) list of 7,408 extreme poor:
   5,567 left desil 1, 1,841 still in desil 1, of which 1,752 intervened optimally, 89 not (78 alive,
-  11 deceased); an OPD intervention register covering all 7,408.
+  11 deceased); an OPD intervention register covering all 7,408. The SK list also has the errors of a
+  real one (SK_LIST_ERRORS, recorded per row in `Scenario.list_errors`): 29 persons absent from the slice
+  (6 of them with an impossible birth date; 10 in the register), 9 duplicate rows, 12 unusable NIKs.
 - Lebak (3602): families with the extreme-poor flag 6,043 (2023) -> 5,698 (2024).
 - Kota Mojokerto (3576): P3KE extreme-poor individuals / BPS population = 1.10% -> 0%. The article
   (Kemenko PMK letter of 26 Feb 2024) dates these 2022 -> 2023; `mojokerto_years` sets the labels.
@@ -33,6 +35,7 @@ import pandas as pd
 from estimation.registry.schema import DTSEN_HEADERS, P3KE_HEADERS
 
 JOMBANG, LEBAK, MOJOKERTO, PALANGKA_RAYA = "3517", "3602", "3576", "6271"
+JOMBANG_KECAMATAN = 21
 JOMBANG_CASE = {
     "p3ke_individuals": 654_220,
     "sk_list": 7_408,
@@ -43,6 +46,21 @@ JOMBANG_CASE = {
     "not_optimal_alive": 78,
     "not_optimal_deceased": 11,
 }
+# Rows of the Jombang SK list beyond its 7,408 matched persons, as an office's list has them; padu padan must
+# report each kind (not found / duplicate rows / invalid NIK) and keep the field-note figures of the 7,408.
+SK_LIST_ERRORS = {
+    "absent": 23,  # a valid NIK not in the P3KE slice (moved away, never registered): not found
+    "absent_intervened": 10,  # of those, persons the OPD register still records (found = in the slice, only)
+    "listed_twice": 7,  # matched persons on the list twice (one extra row each; NIK spaced differently)
+    "listed_thrice": 1,  # ... three times (two extra rows)
+    "scientific_notation": 6,  # NIKs no pseudonym can be made of: invalid, not persons
+    "bad_length": 3,
+    "non_digit": 2,
+    "missing": 1,
+}
+# Typo'd birth dates (DDMMYY) of persons absent from the slice: 16 digits, so pseudonymised and not found.
+SK_BAD_BIRTH_DATES = ("000190", "000275", "400388", "300290", "710403", "290201")  # day 00 (man, woman: 40),
+# 30 Feb, a woman's 31 Apr, 29 Feb 2001
 LEBAK_CASE = {2023: 6_043, 2024: 5_698}
 MOJOKERTO_RATE = (0.0110, 0.0)
 # Individuals per non-Jombang slice: large enough that desil 1 holds the planted extreme poor.
@@ -109,7 +127,18 @@ class Scenario:
     files: dict[str, Path] = field(default_factory=dict)
     entries: list[dict[str, object]] = field(default_factory=list)
     truth: pd.DataFrame | None = None
+    # per planted SK list row: key, list_row (CSV line, header = 1), error (not_found / duplicate / invalid),
+    # nik_status (what validation must say); in memory only, for tests
+    list_errors: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
+
+    def list_error_counts(self, key: str) -> dict[str, int]:
+        """What padu padan must report for the SK list `key`: persons not found, extra (duplicate) rows, rows
+        with an invalid (unpseudonymisable) NIK."""
+        errors = self.list_errors if self.list_errors is not None else pd.DataFrame(columns=["key", "error"])
+        kinds = errors.loc[errors["key"] == key, "error"].value_counts()
+        return {"not_found": int(kinds.get("not_found", 0)), "duplicate_rows": int(kinds.get("duplicate", 0)),
+                "invalid_nik": int(kinds.get("invalid", 0))}
 
     def record(self, key: str, kind: str, path: Path, kabkota_code: str, year: int, snapshot_date: str = "") -> None:
         self.files[key] = path
@@ -381,6 +410,81 @@ def _intervention_register(v: pd.DataFrame, truth: pd.DataFrame, rng: np.random.
     })
 
 
+def _absent_niks(rng: np.random.Generator, kab: str, n_kec: int, dates: list[str], taken: set[str]) -> list[str]:
+    """Fictitious NIKs of the kab/kota with the given birth dates (DDMMYY), none of them in `taken`; serials
+    from 9001 on, which the slice's per-stem serials never reach."""
+    out: list[str] = []
+    for date in dates:
+        while True:
+            nik = f"{kab}{rng.integers(1, n_kec + 1):02d}{date}{rng.integers(9001, 10_000)}"
+            if nik not in taken:
+                taken.add(nik)
+                out.append(nik)
+                break
+    return out
+
+
+def _random_dates(rng: np.random.Generator, n: int) -> list[str]:
+    """Valid DDMMYY birth dates (day 1-28, +40 for women)."""
+    day = rng.integers(1, 29, n) + 40 * (rng.random(n) < 0.5)
+    return [f"{d:02d}{m:02d}{y:02d}" for d, m, y in zip(day, rng.integers(1, 13, n), rng.integers(0, 100, n),
+                                                        strict=True)]
+
+
+def _plant_list_errors(
+    sk: pd.DataFrame, v: pd.DataFrame, rng: np.random.Generator, kab: str, n_kec: int,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Insert the SK_LIST_ERRORS rows at random places of the SK list `sk` (No, NIK, Nama, Kecamatan).
+
+    Returns (the list, planted rows: list_row / error / nik_status, absent persons for the truth: nik /
+    category, register rows of the absent persons the OPD still records)."""
+    e = SK_LIST_ERRORS
+    taken = set(v["nik"].astype(str))
+    absent = _absent_niks(rng, kab, n_kec, _random_dates(rng, e["absent"]) + list(SK_BAD_BIRTH_DATES), taken)
+    invalid_status = [s for s in ("scientific_notation", "bad_length", "non_digit", "missing") for _ in range(e[s])]
+    mangle = {"scientific_notation": lambda x, i: f"{float(x):.4e}",
+              "bad_length": lambda x, i: x[:15] if i % 2 == 0 else x + "1",
+              "non_digit": lambda x, i: x[:8] + "O" + x[9:],  # letter O for a zero
+              "missing": lambda x, i: ""}
+    broken = _absent_niks(rng, kab, n_kec, _random_dates(rng, len(invalid_status)), taken)
+    invalid = [mangle[s](x, i) for i, (s, x) in enumerate(zip(invalid_status, broken, strict=True))]
+    n_new = len(absent) + len(invalid)
+    kec = v["kecamatan"].unique()
+    new = pd.DataFrame({
+        "NIK": absent + invalid,
+        "Nama": _FIRST[rng.integers(0, len(_FIRST), n_new)].astype(object) + " "
+        + _LAST[rng.integers(0, len(_LAST), n_new)].astype(object),
+        "Kecamatan": kec[rng.integers(0, len(kec), n_new)],
+        "error": ["not_found"] * len(absent) + ["invalid"] * len(invalid),
+        "nik_status": ["valid"] * e["absent"] + ["bad_birth_date"] * len(SK_BAD_BIRTH_DATES) + invalid_status,
+    })
+    listed = rng.choice(len(sk), e["listed_twice"] + e["listed_thrice"], replace=False)
+    repeated = sk.iloc[np.r_[listed, listed[e["listed_twice"]:]]]  # the thrice-listed get two extra rows
+    plain = repeated["NIK"].str.replace(r"[\s']", "", regex=True)
+    extra = pd.concat([new, repeated.assign(NIK=[f"{x[:6]} {x[6:12]} {x[12:]}" for x in plain], error="duplicate",
+                                            nik_status="valid")[new.columns]], ignore_index=True)
+    extra = extra.iloc[rng.permutation(len(extra))].reset_index(drop=True)
+    n = len(sk) + len(extra)
+    at = np.sort(rng.choice(n, len(extra), replace=False))  # list positions of the planted rows
+    keep = np.setdiff1d(np.arange(n), at)
+    cols = ["NIK", "Nama", "Kecamatan"]
+    out = pd.concat([sk[cols].set_axis(keep), extra[cols].set_axis(at)]).sort_index()
+    out.insert(0, "No", np.arange(1, n + 1))
+    planted = pd.DataFrame({"list_row": at + 2, "error": extra["error"].to_numpy(),
+                            "nik_status": extra["nik_status"].to_numpy()})
+    absent_truth = pd.DataFrame({"nik": absent, "category": "tidak_ditemukan"})
+    who = new.iloc[: e["absent_intervened"]]  # valid NIKs (the first e["absent"] of `new`)
+    times = rng.integers(1, 3, len(who))
+    prog = rng.integers(0, len(OPD_PROGRAMMES), int(times.sum()))
+    register = pd.DataFrame({
+        "NIK": np.repeat(who["NIK"].to_numpy(), times), "Nama": np.repeat(who["Nama"].to_numpy(), times),
+        "Kecamatan": np.repeat(who["Kecamatan"].to_numpy(), times),
+        "OPD": [OPD_PROGRAMMES[j][0] for j in prog], "Program": [OPD_PROGRAMMES[j][1] for j in prog],
+        "Status Intervensi": np.where(rng.random(len(prog)) < 0.5, "Optimal", "Tidak Optimal"), "Tahun": 2024,
+    })
+    return out.reset_index(drop=True), planted, absent_truth, register
+
+
 def _write_xlsx(frame: pd.DataFrame, path: Path, sheet: str) -> Path:
     from openpyxl import Workbook
 
@@ -443,7 +547,7 @@ def generate_registry_scenario(
         sc.record(f"p3ke_{kab}_{year}", "p3ke", path, kab, year, SNAPSHOT_DATES.get(year, f"{year}-12-31"))
 
     # Jombang 2024 with the SK case
-    sl = draw_slice(JOMBANG, jombang_n, seed, persons, snapshot_year=2024, n_kecamatan=21)
+    sl = draw_slice(JOMBANG, jombang_n, seed, persons, snapshot_year=2024, n_kecamatan=JOMBANG_KECAMATAN)
     rng = np.random.default_rng([seed, 3517, 1])
     v = _year_view(sl, 2024, seed)
     v, truth = _plant_jombang(v, rng)
@@ -456,15 +560,19 @@ def generate_registry_scenario(
     sk["NIK"] = [("'" + x) if i % 4 == 0 else (x + " " if i % 7 == 0 else x) for i, x in enumerate(sk_nik)]
     sk["Nama"] = v["name"].to_numpy()[truth["row"].to_numpy()[order]]
     sk["Kecamatan"] = v["kecamatan"].to_numpy()[truth["row"].to_numpy()[order]]
+    # list errors from their own stream: the 7,408 rows and the register stay as they were drawn
+    sk, planted, absent_truth, absent_register = _plant_list_errors(
+        sk, v, np.random.default_rng([seed, 3517, 2]), JOMBANG, n_kec=JOMBANG_KECAMATAN)
+    sc.list_errors = planted.assign(key="sk_jombang_2024")[["key", "list_row", "error", "nik_status"]]
     sc.record("sk_jombang_2024", "sk", write_extract_csv(sk, out / "sk_bupati_miskin_ekstrem_3517_2024.csv"),
               JOMBANG, 2024)
     if sk_xlsx:
         sc.record("sk_jombang_2024_xlsx", "sk",
                   _write_xlsx(sk, out / "sk_bupati_miskin_ekstrem_3517_2024.xlsx", "SK"), JOMBANG, 2024)
-    reg = _intervention_register(v, truth, rng)
+    reg = pd.concat([_intervention_register(v, truth, rng), absent_register], ignore_index=True)
     sc.record("intervensi_jombang_2024", "intervensi", write_extract_csv(reg, out / "intervensi_opd_3517_2024.csv"),
               JOMBANG, 2024)
-    sc.truth = truth[["nik", "category"]].assign(kabkota_code=JOMBANG)
+    sc.truth = pd.concat([truth[["nik", "category"]], absent_truth], ignore_index=True).assign(kabkota_code=JOMBANG)
 
     # Lebak: extreme-poor families 6,043 -> 5,698
     sl = draw_slice(LEBAK, sizes[LEBAK], seed, persons, snapshot_year=2024)

@@ -2,7 +2,8 @@
 
 NIK layout (Kemendagri): PPKKCC DDMMYY SSSS
   PP province, KK kab/kota, CC kecamatan (together the 6-digit region code of registration),
-  DD birth day (+40 for women), MM month, YY year, SSSS serial.
+  DD birth day (+40 for women), MM month, YY year, SSSS serial. DDMMYY must be a real date
+  (day 00 or 40, 30 Feb, 31 Apr are not): a bad_birth_date NIK is still 16 digits and may match.
 No. KK: 16 digits, the first 6 also a region code, but no birth date.
 
 Spreadsheets mangle these numbers: a leading apostrophe (text marker), spaces, or a float export in
@@ -60,6 +61,25 @@ def _np(mask: pa.Array) -> np.ndarray:
     return pc.fill_null(mask, False).to_numpy(zero_copy_only=False).astype(bool)
 
 
+def _digits(a: pa.Array, ok: np.ndarray, start: int) -> np.ndarray:
+    """The two-digit field at `start` of each 16-digit NIK as an integer (0 where not 16 digits)."""
+    field = pc.if_else(pa.array(ok), pc.utf8_slice_codeunits(a, start, start + 2), "0")
+    return pc.fill_null(pc.cast(field, pa.int16()), 0).to_numpy(zero_copy_only=False)
+
+
+# Days per month; February gets 29 in a leap year. YY is two digits: 19YY and 20YY are both leap when
+# YY % 4 == 0 (1900 aside, and nobody in a registry was born in 1900), so YY % 4 decides.
+_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
+def _calendar_date(day: np.ndarray, month: np.ndarray, yy: np.ndarray) -> np.ndarray:
+    """DD (+40 for women) MM YY is a real date: day 00 / 40, 30 Feb, 31 Apr or 29 Feb 2001 are not."""
+    dom = np.where(day >= 40, day - 40, day)  # day of month; day 40 (a woman's 00) gives 0
+    good_month = (month >= 1) & (month <= 12)
+    length = _MONTH_DAYS[np.where(good_month, month, 0)] + ((month == 2) & (yy % 4 == 0))
+    return good_month & (dom >= 1) & (dom <= length)
+
+
 def validate_nik(nik_series: pd.Series, kabkota_code: str | pd.Series | None = None) -> pd.Series:
     """Per-row status, one of NIK_STATUSES; checks apply in that order, the first failure wins.
 
@@ -83,11 +103,8 @@ def validate_nik(nik_series: pd.Series, kabkota_code: str | pd.Series | None = N
             region = ok & ~_np(pc.equal(prefix, kabkota_code))
         else:
             region = ok & ~_np(pc.equal(prefix, _arrow(pd.Series(kabkota_code).astype("string"))))
-    day = pc.fill_null(pc.cast(pc.if_else(ok, pc.utf8_slice_codeunits(a, 6, 8), "0"), pa.int16()), 0)
-    month = pc.fill_null(pc.cast(pc.if_else(ok, pc.utf8_slice_codeunits(a, 8, 10), "0"), pa.int16()), 0)
-    day, month = day.to_numpy(zero_copy_only=False), month.to_numpy(zero_copy_only=False)
-    good_day = ((day >= 1) & (day <= 31)) | ((day >= 41) & (day <= 71))
-    bad_date = ok & ~region & ~(good_day & (month >= 1) & (month <= 12))
+    day, month, yy = (_digits(a, ok, start) for start in (6, 8, 10))
+    bad_date = ok & ~region & ~_calendar_date(day, month, yy)
     status = np.full(len(a), "valid", dtype=object)
     status[missing] = "missing"
     status[sci] = "scientific_notation"

@@ -35,7 +35,19 @@ CASES = {
     nik("357801", "010190", "0001"): "region_mismatch",  # Kota Surabaya NIK in a Jombang extract
     nik("351701", "320190", "0001"): "bad_birth_date",  # day 32
     nik("351701", "720190", "0001"): "bad_birth_date",  # day 72
-    nik("351701", "400190", "0001"): "bad_birth_date",  # day 40 (neither 1-31 nor 41-71)
+    nik("351701", "400190", "0001"): "bad_birth_date",  # day 40: a woman's day 00
+    nik("351701", "000190", "0001"): "bad_birth_date",  # day 00
+    nik("351701", "390190", "0001"): "bad_birth_date",  # day 39 (between a man's 31 and a woman's 41)
+    nik("351701", "300290", "0001"): "bad_birth_date",  # 30 Feb
+    nik("351701", "310490", "0001"): "bad_birth_date",  # 31 Apr
+    nik("351701", "710690", "0001"): "bad_birth_date",  # woman, 31 Jun
+    nik("351701", "290201", "0001"): "bad_birth_date",  # 29 Feb 2001 (no leap year, nor 1901)
+    nik("351701", "690201", "0001"): "bad_birth_date",  # woman, 29 Feb 2001
+    nik("351701", "290204", "0001"): "valid",  # 29 Feb 2004
+    nik("351701", "690200", "0001"): "valid",  # woman, 29 Feb 2000
+    nik("351701", "300490", "0001"): "valid",  # 30 Apr
+    nik("351701", "700490", "0001"): "valid",  # woman, 30 Apr
+    nik("351701", "310190", "0001"): "valid",  # 31 Jan
     nik("351701", "011390", "0001"): "bad_birth_date",  # month 13
     nik("351701", "010090", "0001"): "bad_birth_date",  # month 00
     "351701010190001": "bad_length",

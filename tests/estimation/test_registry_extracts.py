@@ -8,6 +8,8 @@ import stat
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 import pytest
 
 from estimation.registry import extracts
@@ -21,7 +23,7 @@ from estimation.registry.extracts import (
     prepare_demo_extracts,
     read_manifest,
 )
-from estimation.registry.generator import DEMO_SCENARIO, generate_p3ke_extract
+from estimation.registry.generator import DEMO_SCENARIO, JOMBANG_CASE, generate_p3ke_extract
 from estimation.registry.ingest_folder import ingest_extracts
 from estimation.registry.pseudonym import key_from_env
 from estimation.registry.restricted import restrict
@@ -61,6 +63,27 @@ def test_demo_manifest_entries_and_permissions(registry_demo) -> None:
     # identifying files: owner only, the restricted root included
     assert _mode(registry_demo.folder) == _mode(registry_demo.restricted) == 0o700
     assert all(_mode(p) == 0o600 for p in registry_demo.folder.iterdir())
+
+
+def test_planted_list_rows_are_what_the_scenario_says(registry_demo) -> None:
+    """The scenario's record of the SK list rows it planted, checked on the raw files with plain text
+    operations (not the code under test): absent persons are not in the P3KE extract, the others are."""
+    sc = registry_demo.scenario
+    raw = pd.read_csv(sc.files["sk_jombang_2024"], dtype=str, keep_default_na=False)
+    nik = raw["NIK"].str.replace(r"[\s']", "", regex=True)
+    extract = pacsv.read_csv(sc.files["p3ke_3517_2024"], convert_options=pacsv.ConvertOptions(
+        include_columns=["NIK"], column_types={"NIK": pa.string()})).column("NIK").to_pylist()
+    in_extract = nik.isin({x.replace("'", "").replace(" ", "") for x in extract})
+    errors = sc.list_errors
+    kind = pd.Series("matched", index=raw.index)
+    kind.iloc[errors["list_row"].to_numpy() - 2] = errors["error"].to_numpy()  # CSV line 2 = first row
+    assert len(raw) == JOMBANG_CASE["sk_list"] + len(errors) and set(kind) == {"matched", "not_found", "duplicate",
+                                                                                "invalid"}
+    sixteen = nik.str.fullmatch(r"\d{16}")
+    assert not sixteen[kind == "invalid"].any() and sixteen[kind != "invalid"].all()
+    assert not in_extract[kind == "not_found"].any() and in_extract[kind.isin(["matched", "duplicate"])].all()
+    assert nik[kind == "matched"].is_unique and nik[kind == "duplicate"].isin(set(nik[kind == "matched"])).all()
+    assert nik[kind != "invalid"].nunique() == JOMBANG_CASE["sk_list"] + (kind == "not_found").sum()
 
 
 def test_demo_extracts_reused_when_nothing_changed(registry_demo) -> None:

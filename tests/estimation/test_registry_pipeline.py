@@ -17,6 +17,8 @@ from estimation.registry.decree_lists import match_decree_lists
 from estimation.registry.extracts import read_manifest
 from estimation.registry.generator import (
     JOMBANG_CASE,
+    SK_BAD_BIRTH_DATES,
+    SK_LIST_ERRORS,
     SNAPSHOT_DATES,
     generate_p3ke_extract,
 )
@@ -68,20 +70,56 @@ def run(registry_layer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, o
             "layer_ingested": [Path(p) for p in layer_ingested["path"]]}
 
 
+def _planted(sc) -> tuple[int, int, int]:
+    """(not found, duplicate rows, invalid NIKs) the generator planted in the Jombang SK list: read from the
+    scenario's record of the rows it wrote, never from padu padan's output."""
+    n = sc.list_error_counts("sk_jombang_2024")
+    planted = n["not_found"], n["duplicate_rows"], n["invalid_nik"]
+    e = SK_LIST_ERRORS  # the record agrees with the generator's recipe, and no count is zero (a test that can fail)
+    assert planted == (e["absent"] + len(SK_BAD_BIRTH_DATES), e["listed_twice"] + 2 * e["listed_thrice"],
+                       e["scientific_notation"] + e["bad_length"] + e["non_digit"] + e["missing"])
+    assert min(planted) > 0
+    return planted
+
+
 def test_jombang_case_recovered_to_the_person(run: dict) -> None:
     s = run["summary"].set_index("kabkota_code").loc["3517"]
     c = JOMBANG_CASE
-    assert s["list_rows"] == s["persons"] == s["found"] == c["sk_list"] == 7_408
+    k, d, i = _planted(run["sc"])
+    assert s["found"] == c["sk_list"] == 7_408  # the field notes' figures hold for the matchable rows
     assert (s["left_desil1"], s["still_desil1"]) == (5_567, 1_841)
     assert (s["optimal"], s["not_optimal"]) == (1_752, 89)
     assert (s["not_optimal_alive"], s["not_optimal_deceased"]) == (78, 11)
-    assert s["not_found"] == s["duplicate_rows_on_list"] == s["invalid_nik_on_list"] == 0
-    assert s["intervened"] == 7_408 and s["key_mode"] == "env"
+    assert (s["not_found"], s["duplicate_rows_on_list"], s["invalid_nik_on_list"]) == (k, d, i)
+    assert (s["persons"], s["list_rows"]) == (7_408 + k, 7_408 + k + d + i)
+    # absent persons the OPD register records are intervened, yet not found
+    assert s["intervened"] == 7_408 + SK_LIST_ERRORS["absent_intervened"] and s["key_mode"] == "env"
+    assert run["persons"]["duplicate_on_list"].sum() == SK_LIST_ERRORS["listed_twice"] + SK_LIST_ERRORS[
+        "listed_thrice"]
     truth = run["sc"].truth.assign(nik_pseudo=lambda t: pseudonymise(t["nik"], run["key"]).to_numpy())
+    assert (truth["category"] == "tidak_ditemukan").sum() == k
+    assert sorted(run["persons"]["nik_pseudo"]) == sorted(truth["nik_pseudo"])  # the persons, no more, no fewer
     got = run["persons"].set_index("nik_pseudo").loc[truth["nik_pseudo"], "category"].to_numpy()
     assert (got == truth["category"].to_numpy()).all()
     agg = run["agg"].set_index(["source", "kabkota_code", "year"])
     assert agg.loc[("p3ke", "3517", 2024), "individuals"] == 654_220
+
+
+def test_decree_list_report_names_the_planted_rows(run: dict) -> None:
+    """Each planted list row gets its NIK status, by row number (CSV line) and count; the values never."""
+    errors = run["sc"].list_errors
+    bad = errors[errors["nik_status"] != "valid"]
+    rows = {status: sorted(group["list_row"].tolist()) for status, group in bad.groupby("nik_status")}
+    assert set(rows) == {"bad_birth_date", "scientific_notation", "bad_length", "non_digit", "missing"}
+    report = run["sk_report"]
+    assert report["invalid_rows"] == rows
+    counts = errors["nik_status"].value_counts().to_dict()
+    counts["valid"] += JOMBANG_CASE["sk_list"]  # the matched persons' rows are all valid
+    assert report["counts"] == counts
+    assert report["n_invalid"] == len(bad) and report["counts"]["bad_birth_date"] == len(SK_BAD_BIRTH_DATES)
+    raw = pd.read_csv(run["sc"].files["sk_jombang_2024"], dtype=str, keep_default_na=False)
+    assert not {v for v in raw["NIK"].str.replace(r"[\s']", "", regex=True) if v} & set(re.findall(
+        r"[\w.+]+", repr(report)))
 
 
 def test_lebak_and_mojokerto_figures(run: dict) -> None:
@@ -173,11 +211,44 @@ def test_decree_lists_of_the_folder(run: dict) -> None:
 
 def test_progress_table_counts(run: dict) -> None:
     p = run["progress"]
-    assert p["persons"].sum() == 7_408 and p["still_desil1"].sum() == 1_841
-    assert p["desil_1_belum_optimal_meninggal"].sum() == 11
+    k, _, _ = _planted(run["sc"])
+    assert p["persons"].sum() == 7_408 + k and p["still_desil1"].sum() == 1_841
+    assert p["desil_1_belum_optimal_meninggal"].sum() == 11 and p["tidak_ditemukan"].sum() == k
+    absent = p.set_index("kecamatan").loc["(tidak ditemukan)"]  # not in the snapshot: no kecamatan known
+    assert absent["persons"] == absent["tidak_ditemukan"] == k and absent["still_desil1"] == 0
     assert not any("pseudo" in c for c in p.columns)
-    small = progress_table({"x": run["persons"]}, min_cell=5)
-    assert small["desil_1_belum_optimal_meninggal"].isna().any() or (p["desil_1_belum_optimal_meninggal"] >= 5).all()
+    # suppression on the Jombang table: exactly the cells of 1-4 persons are blank, every other cell is shown
+    small = progress_table({"2024-11": run["persons"]}, min_cell=5)
+    num = [c for c in p.columns if c not in ("period", "kabkota_code", "kecamatan")]
+    blank = (p[num] >= 1) & (p[num] <= 4)
+    assert 0 < blank.to_numpy().sum() < blank.size
+    assert small[num].isna().equals(blank)
+    assert small[num].mask(blank, -1).astype("int64").equals(p[num].mask(blank, -1).astype("int64"))
+    assert small[["period", "kabkota_code", "kecamatan"]].equals(p[["period", "kabkota_code", "kecamatan"]])
+
+
+def test_progress_table_suppresses_exactly_the_small_cells() -> None:
+    """min_cell=5: counts 1-4 blank; 0 and 5 or more shown, totals included."""
+    categories = (["keluar_desil_1"] * 12 + ["desil_1_intervensi_optimal"] * 5 + ["desil_1_belum_optimal_hidup"] * 4
+                  + ["desil_1_belum_optimal_meninggal"] + ["keluar_desil_1"] * 4 + ["desil_1_tanpa_intervensi"]
+                  + ["tidak_ditemukan"] * 6)
+    kecamatan = ["Bareng"] * 22 + ["Wonosalam"] * 5 + [None] * 6
+    persons = pd.DataFrame({"nik_pseudo": [f"p{j:02d}" for j in range(33)], "kabkota_code": "3517",
+                            "kecamatan": kecamatan, "category": categories})
+    got = progress_table({"2024-11": persons}, min_cell=5)
+    na = pd.NA
+    expected = pd.DataFrame({  # rows: (tidak ditemukan), Bareng, Wonosalam
+        "period": ["2024-11"] * 3, "kabkota_code": ["3517"] * 3,
+        "kecamatan": ["(tidak ditemukan)", "Bareng", "Wonosalam"],
+        "persons": [6, 22, 5], "tidak_ditemukan": [6, 0, 0], "keluar_desil_1": [0, 12, na],
+        "desil_1_intervensi_optimal": [0, 5, 0], "desil_1_belum_optimal_hidup": [0, na, 0],
+        "desil_1_belum_optimal_meninggal": [0, na, 0], "desil_1_belum_optimal_pindah": [0, 0, 0],
+        "desil_1_tanpa_intervensi": [0, 0, na], "still_desil1": [0, 10, na],
+    })
+    expected = expected.astype({c: "Int64" for c in expected.columns[3:]})
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    unsuppressed = progress_table({"2024-11": persons})  # min_cell=0: every count shown
+    assert unsuppressed.loc[1, ["desil_1_belum_optimal_hidup", "desil_1_belum_optimal_meninggal"]].tolist() == [4, 1]
 
 
 def test_dtsen_ingest_aggregate_and_padu_padan(run: dict, tmp_path: Path) -> None:
