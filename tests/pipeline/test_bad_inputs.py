@@ -13,7 +13,6 @@ import pytest
 from scripts.run import check_failures
 from tests.pipeline.conftest import copy_raw, materialised, run_graph
 
-
 P0_FILE = "bps/p0_kabkota_2004_2025.csv"
 ROOT = Path(__file__).resolve().parents[2]
 
