@@ -32,9 +32,13 @@ run: venv $(INSTANCE)
 	$(PY) -m scripts.run
 
 # Two workers; tests sharing the whole-graph run or the registry demo stay on one (their xdist_group marks).
+# mypy checks the library meanwhile (cold: ~30 s of one core, mostly while a worker waits for its group).
 test: venv
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -n 2 --dist loadgroup
+	@log=$$(mktemp); $(VENV)/bin/mypy > $$log 2>&1 & mypy_pid=$$!; \
+	$(PY) -m pytest -n 2 --dist loadgroup; tests=$$?; \
+	wait $$mypy_pid; typed=$$?; echo "mypy: $$(cat $$log)"; rm -f $$log; \
+	test $$tests -eq 0 -a $$typed -eq 0
 
 ui: venv $(INSTANCE)
 	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000

@@ -51,7 +51,7 @@ def format_number_id(x: Real | float | None, decimals: int = 2, *, minus: str = 
     digits = f"{abs(rounded):f}"
     int_part, _, frac_part = digits.partition(".")
     if thousands:
-        groups = []
+        groups: list[str] = []
         while len(int_part) > 3:
             groups.insert(0, int_part[-3:])
             int_part = int_part[:-3]
@@ -137,7 +137,7 @@ class IndonesianScalarFormatter(Formatter):
         self._decimals = 0
 
     def set_locs(self, locs: Sequence[float]) -> None:
-        super().set_locs(locs)
+        super().set_locs(list(locs))
         finite = sorted({float(v) for v in locs if math.isfinite(v)})
         self._decimals = 0
         if len(finite) > 1:

@@ -7,8 +7,11 @@ is formatted Indonesian style. Each function returns a Figure on an Agg canvas; 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
+from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -43,7 +46,7 @@ P0_AXIS_LABEL = "Persentase penduduk miskin (%)"
 LABEL_FONT = 8.5
 
 # Publishability flags (BPS convention on the relative standard error) -> marker style and legend text.
-FLAG_STYLES: dict[str, dict[str, object]] = {
+FLAG_STYLES: dict[str, dict[str, Any]] = {
     "layak": {"marker": "o", "facecolor": OKABE_ITO["blue"], "edgecolor": OKABE_ITO["blue"],
               "label": "Layak"},
     "hati-hati": {"marker": "s", "facecolor": "white", "edgecolor": OKABE_ITO["orange"],
@@ -192,7 +195,7 @@ def ranked_change_chart(frame: pd.DataFrame, *, province_name: str, year: int, y
                     bar.set_linewidth(1.2)
         if province_p0 is not None and np.isfinite(province_p0):
             ax.axvline(province_p0, color=TEXT_MUTED, linestyle=(0, (4, 3)), linewidth=1.1, zorder=4)
-        handles = [Patch(color=c, label=t) for c, t in (
+        handles: list[Artist] = [Patch(color=c, label=t) for c, t in (
             (down, f"Turun dibanding {year_prev}"), (up, f"Naik dibanding {year_prev}"),
             (NEUTRAL, "Tetap / tanpa data pembanding"),
         ) if c in set(colours)]

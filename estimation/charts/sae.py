@@ -170,7 +170,9 @@ def cv_comparison_chart(frame: pd.DataFrame, *, title: str, source_note: str = D
         # The legend goes above the threshold labels: offset from the axes top by their height in
         # points, which (unlike an axes fraction) does not change when the layout resizes the axes.
         fig.draw_without_rendering()
-        label_top = top_axis.get_tightbbox(fig.canvas.get_renderer()).y1  # type: ignore[attr-defined]
+        label_box = top_axis.get_tightbbox(fig.canvas.get_renderer())  # type: ignore[attr-defined]
+        assert label_box is not None  # the axis has its threshold labels
+        label_top = label_box.y1
         lift_pts = (label_top - ax.get_window_extent().y1) * 72 / fig.dpi + 2
         anchor = offset_copy(ax.transAxes, fig=fig, x=0, y=lift_pts, units="points")
         top_legend(ax, handles, bbox_transform=anchor)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 import matplotlib
 import numpy as np
@@ -16,6 +17,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.typing import RcKeyType
 
 DEFAULT_SOURCE_NOTE = "Sumber: BPS, diolah"
 
@@ -40,7 +42,7 @@ GRID = "#E0E0E0"
 WIDTH_IN = 7.5  # fits an A4 report column at close to 1:1, so 9-10 pt stays readable
 BASE_FONT = 10.0
 
-RC: dict[str, object] = {
+RC: dict[RcKeyType, Any] = {
     "font.family": "DejaVu Sans",  # ships with matplotlib: same glyphs on every machine
     "font.size": BASE_FONT,
     "axes.titlesize": 11,
@@ -188,7 +190,8 @@ def fit_xlim_for_labels(ax: Axes, right_values: Sequence[float], label_widths_px
     With px(x) = (x - x_min) / (x_max - x_min) * W, label i fits when
     x_max - x_min >= (v_i - x_min) * W / (W - offset - w_i).
     """
-    fig = ax.figure
+    fig = ax.get_figure(root=True)
+    assert isinstance(fig, Figure)
     fig.draw_without_rendering()
     width = ax.get_window_extent().width
     span = 0.0
@@ -218,7 +221,8 @@ def text_widths_px(fig: Figure, texts: Sequence[str], fontsize: float) -> list[f
 def top_legend(ax: Axes, handles: Sequence[object], *, bbox_transform: object | None = None,
                **kwargs: object) -> None:
     """Legend in a row above the axes, left aligned; fewer columns when one row would overflow the figure."""
-    fig = ax.figure
+    fig = ax.get_figure(root=True)
+    assert isinstance(fig, Figure)
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
     for ncol in range(len(handles), 0, -1):
         legend = ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0),

@@ -191,9 +191,9 @@ def parse_delimited_table(
         province = field(fields, province_column)
         code = field(fields, code_column)
         for column, variable in value_columns.items():
-            text = field(fields, column)
-            value, status, note = parse_number(text, decimal)
-            if text is None:
+            cell = field(fields, column)
+            value, status, note = parse_number(cell, decimal)
+            if cell is None:
                 status, note = "invalid", f"ragged row: {len(fields)} fields, header has {len(header)}"
             elif year_problem:
                 value, status, note = _NAN, "invalid", year_problem
@@ -208,7 +208,7 @@ def parse_delimited_table(
                     "is_province_row": province_rows,
                     "year": row_year,
                     "variable": variable,
-                    "value_text": text,
+                    "value_text": cell,
                     "value": value,
                     "status": status,
                     "note": note if note or not ragged else f"ragged row: {len(fields)} fields",

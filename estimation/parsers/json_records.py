@@ -49,7 +49,7 @@ def parse_named_records(
             continue
         raw_name = record.get(name_key)
         name = strip_html(raw_name) if raw_name is not None else None
-        province = bool(name) and is_capitalised(name)
+        province = name is not None and bool(name) and is_capitalised(name)
         value, status, note = json_number(record.get(value_key))
         if value_key not in record:
             status, note = "invalid", f"record has no key {value_key!r}"

@@ -96,7 +96,7 @@ def _decode(key: str, lists: list[list[str]]) -> list[tuple[str, ...]]:
     """Every way of writing `key` as one declared value per dimension, in order."""
     if not lists:
         return [()] if key == "" else []
-    found = []
+    found: list[tuple[str, ...]] = []
     for val in lists[0]:
         if key.startswith(val):
             found.extend((val, *rest) for rest in _decode(key[len(val):], lists[1:]))

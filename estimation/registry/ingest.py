@@ -19,6 +19,7 @@ import csv
 import datetime as dt
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -157,7 +158,7 @@ class _Batcher:
         for counts, s in ((self._nik_status, nik_status), (self._kk_status, kk_status)):
             for k, v in s.value_counts().items():
                 counts[str(k)] = counts.get(str(k), 0) + int(v)
-        bad = invalid_report(nik_status, rows)["invalid_rows"]
+        bad = cast("dict[str, list[int]]", invalid_report(nik_status, rows)["invalid_rows"])
         for k, v in bad.items():
             self.report.invalid_nik_rows.setdefault(k, []).extend(v)
         self.report.n_rows += n

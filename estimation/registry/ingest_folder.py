@@ -26,6 +26,7 @@ def desil_range_violations(parquet: str | Path) -> tuple[int, int]:
         "count(*) FILTER (WHERE desil_dtsen IS NOT NULL AND desil_dtsen NOT BETWEEN 1 AND 10) "
         "FROM read_parquet(?)", [str(parquet)]).fetchone()
     con.close()
+    assert row is not None  # an aggregate query returns one row
     return int(row[0]), int(row[1])
 
 

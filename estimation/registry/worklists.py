@@ -9,7 +9,7 @@ world-readable even for an instant, then moved into place). Only counts are retu
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -71,7 +71,7 @@ def write_restricted_worklists(
             "Kategori Padu Padan": grp["category"].to_numpy(), "Hasil Verifikasi": "", "Keterangan": "",
         })[WORKLIST_COLUMNS]
         name = f"worklist_{kab}_{_slug(kec)}{'_' + _slug(period) if period else ''}.csv"
-        write_with_atomic(folder / name, lambda tmp, out=out: out.to_csv(tmp, index=False), mode=0o600)
+        write_with_atomic(folder / name, _csv_writer(out), mode=0o600)
         counts.append({"kabkota_code": kab, "kecamatan": kec, "persons": len(grp), "file": name})
     return pd.DataFrame(counts)
 
@@ -99,3 +99,10 @@ def progress_table(person_status_by_period: dict[str, pd.DataFrame], min_cell: i
         num = out.columns[3:]
         out[num] = out[num].astype("Int64").mask((out[num] > 0) & (out[num] < min_cell))
     return out
+
+
+def _csv_writer(frame: pd.DataFrame) -> Callable[[Path], None]:
+    """Writer of `frame` as CSV into the temporary path `write_with_atomic` gives."""
+    def write(tmp: Path) -> None:
+        frame.to_csv(tmp, index=False)
+    return write

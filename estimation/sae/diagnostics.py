@@ -15,9 +15,18 @@ from scipy import stats
 
 
 class _FHLike(Protocol):
-    gamma: np.ndarray
-    standardized_residuals: np.ndarray
-    random_effects: np.ndarray
+    """What the diagnostics read of a fit (read-only: FayHerriotResult is frozen)."""
+
+    @property
+    def gamma(self) -> np.ndarray: ...
+    @property
+    def standardized_residuals(self) -> np.ndarray: ...
+    @property
+    def random_effects(self) -> np.ndarray: ...
+    @property
+    def sampling_variance(self) -> np.ndarray: ...
+    @property
+    def mse(self) -> np.ndarray: ...
 
 
 def _moments(x: np.ndarray) -> tuple[float, float]:
@@ -59,8 +68,8 @@ def shrinkage_summary(result: _FHLike) -> pd.DataFrame:
                          "q3": [q[3]], "max": [q[4]]}, index=["gamma"])
 
 
-def mse_gain(result: object) -> pd.DataFrame:
+def mse_gain(result: _FHLike) -> pd.DataFrame:
     """How much the EBLUP improves on the direct estimate: direct var, MSE, ratio per area."""
-    d = np.asarray(result.sampling_variance, dtype=float)  # type: ignore[attr-defined]
-    mse = np.asarray(result.mse, dtype=float)  # type: ignore[attr-defined]
+    d = np.asarray(result.sampling_variance, dtype=float)
+    mse = np.asarray(result.mse, dtype=float)
     return pd.DataFrame({"direct_var": d, "mse": mse, "efficiency": mse / d})

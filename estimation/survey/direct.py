@@ -101,9 +101,9 @@ class _Design:
         if self.lonely_psu == "adjust":
             contrib = np.where(lonely, q, contrib)  # centred at 0, the grand mean of the scores
         contrib = np.maximum(contrib, 0.0)  # round-off only
-        var = np.bincount(sd_dom, weights=contrib, minlength=self.n_dom)
+        var: np.ndarray = np.bincount(sd_dom, weights=contrib, minlength=self.n_dom)
         if self.lonely_psu == "remove" and self.lonely.any():
-            var *= self.n_str / (self.n_str - int(self.lonely.sum()))
+            var = var * (self.n_str / (self.n_str - int(self.lonely.sum())))
         return var
 
 

@@ -214,6 +214,7 @@ def calibrate_panel(
                 raise ValueError(f"no extreme line for {year}")
             cal_def = with_line[0]
             nat_rp = _line_for(defs[cal_def], year, national)
+            assert nat_rp is not None  # with_line holds only definitions with a line for this year
             sub = cal.loc[idx]
             lines = _extreme_lines(sub, national[year], cal_def, nat_rp)
             r = np.clip(lines / sub["poverty_line_rp"].to_numpy(), 1e-6, 1 - 1e-6)

@@ -40,7 +40,7 @@ def _population_rows(calibrated: pd.DataFrame, year: int, bps_codes: Iterable[in
 
 def _row_scales(rows: pd.DataFrame, scale: float | Mapping[int, float] | pd.Series) -> np.ndarray:
     """Scale per row: one float for all, or a per-bps_code mapping / Series (every row must be covered)."""
-    if np.isscalar(scale):
+    if isinstance(scale, (int, float, np.number)):
         return np.full(len(rows), float(scale))
     per_code = pd.Series(scale, dtype=float)
     out = per_code.reindex(rows["bps_code"].to_numpy()).to_numpy(float)

@@ -7,6 +7,8 @@ release only needs its file in data/raw.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from estimation.parsers.delimited import detail_fields
@@ -51,7 +53,7 @@ def extreme_targets(national_cells: pd.DataFrame, province_cells: pd.DataFrame) 
     unknown = set(nat["line"]) - set(label_to_name)
     if unknown:
         raise ValueError(f"unknown extreme line label(s) {sorted(unknown)}; known: {sorted(label_to_name)}")
-    rows = [{"year": int(r.year), "definition": label_to_name[r.line], "level": "national",
+    rows: list[dict[str, Any]] = [{"year": int(r.year), "definition": label_to_name[r.line], "level": "national",
              "group": NATIONAL_GROUP, "target_pct": float(r.value)} for r in nat.itertuples()]
     by_year: dict[int, set[str]] = {}
     for row in rows:
