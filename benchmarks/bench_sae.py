@@ -25,9 +25,11 @@ def _data(seed: int = 514) -> tuple[np.ndarray, ...]:
     return y, X, x, D, p, n
 
 
-def run() -> list[tuple[str, float, str]]:
+def run(quick: bool = False) -> list[tuple[str, float, str]]:
+    """The benchmark lines; `quick` (the format test) repeats once and bootstraps B = 20: its values mean nothing."""
+    repeats, B = (1, 20) if quick else (20, 1000)
     y, X, x, D, p, n = _data()
-    ours = best_of(lambda: fay_herriot(y, X, D, "REML"), 20)
+    ours = best_of(lambda: fay_herriot(y, X, D, "REML"), repeats)
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -41,9 +43,10 @@ def run() -> list[tuple[str, float, str]]:
             mod.fit(yhat=y, X=x, area=area, error_std=np.sqrt(D), intercept=True, tol=1e-10, maxiter=200)
             mod.predict(X=x, area=area, intercept=True)
 
-        theirs = best_of(samplics_fit, 2)
+        theirs = best_of(samplics_fit, 1 if quick else 2)
 
-    boot = best_of(lambda: fay_herriot_arcsine(p, X, n_eff=n, method="REML", mse="bootstrap", B=1000, seed=1), 3)
+    boot = best_of(lambda: fay_herriot_arcsine(p, X, n_eff=n, method="REML", mse="bootstrap", B=B, seed=1),
+                   1 if quick else 3)
     return [
         ("fh_reml_mse_514_seconds", ours, "s"),
         ("samplics_fh_reml_514_seconds", theirs, "s"),

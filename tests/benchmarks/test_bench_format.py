@@ -12,11 +12,11 @@ def _lines(rows):
 
 
 def test_registry_bench_small():
-    lines = _lines(bench_registry.run(200_000, pandas_rows=100_000))
+    lines = _lines(bench_registry.run(20_000, pandas_rows=10_000))
     assert len(lines) == 5 and all(LINE.match(line) for line in lines), lines
 
 
 def test_sae_and_survey_bench_lines_are_well_formed():
     for module in (bench_sae, bench_survey):
-        lines = _lines(module.run())
+        lines = _lines(module.run(quick=True))
         assert lines and all(LINE.match(line) for line in lines), lines

@@ -13,6 +13,8 @@ from estimation.sae.workflow import anchor_years, estimate_year
 
 RAW = Path(__file__).resolve().parents[2] / "data" / "raw"
 CASES = [(2024, "usd215_2017ppp"), (2023, "usd190_2011ppp")]
+# One worker computes the module's workflow runs (~7 s each) instead of both (`make test`, --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("sae_workflow")
 
 
 @pytest.fixture(scope="module")

@@ -16,16 +16,21 @@ SIXTEEN = re.compile(r"(?<!\d)\d{16}(?!\d)")
 pytestmark = pytest.mark.xdist_group("good_run")
 
 
+NUMBER_COLUMNS = ("nik", "no kk", "no_kk", "nomor kk")
+NAME_COLUMNS = ("nama", "nama lengkap")
+
+
 def _identities(restricted: Path) -> tuple[set[str], set[str]]:
-    numbers, names = set(), set()
+    numbers: set[str] = set()
+    names: set[str] = set()
     for path in sorted((restricted / "extracts").glob("*.csv")):
-        frame = pd.read_csv(path, dtype=str)
+        frame = pd.read_csv(path, dtype=str, usecols=lambda c: c.lower() in NUMBER_COLUMNS + NAME_COLUMNS)
         for column in frame.columns:
-            low = column.lower()
-            values = frame[column].dropna().astype(str)
-            if low in ("nik", "no kk", "no_kk", "nomor kk"):
-                numbers |= {re.sub(r"\D", "", v) for v in values if len(re.sub(r"\D", "", v)) == 16}
-            if low in ("nama", "nama lengkap"):
+            values = frame[column].dropna()
+            if column.lower() in NUMBER_COLUMNS:
+                digits = values.str.replace(r"\D", "", regex=True).unique()
+                numbers |= {d for d in digits if len(d) == 16}
+            else:
                 names |= {v for v in values.unique()[:3000] if len(v) >= 10}
     return numbers, names
 
