@@ -208,3 +208,69 @@ def test_lonely_psu_options():
 def test_population_size_missing_domain_raises():
     with pytest.raises(ValueError, match="population_size"):
         direct_fgt([1.0, 2.0], 3.0, [1, 1], ["a", "b"], population_size={"a": 10})
+
+
+# The stratified hand design of test_hand_computed_example: P0 = 5/12, V = 2788/20736.
+STRAT_Y = np.array([1, 3, 5, 1, 6.0])
+STRAT_W = np.array([2, 2, 4, 1, 3.0])
+STRAT = np.array(["A", "A", "A", "B", "B"])
+STRAT_PSU = np.array([1, 1, 2, 1, 2])
+
+
+def test_poverty_table_columns_by_hand():
+    out = direct_poverty(STRAT_Y, 4.0, STRAT_W, np.zeros(5), STRAT, STRAT_PSU)
+    assert list(out.columns) == ["estimate", "se", "cv", "ci_low", "ci_high", "deff", "n_households", "n_persons",
+                                 "poor_persons", "poor_persons_se", "poor_households", "poor_households_se"]
+    assert out.index.name == "domain"
+    row = out.iloc[0]
+    p, se = 5 / 12, np.sqrt(2788 / 20736)
+    assert row["cv"] == pytest.approx(100 * se / p, rel=1e-14)  # percent
+    # default 95%: z = 1.959963984540054; 90%: z = 1.6448536269514722 (normal quantiles)
+    assert row["ci_low"] == pytest.approx(p - 1.959963984540054 * se, rel=1e-14)
+    assert row["ci_high"] == pytest.approx(p + 1.959963984540054 * se, rel=1e-14)
+    ninety = direct_poverty(STRAT_Y, 4.0, STRAT_W, np.zeros(5), STRAT, STRAT_PSU, confidence=0.90).iloc[0]
+    assert ninety["ci_low"] == pytest.approx(p - 1.6448536269514722 * se, rel=1e-14)
+    assert ninety["ci_high"] == pytest.approx(p + 1.6448536269514722 * se, rel=1e-14)
+    assert out["n_households"].dtype == np.int64 and row["n_households"] == 5
+    assert np.isnan(row["n_persons"])  # no household sizes: units are persons, no person count
+    # a domain with no poor unit: estimate 0, its CV and deff undefined (NaN, still a float column)
+    zero = direct_poverty([50.0, 150.0, 200.0], 100.0, [1.0, 2.0, 3.0], ["a", "b", "b"])
+    assert zero.loc["b", "estimate"] == 0.0 and np.isnan(zero.loc["b", "cv"]) and zero["cv"].dtype == float
+
+
+def test_known_domain_sizes_by_hand():
+    """HT total / N_d with N_a = 12, N_b = 8 on the five households, each its own PSU (no strata): linearised
+    scores u_i = w_i g_i 1(i in d) / N_d over all 5 units, V = 5/4 sum (u_i - mean u)^2.
+    a: u = (2, 1, 0, 0, 0)/12, mean 1/20: V = 5/4 (49 + 4 + 27)/3600 = 1/36; b: u = (0, 0, 0, 0, 3/8), mean 3/40:
+    V = 5/4 (36 + 144)/1600 = 9/64."""
+    dom = np.array(["a", "a", "a", "b", "b"])
+    want = pd.DataFrame({"estimate": [3 / 12, 3 / 8], "se": [1 / 6, 3 / 8]}, index=["a", "b"])
+    fgt = direct_fgt(HAND_Y, 100.0, HAND_W, dom, population_size={"a": 12, "b": 8})  # a Mapping
+    table = direct_poverty(HAND_Y, 100.0, HAND_W, dom, population_size=pd.Series({"b": 8, "a": 12}))
+    for out in (fgt, table):
+        np.testing.assert_allclose(out[["estimate", "se"]].to_numpy(), want.to_numpy(), rtol=1e-14)
+
+
+def test_domains_sorted_and_weights_scale_free():
+    dom = np.array(["b", "b", "c", "a", "a"])
+    out = direct_fgt(HAND_Y, 100.0, HAND_W, dom)
+    assert list(out.index) == ["a", "b", "c"] and out.index.name == "domain"
+    # Hájek estimate and SE do not depend on the scale of the weights (here weight sums below 1)
+    small = direct_fgt(HAND_Y, 100.0, HAND_W / 1000, dom)
+    np.testing.assert_allclose(small.to_numpy(), out.to_numpy(), rtol=1e-12)
+    # the default FGT order is the headcount
+    np.testing.assert_array_equal(fgt_values(HAND_Y, 100.0), [1.0, 1.0, 0.0, 0.0, 1.0])
+
+
+def test_zero_weights_allowed_and_bad_design_inputs_raise():
+    assert direct_fgt([1.0, 3.0], 2.0, [0.0, 1.0], [0, 0])["estimate"].iloc[0] == 0.0
+    assert direct_fgt([1.0, 3.0], 2.0, [1.0, 0.0], [0, 0])["estimate"].iloc[0] == 1.0
+    zero_domain = direct_fgt([1.0, 3.0], 2.0, [0.0, 1.0], ["a", "b"])  # a domain whose weights are all 0
+    assert np.isnan(zero_domain.loc["a", "estimate"]) and zero_domain.loc["b", "estimate"] == 0.0
+    for bad in ([1.0, -1.0], [1.0, np.inf], [np.nan, 1.0]):
+        with pytest.raises(ValueError, match="weights must be finite and non-negative"):
+            direct_fgt([1.0, 3.0], 2.0, bad, [0, 0])
+    with pytest.raises(ValueError, match="domain has missing values"):
+        direct_fgt([1.0, 3.0], 2.0, [1.0, 1.0], ["a", None])
+    with pytest.raises(ValueError, match="strata / psu have missing values"):
+        direct_fgt([1.0, 3.0], 2.0, [1.0, 1.0], [0, 0], strata=[np.nan, 1.0])

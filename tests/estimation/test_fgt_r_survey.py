@@ -92,3 +92,15 @@ def test_lonely_psu_options_differ_as_in_r(reference):
                    & (reference["domain"] == "ALL")].set_index("lonely_psu")["se"]
     assert p0["certainty"] < min(p0["adjust"], p0["average"]) and abs(p0["adjust"] / p0["average"] - 1) > 0.01
     assert p0["remove"] == pytest.approx(p0["certainty"], rel=1e-14)
+
+
+def test_default_lonely_psu_is_r_adjust(sample, reference):
+    """Without lonely_psu both estimators centre the lonely PSU as options(survey.lonely.psu = "adjust")."""
+    ref = _ref(reference, "adjust", "persons", "P0", pd.Index(["ALL"]))
+    size = sample["hh_size"]
+    table = direct_poverty(sample["income"], sample["poverty_line"], sample["weight"], np.full(len(sample), "ALL"),
+                           sample["stratum"], sample["psu"], household_size=size)
+    fgt = direct_fgt(sample["income"], sample["poverty_line"], sample["weight"] * size, np.full(len(sample), "ALL"),
+                     sample["stratum"], sample["psu"])
+    for out in (table, fgt):
+        np.testing.assert_allclose(out["se"].to_numpy(), ref["se"].to_numpy(), rtol=RTOL)

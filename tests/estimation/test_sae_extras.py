@@ -139,3 +139,85 @@ def test_r2_matches_ols_and_adjusted_formula():
     dw = np.sum((1 - np.diag(H)) * D) / (m - p)
     adj = 1 - (2 * mse_ / (1 + np.exp(2 * dw / mse_))) / (2 * mst / (1 + np.exp(2 * D.mean() / mst)))
     assert np.isclose(r.adj_r2, adj)
+
+
+# ---- mutation-check additions: GVF reliability rules, benchmark edge cases, publication boundaries ---------
+
+# Seven areas, one per rule of reliability: only 0 and 2 are reliable (2 sits at min_n = 2).
+GVF_Y = np.array([0.2, 0.1, 0.5, 1.0, 0.3, 0.0, 0.4])
+GVF_V = np.array([0.004, 0.0, 0.01, 0.002, 0.006, 0.001, np.nan])  # 1: var 0; 6: var missing
+GVF_N = np.array([40.0, 10.0, 2.0, 5.0, 1.0, 20.0, 30.0])  # 4: n = 1 < min_n; 3: p = 1; 5: p = 0
+
+
+def test_gvf_proportion_by_hand():
+    reliable = np.array([True, False, True, False, False, False, False])
+    p = (40 * 0.2 + 2 * 0.5) / 42  # n-weighted mean of the reliable estimates: 3/14
+    base = p * (1 - p) / GVF_N
+    deff = (0.004 + 0.01) / (base[0] + base[2])  # ratio of totals over the reliable areas
+    r = smooth_sampling_variance(GVF_Y, GVF_V, GVF_N)
+    assert r.kind == "proportion"
+    np.testing.assert_array_equal(r.reliable, reliable)
+    assert r.params["deff"] == pytest.approx(deff, rel=1e-13)
+    np.testing.assert_allclose(r.smoothed, deff * base, rtol=1e-13)
+    np.testing.assert_allclose(r.variance, np.where(reliable, GVF_V, deff * base), rtol=1e-13)
+    np.testing.assert_allclose(smooth_sampling_variance(GVF_Y, GVF_V, GVF_N, replace="all").variance,
+                               deff * base, rtol=1e-13)
+    assert list(r.to_frame(index=list("abcdefg")).index) == list("abcdefg")
+    with pytest.raises(ValueError, match="fewer than 2 reliable"):  # min_n = 3 leaves area 0 alone
+        smooth_sampling_variance(GVF_Y, GVF_V, GVF_N, min_n=3)
+
+
+@pytest.mark.parametrize("bad", [0.0, 1.0, np.nan])
+def test_gvf_p_model_must_lie_strictly_inside_the_unit_interval(bad):
+    p_model = np.full(GVF_Y.size, 0.3)
+    p_model[1] = bad
+    with pytest.raises(ValueError, match="p_model must be"):
+        smooth_sampling_variance(GVF_Y, GVF_V, GVF_N, p_model=p_model)
+    with pytest.raises(ValueError, match="p_model must be"):
+        smooth_sampling_variance(GVF_Y, GVF_V, GVF_N, p_model=np.full(3, 0.3))
+    with pytest.raises(ValueError, match="n must be"):
+        smooth_sampling_variance(GVF_Y, GVF_V, np.r_[np.inf, GVF_N[1:]])
+
+
+def test_gvf_loglinear_against_statsmodels_ols():
+    y = np.array([0.5, 2.0, 3.0, 5.0, 8.0, 0.8])
+    v = np.array([0.3, 0.2, 0.5, 0.4, 0.9, 0.0])  # the last area (var 0) is smoothed, not fitted
+    n = np.array([10.0, 40.0, 25.0, 60.0, 15.0, 30.0])
+    Z = sm.add_constant(np.column_stack([np.log(n), np.log(y)]))
+    ols = sm.OLS(np.log(v[:5]), Z[:5]).fit()
+    smear = np.mean(np.exp(ols.resid))  # Duan's smearing factor
+    r = smooth_sampling_variance(y, v, n, kind="loglinear")
+    np.testing.assert_array_equal(r.reliable, [True] * 5 + [False])
+    want = {"a": ols.params[0], "b_log_n": ols.params[1], "c_log_y": ols.params[2], "smearing": smear}
+    assert r.params.keys() == want.keys()
+    np.testing.assert_allclose([r.params[k] for k in want], list(want.values()), rtol=1e-10)
+    np.testing.assert_allclose(r.smoothed, smear * np.exp(Z @ ols.params), rtol=1e-10)
+    np.testing.assert_allclose(r.variance, np.r_[v[:5], r.smoothed[5]], rtol=1e-12)
+    with pytest.raises(ValueError, match="needs direct estimates > 0"):  # an estimate of 0 has no log
+        smooth_sampling_variance(np.r_[y[:5], 0.0], np.r_[v[:5], 0.1], n, kind="loglinear")
+    with pytest.raises(ValueError, match="too few reliable areas"):  # 3 areas for 3 coefficients
+        smooth_sampling_variance(y[:3], v[:3], n[:3], kind="loglinear")
+
+
+def test_ratio_benchmark_shares_zero_weights_and_discrepancy_by_group():
+    est = np.array([0.1, 0.3, 0.2, 0.4])
+    w = np.array([0.5, 0.5, 0.0, 1.0])  # population shares (sum 1 in A); an area of weight 0 in B
+    bench, factors, disc = ratio_benchmark(est, w, ["A", "A", "B", "B"], {"A": 0.25, "B": 0.2, "C": 0.9})
+    # A: mean 0.2 -> factor 1.25; B: mean 0.4 (the zero-weight area does not count) -> factor 0.5
+    np.testing.assert_allclose(factors, [1.25, 1.25, 0.5, 0.5], rtol=1e-14)
+    np.testing.assert_allclose(bench, [0.125, 0.375, 0.1, 0.2], rtol=1e-14)
+    assert disc.name == "discrepancy" and list(disc.index) == ["A", "B"]  # not the target-only group C
+    np.testing.assert_allclose(disc.to_numpy(), [-0.05, 0.2], rtol=1e-13)
+    with pytest.raises(ValueError, match="weights must be finite"):
+        ratio_benchmark([0.1, 0.2], [1.0, np.inf], ["A", "A"], {"A": 0.1})
+    with pytest.raises(ValueError, match="equal length"):
+        ratio_benchmark([0.1, 0.2], [1.0, 1.0, 1.0], ["A", "A"], {"A": 0.1})
+
+
+def test_publication_boundaries_and_zero_mse():
+    np.testing.assert_array_equal(relative_standard_error([0.2], [0.0]), [0.0])  # MSE 0 is allowed
+    with pytest.raises(ValueError, match="mse has negative values"):
+        relative_standard_error([0.2], [-0.01])
+    assert list(flag_rse([0.0])) == ["publish"]  # RSE 0 is allowed
+    assert list(flag_rse([25.0, 25.01, 50.0, 50.01], percent=True)) == ["publish", "caution", "caution",
+                                                                           "suppress"]
