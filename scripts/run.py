@@ -6,10 +6,14 @@ outputs of the last good run stay as they were), and says which check, file, row
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import fcntl
 import os
 import shutil
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
@@ -103,7 +107,47 @@ def summary_table(tables_dir: Path) -> str:
     return "\n".join(rows)
 
 
+class RunInProgress(RuntimeError):
+    """Another `make run` holds the data folder."""
+
+
+@contextlib.contextmanager
+def exclusive_run(data_dir: Path) -> Iterator[None]:
+    """Hold `data_dir/.run.lock` for the whole run, or raise RunInProgress at once.
+
+    Two runs writing one output folder would leave it mixed from both; the second one refuses instead. The
+    lock is the kernel's (flock): a killed run releases it, so there is no stale lock to clean up.
+    """
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / ".run.lock", "a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise RunInProgress(f"another run is writing {data_dir} ({holder}); wait for it to finish and run "
+                                f"again") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}, started {dt.datetime.now().isoformat(timespec='seconds')}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """`python -m scripts.run [job ...]`: all jobs, one run at a time per data folder (see `exclusive_run`)."""
+    try:
+        with exclusive_run(settings.data_dir()):
+            return _run(argv)
+    except RunInProgress as busy:
+        print(f"Not started: {busy}.", file=sys.stderr)
+        return 3
+
+
+def _run(argv: list[str] | None) -> int:
     """`python -m scripts.run [job ...]`: all jobs by default (tables, estimates, then the registry)."""
     selected = [name for name in (argv if argv is not None else sys.argv[1:])] or list(JOBS)
     unknown = set(selected) - set(JOBS)
