@@ -11,6 +11,7 @@ import datetime as dt
 import fcntl
 import os
 import shutil
+import socket
 import sys
 import time
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ os.environ.setdefault("DAGSTER_HOME", str(ROOT / ".dagster_home"))
 INSTANCE_CONFIG = ROOT / "deploy" / "local" / "dagster.yaml"  # telemetry off, SQLite: the local profile's instance
 
 import pandas as pd
-from dagster import AssetCheckSeverity, AssetKey, DagsterInstance, Definitions
+from dagster import AssetCheckSeverity, AssetKey, DagsterInstance, DagsterRunStatus, Definitions, RunsFilter
 
 from assets import settings
 
@@ -39,6 +40,40 @@ def partition_range(defs: Definitions, job_name: str) -> tuple[str, str] | None:
     return keys[0], keys[-1]
 
 
+# Every run of this script carries host:pid, so a later run can tell a run whose process died from one that
+# is still going (the UI's runs on the same instance carry no such tag and are never touched).
+RUNNER_TAG = "kemiskinan/runner"
+
+
+def runner_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def fail_orphaned_runs(instance: DagsterInstance) -> list[str]:
+    """Mark as failed the runs of this script on this host left STARTED by a process that is gone (killed,
+    machine reset); returns their run ids. Without this they stay "Started" in the UI forever."""
+    host = socket.gethostname()
+    orphaned = []
+    in_flight = [DagsterRunStatus.STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.NOT_STARTED]
+    for run in instance.get_runs(RunsFilter(statuses=in_flight)):
+        runner_host, _, pid = run.tags.get(RUNNER_TAG, "").rpartition(":")
+        if runner_host == host and pid.isdigit() and not _alive(int(pid)):
+            instance.report_run_failed(run, message=f"the process that ran it ({runner_host}, pid {pid}) ended "
+                                                    f"without finishing it (killed or interrupted)")
+            orphaned.append(run.run_id)
+    return orphaned
+
+
 def run_pipeline(instance: DagsterInstance | None = None, tags: dict | None = None, log_level: str = "ERROR",
                  job_name: str = "annual_poverty_job", defs: Definitions | None = None,
                  asset_selection: list[AssetKey] | None = None):
@@ -48,7 +83,7 @@ def run_pipeline(instance: DagsterInstance | None = None, tags: dict | None = No
 
     job = defs.resolve_job_def(job_name)
     span = partition_range(defs, job_name)
-    run_tags = {}
+    run_tags = {RUNNER_TAG: runner_id()}
     if span is not None:  # every partition, unless the caller's tags give a range
         run_tags.update({"dagster/asset_partition_range_start": span[0],
                          "dagster/asset_partition_range_end": span[1]})
@@ -162,6 +197,8 @@ def _run(argv: list[str] | None) -> int:
         home.mkdir(parents=True, exist_ok=True)
         shutil.copy(INSTANCE_CONFIG, home / "dagster.yaml")
     instance = DagsterInstance.get()
+    for run_id in fail_orphaned_runs(instance):
+        print(f"Marked run {run_id} as failed: the process that ran it was killed before it finished.")
     errors, warnings, materialised, success, failures = [], [], set(), True, []
     for job_name in JOBS:
         if job_name not in selected:

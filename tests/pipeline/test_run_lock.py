@@ -42,3 +42,39 @@ def test_a_killed_run_releases_the_folder(tmp_path):
             assert time.monotonic() - started < 5
     finally:
         holder.kill()
+
+
+KILLED_RUN = """
+import os, signal
+from dagster import DagsterInstance, job, op
+from scripts.run import RUNNER_TAG, runner_id
+
+@op
+def dies():
+    os.kill(os.getpid(), signal.SIGKILL)  # as `kill -9` on make run, mid-step
+
+@job
+def killed():
+    dies()
+
+killed.execute_in_process(instance=DagsterInstance.get(), tags={RUNNER_TAG: runner_id()})
+"""
+
+
+def test_a_killed_run_is_marked_failed_by_the_next_run(tmp_path):
+    from dagster import DagsterInstance, DagsterRunStatus
+
+    from scripts.run import fail_orphaned_runs
+
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DAGSTER_HOME": str(home), "DAGSTER_DISABLE_TELEMETRY": "1"}
+    done = subprocess.run([sys.executable, "-c", KILLED_RUN], env=env, capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert done.returncode == -signal.SIGKILL
+    instance = DagsterInstance.local_temp(tempdir=str(home))
+    [run] = instance.get_runs()
+    assert run.status == DagsterRunStatus.STARTED  # what the UI would show forever
+    assert fail_orphaned_runs(instance) == [run.run_id]
+    assert instance.get_run_by_id(run.run_id).status == DagsterRunStatus.FAILURE
+    assert fail_orphaned_runs(instance) == []  # once
