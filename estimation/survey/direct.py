@@ -10,8 +10,10 @@ counts in n_h, exactly as `svyby` does (it never subsets the design). PSU ids ar
 
 Strata with a single PSU (`lonely_psu`): R's default "fail" raises; "adjust" (our default) centres the lonely
 PSU's score total at the grand mean 0 of the linearised scores, as options(survey.lonely.psu="adjust"), which
-is conservative; "certainty" gives the stratum zero variance; "remove" drops it and rescales the sum over the
-other strata by n_strata / n_ok_strata, as R does.
+is conservative; "certainty" and "remove" give the stratum zero variance (in R `survey` 4.1 "remove" drops its
+contribution without rescaling, the same variance as "certainty"); "average" drops it and rescales the sum over
+the other strata by n_strata / n_ok_strata, as options(survey.lonely.psu="average"). Each option equals R's
+option of the same name (tests/data/r_survey).
 
 Everything is vectorised with np.bincount on integer codes: no Python loop over units, strata or domains.
 """
@@ -25,7 +27,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-LonelyPSU = Literal["adjust", "certainty", "remove", "fail"]
+LonelyPSU = Literal["adjust", "certainty", "remove", "average", "fail"]
+LONELY_PSU_OPTIONS = ("adjust", "certainty", "remove", "average", "fail")
 
 __all__ = ["LonelyPSU", "direct_fgt", "direct_poverty", "fgt_values"]
 
@@ -70,6 +73,8 @@ class _Design:
         self.psu_stratum = np.zeros(self.n_psu, dtype=np.int64)
         self.psu_stratum[self.psu_codes] = self.str_codes
         self.n_h = np.bincount(self.psu_stratum, minlength=self.n_str).astype(float)
+        if lonely_psu not in LONELY_PSU_OPTIONS:
+            raise ValueError(f"lonely_psu must be one of {LONELY_PSU_OPTIONS}, not {lonely_psu!r}")
         lonely = self.n_h == 1
         if lonely.any() and lonely_psu == "fail":
             raise ValueError(f"{int(lonely.sum())} stratum/strata with a single PSU (lonely_psu='fail')")
@@ -102,7 +107,7 @@ class _Design:
             contrib = np.where(lonely, q, contrib)  # centred at 0, the grand mean of the scores
         contrib = np.maximum(contrib, 0.0)  # round-off only
         var: np.ndarray = np.bincount(sd_dom, weights=contrib, minlength=self.n_dom)
-        if self.lonely_psu == "remove" and self.lonely.any():
+        if self.lonely_psu == "average" and self.lonely.any():
             var = var * (self.n_str / (self.n_str - int(self.lonely.sum())))
         return var
 

@@ -200,9 +200,13 @@ def test_lonely_psu_options():
     cert = direct_fgt(y, 4.0, w, dom, strata, psu, lonely_psu="certainty")["se"].iloc[0]
     adj = direct_fgt(y, 4.0, w, dom, strata, psu, lonely_psu="adjust")["se"].iloc[0]
     rem = direct_fgt(y, 4.0, w, dom, strata, psu, lonely_psu="remove")["se"].iloc[0]
+    avg = direct_fgt(y, 4.0, w, dom, strata, psu, lonely_psu="average")["se"].iloc[0]
     assert cert == pytest.approx(np.sqrt(v_ok))
     assert adj == pytest.approx(np.sqrt(v_ok + u[5] ** 2))  # R survey "adjust": centred at 0
-    assert rem == pytest.approx(np.sqrt(v_ok * 3 / 2))
+    assert rem == pytest.approx(np.sqrt(v_ok))  # R survey 4.1 "remove": no rescaling
+    assert avg == pytest.approx(np.sqrt(v_ok * 3 / 2))  # R survey "average": rescaled by 3 strata / 2
+    with pytest.raises(ValueError, match="lonely_psu must be one of"):
+        direct_fgt(y, 4.0, w, dom, strata, psu, lonely_psu="drop")
 
 
 def test_population_size_missing_domain_raises():

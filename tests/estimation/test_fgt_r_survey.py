@@ -17,8 +17,9 @@ from estimation.survey.direct import direct_fgt, direct_poverty
 
 R_SURVEY = Path(__file__).resolve().parents[1] / "data" / "r_survey"
 RTOL = 1e-10
-# project lonely_psu option -> the R survey.lonely.psu setting that gives the same variance (survey 4.1-1)
-LONELY = {"adjust": "adjust", "certainty": "certainty", "remove": "average"}
+# project lonely_psu option -> the R survey.lonely.psu setting it reproduces (survey 4.1-1): the same name. Until
+# 2026-12-02 the project's "remove" rescaled like R's "average" (SEs too large by the rescaling factor).
+LONELY = {"adjust": "adjust", "certainty": "certainty", "remove": "remove", "average": "average"}
 
 
 @pytest.fixture(scope="module")
