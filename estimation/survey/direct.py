@@ -33,10 +33,30 @@ LONELY_PSU_OPTIONS = ("adjust", "certainty", "remove", "average", "fail")
 __all__ = ["LonelyPSU", "direct_fgt", "direct_poverty", "fgt_values"]
 
 
-def fgt_values(y: np.ndarray, poverty_line: float | np.ndarray, alpha: float = 0) -> np.ndarray:
-    """Unit FGT contribution I(y < z) ((z - y) / z)^alpha (strict inequality)."""
+def require_valid(name: str, values: np.ndarray, *, positive: bool = False) -> None:
+    """Raise on the first value that is NaN, infinite or negative (or zero when `positive`), naming where.
+
+    A NaN expenditure or line would otherwise count as "not poor" and stay in the denominator."""
+    bad = ~np.isfinite(values) | ((values <= 0) if positive else (values < 0))
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        expected = "a finite number > 0" if positive else "a finite number >= 0"
+        raise ValueError(f"{name}: {values[first]!r} at position {first} (0-based) of {values.size:,}, and "
+                         f"{int(bad.sum()):,} such value(s) in all; expected {expected}")
+
+
+def fgt_values(y: np.ndarray, poverty_line: float | np.ndarray, alpha: float = 0, *,
+               negative_y: bool = False) -> np.ndarray:
+    """Unit FGT contribution I(y < z) ((z - y) / z)^alpha (strict inequality). `y` must be finite and >= 0
+    (expenditure; `negative_y=True` admits negative incomes, as R sae's `incomedata` has), the line finite
+    and > 0; else ValueError naming the first offending position."""
     y = np.asarray(y, dtype=float)
     z = np.broadcast_to(np.asarray(poverty_line, dtype=float), y.shape)
+    if negative_y:
+        require_valid("income", np.where(np.isfinite(y), 0.0, y))
+    else:
+        require_valid("expenditure", y)
+    require_valid("poverty line", np.asarray(z), positive=True)
     poor = y < z
     if alpha == 0:
         return poor.astype(float)
@@ -50,8 +70,7 @@ class _Design:
     def __init__(self, weights, domain, strata, psu, lonely_psu: LonelyPSU):
         self.w = np.asarray(weights, dtype=float)
         n = self.w.size
-        if np.any(~np.isfinite(self.w)) or np.any(self.w < 0):
-            raise ValueError("weights must be finite and non-negative")
+        require_valid("weights", self.w)
         self.dom_codes, self.domains = pd.factorize(pd.Series(np.asarray(domain)), sort=True)
         if np.any(self.dom_codes < 0):
             raise ValueError("domain has missing values")
@@ -152,6 +171,7 @@ def direct_fgt(
     *,
     population_size: Mapping | pd.Series | None = None,
     lonely_psu: LonelyPSU = "adjust",
+    negative_y: bool = False,
 ) -> pd.DataFrame:
     """Direct FGT(alpha) by domain: DataFrame indexed by domain with columns `estimate` and `se` (proportions).
 
@@ -159,7 +179,7 @@ def direct_fgt(
     estimator is the Horvitz-Thompson total divided by N_d, as R `sae::direct(domsize=...)`; otherwise Hájek.
     """
     design = _Design(weights, domain, strata, psu, lonely_psu)
-    g = fgt_values(y, poverty_line, alpha)
+    g = fgt_values(y, poverty_line, alpha, negative_y=negative_y)
     est, var = _ratio(design, g, _population_size_array(design, population_size))
     out = pd.DataFrame({"estimate": est, "se": np.sqrt(var)}, index=design.domains)
     out.index.name = "domain"
@@ -179,6 +199,7 @@ def direct_poverty(
     population_size: Mapping | pd.Series | None = None,
     lonely_psu: LonelyPSU = "adjust",
     confidence: float = 0.95,
+    negative_y: bool = False,
 ) -> pd.DataFrame:
     """Direct FGT(alpha) by domain with the figures a poverty table carries.
 
@@ -193,7 +214,7 @@ def direct_poverty(
     size = None if household_size is None else np.asarray(household_size, dtype=float)
     w_est = w_hh if size is None else w_hh * size
     design = _Design(w_est, domain, strata, psu, lonely_psu)
-    g = fgt_values(y, poverty_line, alpha)
+    g = fgt_values(y, poverty_line, alpha, negative_y=negative_y)
     n_d = _population_size_array(design, population_size)
     est, var = _ratio(design, g, n_d)
     se = np.sqrt(var)

@@ -45,12 +45,13 @@ def test_sae_published_direct_p0_with_known_domain_size():
     inc = pd.read_csv(DATA / "incomedata.csv")
     size = pd.read_csv(DATA / "sizeprov.csv").set_index("provlab")["Nd"]
     expected = json.loads((DATA / "incomedata_p0_direct_expected.json").read_text())["provinces"]
-    out = direct_fgt(inc["income"], 6557.143, inc["weight"], inc["provlab"], population_size=size)
+    out = direct_fgt(inc["income"], 6557.143, inc["weight"], inc["provlab"], population_size=size,
+                     negative_y=True)
     published = pd.Series({k: v["DIR_pct"] / 100 for k, v in expected.items()})
     assert len(published) == 52
     np.testing.assert_allclose(out.loc[published.index, "estimate"], published, atol=1e-8)
     # Hájek (the default) differs, as the reference warns (Alava 36.40 vs 25.50)
-    hajek = direct_fgt(inc["income"], 6557.143, inc["weight"], inc["provlab"])
+    hajek = direct_fgt(inc["income"], 6557.143, inc["weight"], inc["provlab"], negative_y=True)
     assert hajek.loc["Alava", "estimate"] == pytest.approx(0.3640, abs=5e-4)
 
 
@@ -59,7 +60,8 @@ def test_known_size_se_equals_samplics_total_over_nd():
     size = pd.read_csv(DATA / "sizeprov.csv").set_index("provlab")["Nd"]
     g = (inc["income"] < 6557.143).astype(float).to_numpy()
     _, se_tot = _samplics("total", g, inc["weight"].to_numpy(), None, None, inc["provlab"].to_numpy())
-    out = direct_fgt(inc["income"], 6557.143, inc["weight"], inc["provlab"], population_size=size)
+    out = direct_fgt(inc["income"], 6557.143, inc["weight"], inc["provlab"], population_size=size,
+                     negative_y=True)
     np.testing.assert_allclose(out["se"], (se_tot / size).loc[out.index], rtol=1e-9)
 
 
@@ -272,8 +274,26 @@ def test_zero_weights_allowed_and_bad_design_inputs_raise():
     zero_domain = direct_fgt([1.0, 3.0], 2.0, [0.0, 1.0], ["a", "b"])  # a domain whose weights are all 0
     assert np.isnan(zero_domain.loc["a", "estimate"]) and zero_domain.loc["b", "estimate"] == 0.0
     for bad in ([1.0, -1.0], [1.0, np.inf], [np.nan, 1.0]):
-        with pytest.raises(ValueError, match="weights must be finite and non-negative"):
+        with pytest.raises(ValueError, match=r"weights: .* at position \d \(0-based\) of 2.*expected a finite"):
             direct_fgt([1.0, 3.0], 2.0, bad, [0, 0])
+
+
+def test_bad_expenditure_or_line_raises_naming_the_position():
+    """A NaN expenditure or line used to count as "not poor" and stay in the denominator (P0 biased down)."""
+    w, dom = [1.0, 1.0, 1.0], [0, 0, 0]
+    for y, line, what in (([1.0, np.nan, 3.0], 2.0, r"expenditure: .*nan.* at position 1 "),
+                          ([1.0, -5.0, 3.0], 2.0, r"expenditure: .*-5.0.* at position 1 "),
+                          ([1.0, 2.0, np.inf], 2.0, r"expenditure: .*inf.* at position 2 "),
+                          ([1.0, 2.0, 3.0], [2.0, np.nan, 2.0], r"poverty line: .*nan.* at position 1 "),
+                          ([1.0, 2.0, 3.0], 0.0, r"poverty line: .*0.0.* at position 0 ")):
+        with pytest.raises(ValueError, match=what):
+            direct_fgt(y, line, w, dom)
+        with pytest.raises(ValueError, match=what):
+            direct_poverty(y, line, w, dom)
+    # incomes may be negative (R sae's incomedata) when the caller says so; NaN never
+    assert direct_fgt([1.0, -5.0, 3.0], 2.0, w, dom, negative_y=True)["estimate"].iloc[0] == pytest.approx(2 / 3)
+    with pytest.raises(ValueError, match=r"income: .*nan.* at position 0 "):
+        direct_fgt([np.nan, -5.0, 3.0], 2.0, w, dom, negative_y=True)
     with pytest.raises(ValueError, match="domain has missing values"):
         direct_fgt([1.0, 3.0], 2.0, [1.0, 1.0], ["a", None])
     with pytest.raises(ValueError, match="strata / psu have missing values"):
