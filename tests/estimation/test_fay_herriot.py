@@ -226,3 +226,91 @@ class TestBadInput:
             fay_herriot(self.y, self.X, self.D, method="OLS")
         with pytest.raises(ValueError, match="mse"):
             fay_herriot(self.y, self.X, self.D, mse="bootstrap")
+
+
+# ---- mutation-check additions ------------------------------------------------------------------------------
+
+def _dense_one_step(y: np.ndarray, X: np.ndarray, D: np.ndarray, method: str) -> float:
+    """One scoring step for sigma2_u from the fitter's start A0 = median(D), written with dense m x m
+    matrices (Rao & Molina 2015, sec. 6.1): REML/ML Fisher scoring, FH Newton on sum(res^2 / V) = m - p."""
+    A0 = float(np.median(D))
+    Vi = np.diag(1 / (A0 + D))
+    P = Vi - Vi @ X @ np.linalg.inv(X.T @ Vi @ X) @ X.T @ Vi
+    if method == "REML":
+        score, info = -0.5 * np.trace(P) + 0.5 * y @ P @ P @ y, 0.5 * np.trace(P @ P)
+    else:
+        res = np.linalg.inv(Vi) @ P @ y  # y - X beta_GLS
+        if method == "ML":
+            score, info = -0.5 * np.trace(Vi) + 0.5 * res @ Vi @ Vi @ res, 0.5 * np.trace(Vi @ Vi)
+        else:
+            score = res @ Vi @ res - (y.size - X.shape[1])
+            info = res @ Vi @ Vi @ res
+    return max(A0 + score / info, 0.0)
+
+
+@pytest.mark.parametrize("method", ["REML", "ML", "FH"])
+def test_one_scoring_step_equals_dense_formula(milk, method):
+    y, X, D, _ = milk
+    r = fay_herriot(y, X, D, method, max_iter=1)
+    assert r.iterations == 1 and not r.converged
+    np.testing.assert_allclose(r.sigma2_u, _dense_one_step(y, X, D, method), rtol=1e-10)
+
+
+def test_batched_fit_equals_single_fits(milk):
+    from estimation.sae.fay_herriot import _fit_batch
+
+    y, X, D, _ = milk
+    for method in ("REML", "ML", "FH"):
+        bf = _fit_batch(np.vstack([y, y[::-1]]), X, D, method)
+        single = [fay_herriot(v, X, D, method) for v in (y, y[::-1])]
+        np.testing.assert_allclose(bf.sigma2_u, [s.sigma2_u for s in single], rtol=1e-12)
+        np.testing.assert_allclose(bf.beta, [s.beta for s in single], rtol=1e-10)
+
+
+def test_tolerance_and_fixed_variance_options(milk):
+    y, X, D, _ = milk
+    assert fay_herriot(y, X, D, tol=0.5).iterations < fay_herriot(y, X, D, tol=1e-12).iterations
+    zero = fay_herriot(y, X, D, fixed_sigma2_u=0.0)  # sigma2_u = 0 is a valid fixed value: the synthetic fit
+    assert zero.converged and zero.iterations == 0
+    np.testing.assert_allclose(zero.eblup, zero.synthetic, rtol=1e-14)
+
+
+def test_result_columns_residuals_and_labels(milk):
+    y, X, D, _ = milk
+    r = fay_herriot(y, X, D, "REML")
+    np.testing.assert_allclose(r.standardized_residuals, (y - r.eblup) / np.sqrt(D), rtol=1e-12)
+    np.testing.assert_allclose(r.random_effects, r.eblup - r.synthetic, rtol=1e-9, atol=1e-15)
+    f = r.to_frame(index=np.arange(100, 143))
+    assert list(f.columns) == ["direct", "direct_var", "direct_rse", "synthetic", "eblup", "mse", "rse", "gamma",
+                               "random_effect", "standardized_residual", "g1", "g2", "g3"]
+    assert f.index[0] == 100
+    np.testing.assert_allclose(f["direct_rse"], np.sqrt(D) / np.abs(y), rtol=1e-14)
+    np.testing.assert_allclose(f[["gamma", "random_effect", "standardized_residual", "g1", "g2", "g3"]],
+                               np.column_stack([r.gamma, r.random_effects, r.standardized_residuals, r.g1, r.g2,
+                                                r.g3]), rtol=1e-14)
+    # the coefficient table: z = coef / s.e., two-sided normal p = erfc(|z| / sqrt 2)
+    from math import erfc, sqrt
+
+    t = r.coef_table(["intercept", "a2", "a3", "a4"])
+    assert list(t.columns) == ["coef", "std_err", "z", "p_value"] and list(t.index) == ["intercept", "a2", "a3", "a4"]
+    np.testing.assert_allclose(t["z"], r.beta / r.beta_se, rtol=1e-14)
+    np.testing.assert_allclose(t["p_value"], [erfc(abs(z) / sqrt(2)) for z in r.beta / r.beta_se], rtol=1e-12)
+    assert list(r.coef_table().index) == ["x0", "x1", "x2", "x3"]
+    # REML's sigma2_u is second-order unbiased (b = 0); REML and YL keep the Prasad-Rao label whatever is asked
+    assert r.sigma2_u_bias == 0.0
+    assert fay_herriot(y, X, D, "REML", mse="datta_lahiri").mse_method == "prasad_rao"
+    assert fay_herriot(y, X, D, "YL", mse="datta_lahiri").mse_method == "prasad_rao"
+    # a Prasad-Rao MSE out of sample carries no bias term, even for ML (whose b is not 0)
+    ml = fay_herriot(y, X, D, "ML", mse="prasad_rao")
+    h = np.einsum("di,ij,dj->d", X[:2], ml.cov_beta, X[:2])
+    np.testing.assert_allclose(ml.predict(X[:2])[1], ml.sigma2_u + h, rtol=1e-12)
+
+
+def test_one_dimensional_design_and_more_bad_input(milk):
+    y, X, D, _ = milk
+    ones = fay_herriot(y, np.ones(y.size), D)  # a 1-D X is one column (here the intercept-only model)
+    np.testing.assert_allclose(ones.eblup, fay_herriot(y, np.ones((y.size, 1)), D).eblup, rtol=1e-14)
+    with pytest.raises(ValueError, match="sampling_variance has NaN/inf"):
+        fay_herriot(y, X, np.r_[np.inf, D[1:]])
+    with pytest.raises(ValueError, match="need more areas than covariates"):
+        fay_herriot(y[:4], X[:4], D[:4])
