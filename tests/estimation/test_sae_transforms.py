@@ -249,3 +249,70 @@ class TestBadInput:
             fay_herriot_arcsine(p, self.X, np.full(20, 0.01), mse=None)
         with pytest.raises(ValueError, match="back_transform"):
             fay_herriot_arcsine(self.p, self.X, n_eff=self.n, back_transform="sm")
+
+
+# ---- mutation-check additions ------------------------------------------------------------------------------
+
+def test_result_fields_in_and_out_of_sample():
+    p, X, n = _jackknife_data()
+    sampled = np.ones(p.size, bool)
+    sampled[[3, 7]] = False  # two areas without a sample; their p (present here) must not be used
+    r = fay_herriot_arcsine(p, X, n_eff=n, sampled=[int(s) for s in sampled], mse=None)  # 0/1 mask works
+    assert r.fit.method == "REML" and r.back_transform == "naive" and r.mse_method == "None"
+    np.testing.assert_array_equal(r.sampled, sampled)
+    assert np.isnan(r.mse).all() and np.isnan(r.bootstrap_converged)
+    np.testing.assert_allclose(r.direct_var[sampled], p[sampled] * (1 - p[sampled]) / n[sampled], rtol=1e-14)
+    assert np.isnan(r.direct_var[~sampled]).all() and np.isnan(r.direct[~sampled]).all()
+    np.testing.assert_allclose(r.mse_transformed[sampled], r.fit.mse, rtol=1e-14)
+    np.testing.assert_allclose(r.mse_transformed[~sampled], r.fit.predict(X[~sampled])[1], rtol=1e-14)
+    jk = fay_herriot_arcsine(p, X, n_eff=n, mse="jackknife")
+    assert jk.mse_method == "jackknife"
+    assert fay_herriot_arcsine(p, X, n_eff=n, mse=None, max_iter=1).fit.iterations == 1  # options reach the fit
+    assert (fay_herriot_arcsine(p, X, n_eff=n, mse=None, tol=0.5).fit.iterations
+            < fay_herriot_arcsine(p, X, n_eff=n, mse=None, tol=1e-12).fit.iterations)
+
+
+def test_bootstrap_defaults_are_the_documented_ones():
+    p, X, n = _jackknife_data(m=15)
+    default = fay_herriot_arcsine(p, X, n_eff=n)
+    np.testing.assert_array_equal(default.mse, fay_herriot_arcsine(p, X, n_eff=n, B=1000, seed=2024).mse)
+    assert np.all(np.isfinite(fay_herriot_arcsine(p, X, n_eff=n, B=2).mse))  # B = 2 is the smallest allowed
+
+
+def test_back_transform_clips_and_more_bad_input():
+    np.testing.assert_array_equal(arcsine_back([-0.3, 2.0]), [0.0, 1.0])  # clipped to [0, pi/2] first
+    for bad in ([1.5], [np.nan]):
+        with pytest.raises(ValueError, match=r"\[0, 1\]"):
+            arcsine_transform(bad)
+    p, X, n = _jackknife_data()
+    with pytest.raises(ValueError, match="p outside"):
+        fay_herriot_arcsine(np.r_[1.5, p[1:]], X, n_eff=n, mse=None)
+    with pytest.raises(ValueError, match="mark areas without a sample"):
+        fay_herriot_arcsine(np.r_[np.nan, p[1:]], X, n_eff=n, mse=None)
+    with pytest.raises(ValueError, match="length mismatch: X"):
+        fay_herriot_arcsine(p, X[:-1], n_eff=n, mse=None)
+    with pytest.raises(ValueError, match="n_eff must be finite"):
+        fay_herriot_arcsine(p, X, n_eff=np.r_[np.inf, n[1:]], mse=None)
+    fay_herriot_arcsine(p, X, n_eff=np.r_[0.5, n[1:]], mse=None)  # an effective size below 1 is allowed
+    for var0 in (np.nan, 0.0):
+        with pytest.raises(ValueError, match="sampling_variance must be > 0"):
+            fay_herriot_arcsine(p, X, np.r_[var0, p[1:] * (1 - p[1:]) / n[1:]], mse=None)
+    with pytest.raises(ValueError, match="p = 0 or 1"):
+        fay_herriot_arcsine(np.r_[1.0, p[1:]], X, p * (1 - p) / n + 0.001, mse=None)
+    X_nan = X.copy()
+    X_nan[0, 1] = np.nan  # a sampled area with a missing covariate: the fit says so
+    with pytest.raises(ValueError, match="X has NaN"):
+        fay_herriot_arcsine(p, X_nan, n_eff=n, sampled=np.r_[True, True, False, [True] * (p.size - 3)], mse=None)
+
+
+def test_bootstrap_with_an_adjusted_likelihood_equals_loop_of_single_fits():
+    """The per-replicate path of the batched fitter (AMRL: one root search each) gives each replicate's beta."""
+    p, X, n = _jackknife_data(seed=5, m=30)
+    B, seed = 8, 3
+    r = fay_herriot_arcsine(p, X, n_eff=n, method="AMRL", B=B, seed=seed)
+    D = 1 / (4 * n)
+    g = np.random.default_rng(seed)
+    th = X @ r.fit.beta + g.normal(0, np.sqrt(r.fit.sigma2_u), size=(B, p.size))
+    ys = th + g.normal(0, np.sqrt(D), size=(B, p.size))
+    est = np.array([arcsine_back(fay_herriot(ys[b], X, D, "AMRL").eblup) for b in range(B)])
+    np.testing.assert_allclose(r.mse, np.mean((est - arcsine_back(th)) ** 2, axis=0), rtol=1e-8)
