@@ -39,7 +39,14 @@ from estimation.registry.aggregate import (
     year_over_year_registry,
 )
 from estimation.registry.decree_lists import match_decree_lists
-from estimation.registry.extracts import demo_persons, extract_files, prepare_demo_extracts, read_manifest
+from estimation.registry.extracts import (
+    demo_persons,
+    extract_files,
+    is_generated,
+    prepare_demo_extracts,
+    read_manifest,
+    require_real_key,
+)
 from estimation.registry.generator import DEMO_SCENARIO
 from estimation.registry.ingest_folder import ingest_extracts
 
@@ -53,13 +60,8 @@ PROGRESS_SUITE = padu_padan_progress_suite()
 
 
 class RegistryConfig(Config):
-    # Folder of real extracts with a manifest.json (see README); empty: generate the demo extracts.
-    extracts_dir: str = ""
+    # The extract folder is one setting of the `paths` resource (KEMISKINAN_REGISTRY_EXTRACTS), not per asset.
     reporting_period: str = DEMO_SCENARIO.reporting_period
-
-
-def _extracts_dir(config: RegistryConfig, paths: ProjectPaths) -> Path:
-    return Path(config.extracts_dir) if config.extracts_dir else Path(paths.restricted_dir) / "extracts"
 
 
 @asset(group_name="registry", check_specs=check_specs(EXTRACTS_SUITE, "registry_extracts"),
@@ -69,16 +71,16 @@ def _extracts_dir(config: RegistryConfig, paths: ProjectPaths) -> Path:
                    "generator writes realistic extracts with the Jombang, Lebak, Kota Mojokerto and Kota Palangka "
                    "Raya cases planted, their expenditure resampled from the synthetic Susenas households. The "
                    "asset itself holds the file list only (no identities).")
-def registry_extracts(context: AssetExecutionContext, config: RegistryConfig, paths: ProjectPaths,
+def registry_extracts(context: AssetExecutionContext, paths: ProjectPaths,
                       p0_kabkota_validated: pd.DataFrame, synthetic_household_expenditure: pd.DataFrame):
-    folder = _extracts_dir(config, paths)
-    if config.extracts_dir:
+    folder = paths.extracts()
+    if paths.registry_extracts_dir:
         entries, reused = read_manifest(folder), True
     else:
         entries, reused = prepare_demo_extracts(folder, bps_populations(p0_kabkota_validated, DEMO_SCENARIO.years),
                                                 demo_persons(synthetic_household_expenditure))
     files = extract_files(entries, folder)
-    yield Output(files, metadata={"mode": MetadataValue.text("real" if config.extracts_dir else "demo"),
+    yield Output(files, metadata={"mode": MetadataValue.text("demo" if is_generated(folder) else "real"),
                                   "reused_previous_generation": MetadataValue.bool(reused),
                                   "files": MetadataValue.int(len(files))})
     yield from evaluate(EXTRACTS_SUITE, files, "registry_extracts", context.log)
@@ -88,10 +90,11 @@ def registry_extracts(context: AssetExecutionContext, config: RegistryConfig, pa
        description="Each extract validated (NIK: 16 digits, region code, birth date) and pseudonymised at ingestion "
                    "(HMAC-SHA256 with the key resource): Parquet files without NIK, KK, name or address. The asset "
                    "holds one report row per file: counts and the key mode, never an identity.")
-def registry_ingested(context: AssetExecutionContext, config: RegistryConfig, paths: ProjectPaths,
-                      pseudonym_key: PseudonymKey, registry_extracts: pd.DataFrame):
+def registry_ingested(context: AssetExecutionContext, paths: ProjectPaths, pseudonym_key: PseudonymKey,
+                      registry_extracts: pd.DataFrame):
     key, source = pseudonym_key.get()
-    reports = ingest_extracts(registry_extracts, _extracts_dir(config, paths), paths.registry_storage() / "ingested",
+    require_real_key(paths.extracts(), source)
+    reports = ingest_extracts(registry_extracts, paths.extracts(), paths.registry_storage() / "ingested",
                               key, source)
     yield Output(reports, metadata={
         "key_mode": MetadataValue.text(source.mode),
@@ -159,7 +162,8 @@ def _worklists_markdown(worklists: pd.DataFrame) -> str:
 def padu_padan(context: AssetExecutionContext, config: RegistryConfig, paths: ProjectPaths,
                pseudonym_key: PseudonymKey, registry_extracts: pd.DataFrame, registry_ingested: pd.DataFrame):
     key, source = pseudonym_key.get()
-    result = match_decree_lists(registry_extracts, registry_ingested, _extracts_dir(config, paths), key, source,
+    require_real_key(paths.extracts(), source)
+    result = match_decree_lists(registry_extracts, registry_ingested, paths.extracts(), key, source,
                                 Path(paths.restricted_dir) / "worklists", config.reporting_period)
     summary, progress, worklists = result.summary, result.progress, result.worklists
     first = summary.iloc[0]

@@ -17,6 +17,9 @@ class ProjectPaths(ConfigurableResource):
     outputs_dir: str
     restricted_dir: str
     storage_dir: str  # intermediate files that are not assets (pseudonymised registry Parquet)
+    # Real P3KE/DTSEN extracts (a folder with manifest.json), one setting for the whole registry layer;
+    # empty: the demo extracts, generated into restricted_dir/extracts.
+    registry_extracts_dir: str = ""
 
     @classmethod
     def default(cls) -> ProjectPaths:
@@ -25,7 +28,12 @@ class ProjectPaths(ConfigurableResource):
             outputs_dir=str(settings.outputs_dir()),
             restricted_dir=str(settings.restricted_dir()),
             storage_dir=str(settings.storage_dir()),
+            registry_extracts_dir=settings.registry_extracts_dir(),
         )
+
+    def extracts(self) -> Path:
+        """The registry's extract folder: the real one when set, else the demo generation's."""
+        return Path(self.registry_extracts_dir or Path(self.restricted_dir) / "extracts")
 
     def registry_storage(self) -> Path:
         return Path(self.storage_dir) / "registry"

@@ -17,6 +17,12 @@ def raw_dir() -> Path:
     return Path(os.environ.get("KEMISKINAN_RAW_DIR", data_dir() / "raw"))
 
 
+def registry_extracts_dir() -> str:
+    """`KEMISKINAN_REGISTRY_EXTRACTS`: a folder of real P3KE/DTSEN extracts with its manifest.json; unset:
+    the demo extracts, generated into the restricted folder."""
+    return os.environ.get("KEMISKINAN_REGISTRY_EXTRACTS", "")
+
+
 def storage_dir() -> Path:
     return data_dir() / "storage"
 

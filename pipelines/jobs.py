@@ -47,7 +47,7 @@ def build_jobs(calendar: DataCalendar) -> Jobs:
                                      "estimates and charts."),
         define_asset_job("registry_job", selection=REGISTRY,
                          description="P3KE/DTSEN extracts -> pseudonymised ingestion -> aggregates, padu padan -> "
-                                     "published registry tables (demo extracts unless extracts_dir is set)."),
+                                     "published registry tables (demo extracts unless KEMISKINAN_REGISTRY_EXTRACTS names a folder of real ones)."),
     ]
     return {job.name: job for job in jobs}
 

@@ -17,6 +17,7 @@ import pandas as pd
 
 from estimation.atomic import write_text_atomic
 from estimation.registry.generator import DEMO_SCENARIO, DemoScenario, Scenario, generate_registry_scenario
+from estimation.registry.pseudonym import KeySource
 from estimation.registry.restricted import restrict
 
 MANIFEST = "manifest.json"
@@ -27,6 +28,20 @@ _LIBRARY = Path(__file__).resolve().parent  # the generator and everything it ca
 def read_manifest(folder: str | Path) -> list[dict[str, object]]:
     """The entries of `folder/manifest.json` (a folder of real extracts, or a previous demo generation)."""
     return json.loads((Path(folder) / MANIFEST).read_text())["files"]
+
+
+def is_generated(folder: str | Path) -> bool:
+    """True when `folder`'s manifest is the demo generator's (it carries the generator's fingerprint)."""
+    return "fingerprint" in json.loads((Path(folder) / MANIFEST).read_text())
+
+
+def require_real_key(folder: str | Path, key_source: KeySource) -> None:
+    """Refuse real extracts (any manifest that is not the generator's) under the public demo key: their
+    pseudonyms would be reversible by anyone who has the code."""
+    if key_source.mode == "demo" and not is_generated(folder):
+        raise ValueError(f"the extracts in {folder} are real (their manifest is not the demo generator's) and the "
+                         f"pseudonym key is the public demo key: set P3KE_PSEUDONYM_KEY (and leave "
+                         f"KEMISKINAN_REGISTRY_MODE unset) before ingesting them")
 
 
 def demo_persons(households: pd.DataFrame, scenario: DemoScenario = DEMO_SCENARIO) -> pd.DataFrame:

@@ -128,3 +128,48 @@ def test_published_files_written(layer) -> None:
     _, _, paths, _ = layer
     names = sorted(p.name for p in Path(paths.tables()).iterdir())
     assert names == sorted(f"{t}.{ext}" for t in TABLES for ext in ("csv", "parquet", "provenance.json"))
+
+
+def test_real_extracts_refused_under_the_demo_key_and_set_once(registry_demo, tmp_path, monkeypatch) -> None:
+    """A folder of real extracts (its manifest is not the generator's) is one setting of the paths resource for
+    the whole layer, and is never pseudonymised with the public demo key."""
+    import json
+    import shutil
+
+    from dagster import materialize
+
+    from assets.registry import registry_assets
+    from assets.resources import ProjectPaths, PseudonymKey
+    from pipelines.io_manager import ParquetIOManager
+    from tests.estimation.conftest import _upstream
+
+    real = tmp_path / "real"
+    real.mkdir()
+    entry = next(e for e in json.loads((registry_demo.folder / "manifest.json").read_text())["files"]
+                 if e["key"] == "p3ke_3576_2022")
+    shutil.copy(registry_demo.folder / str(entry["file"]), real / str(entry["file"]))
+    (real / "manifest.json").write_text(json.dumps({"files": [entry]}))  # as an office writes it: no fingerprint
+    paths = ProjectPaths(raw_dir=str(tmp_path / "raw"), outputs_dir=str(tmp_path / "outputs"),
+                         restricted_dir=str(tmp_path / "restricted"), storage_dir=str(tmp_path / "storage"),
+                         registry_extracts_dir=str(real))
+    panel, households = _upstream(registry_demo.panel, registry_demo.households)
+    extracts, ingested = (next(a for a in registry_assets if a.key == AssetKey(name))
+                          for name in ("registry_extracts", "registry_ingested"))
+
+    def run(mode: str):
+        resources = {"io_manager": ParquetIOManager(base_dir=str(tmp_path / "storage")), "paths": paths,
+                     "pseudonym_key": PseudonymKey(mode=mode)}
+        materialize([households], resources=resources, partition_key=str(DEMO_SCENARIO.synthetic_year))
+        return materialize([panel, households, extracts, ingested], resources=resources, raise_on_error=False,
+                           selection=[AssetKey("p0_kabkota_validated"), extracts.key, ingested.key])
+
+    refused = run("demo")
+    failure = next(e for e in refused.all_events if e.is_step_failure)
+    assert failure.step_key == "registry_ingested"
+    error = failure.event_specific_data.error.to_string()
+    assert "are real" in error and "P3KE_PSEUDONYM_KEY" in error
+    assert _metadata(refused, "registry_extracts")["mode"] == "real"
+    assert not (tmp_path / "storage" / "registry").exists()  # nothing was pseudonymised
+    monkeypatch.setenv("P3KE_PSEUDONYM_KEY", "a-real-key-from-the-office-vault-0123")
+    accepted = run("env")
+    assert accepted.success and _metadata(accepted, "registry_ingested")["key_mode"] == "env"
