@@ -38,7 +38,7 @@ def ingested_suite() -> Suite:
                  column="nik_valid_rate", min_value=GOOD_NIK_VALID_RATE), severity="WARN", locate=loc),
         Rule("desil_in_range", "desil within its source's range (P3KE 1-4, DTSEN 1-10)",
              lambda E: E.ExpectColumnValuesToBeBetween(column="desil_out_of_range", max_value=0),
-             locate=("key", "kabkota_code")),
+             locate=("key", "kabkota_code", "desil_out_of_range_rows")),
         Rule("key_mode_recorded", "every ingested file records how its pseudonym key was obtained",
              lambda E: E.ExpectColumnValuesToBeInSet(column="key_mode", value_set=["env", "demo", "explicit"]),
              locate=("key",)),

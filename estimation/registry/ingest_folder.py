@@ -18,20 +18,29 @@ from estimation.registry.pseudonym import KeySource
 SNAPSHOT_KINDS = ("p3ke", "dtsen")
 
 
-def desil_range_violations(parquet: str | Path) -> tuple[int, int]:
-    """Rows whose desil is outside its source's range: (P3KE not in 1-4, DTSEN not in 1-10)."""
+OUT_OF_RANGE = ("(desil_p3ke IS NOT NULL AND desil_p3ke NOT BETWEEN 1 AND 4) OR "
+                "(desil_dtsen IS NOT NULL AND desil_dtsen NOT BETWEEN 1 AND 10)")
+
+
+def desil_range_violations(parquet: str | Path, first: int = 20) -> tuple[int, int, list[dict[str, int]]]:
+    """Rows whose desil is outside its source's range: (P3KE not in 1-4, DTSEN not in 1-10, the first `first`
+    of them as {"row": line in the extract, "desil": value found}) — the rows, not only a count."""
     con = duckdb.connect()
-    row = con.execute(
-        "SELECT count(*) FILTER (WHERE desil_p3ke IS NOT NULL AND desil_p3ke NOT BETWEEN 1 AND 4), "
-        "count(*) FILTER (WHERE desil_dtsen IS NOT NULL AND desil_dtsen NOT BETWEEN 1 AND 10) "
-        "FROM read_parquet(?)", [str(parquet)]).fetchone()
-    con.close()
-    assert row is not None  # an aggregate query returns one row
-    return int(row[0]), int(row[1])
+    try:
+        counts = con.execute(
+            "SELECT count(*) FILTER (WHERE desil_p3ke IS NOT NULL AND desil_p3ke NOT BETWEEN 1 AND 4), "
+            "count(*) FILTER (WHERE desil_dtsen IS NOT NULL AND desil_dtsen NOT BETWEEN 1 AND 10) "
+            "FROM read_parquet(?)", [str(parquet)]).fetchone()
+        rows = con.execute(f"SELECT source_row, coalesce(desil_p3ke, desil_dtsen) FROM read_parquet(?) "
+                           f"WHERE {OUT_OF_RANGE} ORDER BY source_row LIMIT {int(first)}", [str(parquet)]).fetchall()
+    finally:
+        con.close()
+    assert counts is not None  # an aggregate query returns one row
+    return int(counts[0]), int(counts[1]), [{"row": int(r), "desil": int(d)} for r, d in rows]
 
 
 def _report_row(entry, report: IngestReport, out: Path) -> dict[str, object]:
-    bad_p3ke, bad_dtsen = desil_range_violations(out)
+    bad_p3ke, bad_dtsen, bad_rows = desil_range_violations(out)
     statuses = report.nik_status_counts
     valid = int(statuses.get("valid", 0))
     return {"key": entry.key, "source": entry.source, "kabkota_code": entry.kabkota_code,
@@ -40,7 +49,8 @@ def _report_row(entry, report: IngestReport, out: Path) -> dict[str, object]:
             "nik_valid_rate": valid / report.n_rows if report.n_rows else 0.0,
             "nik_invalid_by_status": json.dumps({k: v for k, v in statuses.items() if k != "valid"}, sort_keys=True),
             "first_invalid_rows": json.dumps({k: v[:5] for k, v in report.invalid_nik_rows.items()}),
-            "desil_out_of_range": bad_p3ke + bad_dtsen, "key_mode": report.key_mode, "path": str(out)}
+            "desil_out_of_range": bad_p3ke + bad_dtsen, "desil_out_of_range_rows": json.dumps(bad_rows),
+            "key_mode": report.key_mode, "path": str(out)}
 
 
 def ingest_extracts(entries: pd.DataFrame, folder: str | Path, out_dir: str | Path, key: bytes,

@@ -130,6 +130,11 @@ def test_registry_suites(tmp_path):
     assert failing(ingested_suite(), ingested.assign(nik_valid_rate=[0.95])) == {"nik_valid_rate_good"}
     assert failing(ingested_suite(), ingested.assign(nik_valid_rate=[0.5])) == {"nik_valid_rate", "nik_valid_rate_good"}
     assert failing(ingested_suite(), ingested.assign(desil_out_of_range=[3])) == {"desil_in_range"}
+    rows = '[{"row": 2, "desil": 0}, {"row": 9, "desil": 5}]'
+    [desil] = [r for r in run_suite(ingested_suite(), ingested.assign(desil_out_of_range=[2],
+                                                                      desil_out_of_range_rows=[rows])).results
+               if r.rule == "desil_in_range"]
+    assert '"row": 2, "desil": 0' in desil.message and '"row": 9, "desil": 5' in desil.message  # the rows themselves
     assert failing(ingested_suite(), ingested.assign(key_mode=["none"])) == {"key_mode_recorded"}
     assert failing(ingested_suite(), ingested.assign(rows=[0])) == {"rows_ingested"}
 

@@ -156,10 +156,12 @@ def test_ingest_extracts_one_row_per_snapshot(tmp_path: Path) -> None:
     assert reports["key"].tolist() == ["p3ke_3517_2024", "p3ke_3602_2023"]  # sorted; the SK list is not a snapshot
     assert list(reports.columns) == ["key", "source", "kabkota_code", "year", "snapshot_date", "rows", "duplicates",
                                      "nik_valid", "nik_valid_rate", "nik_invalid_by_status", "first_invalid_rows",
-                                     "desil_out_of_range", "key_mode", "path"]
+                                     "desil_out_of_range", "desil_out_of_range_rows", "key_mode", "path"]
     jombang, lebak = reports.iloc[0], reports.iloc[1]
     assert lebak["rows"] == len(raw) > 300 and lebak["duplicates"] == 0 and lebak["desil_out_of_range"] == 1
+    assert json.loads(lebak["desil_out_of_range_rows"]) == [{"row": 2, "desil": 7}]  # line 2: the first data row
     assert jombang["rows"] - jombang["duplicates"] == 3_000 and jombang["desil_out_of_range"] == 0
+    assert json.loads(jombang["desil_out_of_range_rows"]) == []
     assert jombang["nik_valid"] / jombang["rows"] == pytest.approx(jombang["nik_valid_rate"])
     assert 0.9 < jombang["nik_valid_rate"] < 1.0  # the dirty extract has mangled and moved NIKs
     invalid = json.loads(jombang["first_invalid_rows"])
