@@ -73,7 +73,7 @@ def _identities(summary: pd.DataFrame) -> pd.DataFrame:
     s = summary
     return s.assign(
         found_split=(s["left_desil1"] + s["still_desil1"] == s["found"]),
-        persons_split=(s["found"] + s["not_found"] == s["persons"]),
+        persons_split=(s["found"] + s["not_found"] + s["invalid_nik_not_found"] == s["persons"]),
         not_optimal_split=(s["not_optimal_alive"] + s["not_optimal_deceased"] + s["not_optimal_moved"]
                            == s["not_optimal"]),
     ).melt(id_vars=["kabkota_code", "year"], value_vars=["found_split", "persons_split", "not_optimal_split"],

@@ -13,8 +13,9 @@ Planted cases (recovered by ingestion + padu padan + aggregation, see tests):
 - Jombang (3517), P3KE 2024: 654,220 individuals; regent's decree (SK) list of 7,408 extreme poor:
   5,567 left desil 1, 1,841 still in desil 1, of which 1,752 intervened optimally, 89 not (78 alive,
   11 deceased); an OPD intervention register covering all 7,408. The SK list also has the errors of a
-  real one (SK_LIST_ERRORS, recorded per row in `Scenario.list_errors`): 29 persons absent from the slice
-  (6 of them with an impossible birth date; 10 in the register), 9 duplicate rows, 12 unusable NIKs.
+  real one (SK_LIST_ERRORS, recorded per row in `Scenario.list_errors`): 23 persons absent from the slice
+  (10 of them in the register), 6 more absent whose listed NIK has an impossible birth date (reported as an
+  invalid NIK, not as not found), 9 duplicate rows, 12 unusable NIKs.
 - Lebak (3602): families with the extreme-poor flag 6,043 (2023) -> 5,698 (2024).
 - Kota Mojokerto (3576): P3KE extreme-poor individuals / BPS population = 1.10% -> 0%. The article
   (Kemenko PMK letter of 26 Feb 2024) dates these 2022 -> 2023; `mojokerto_years` sets the labels.
@@ -58,7 +59,8 @@ SK_LIST_ERRORS = {
     "non_digit": 2,
     "missing": 1,
 }
-# Typo'd birth dates (DDMMYY) of persons absent from the slice: 16 digits, so pseudonymised and not found.
+# Typo'd birth dates (DDMMYY) of persons absent from the slice: 16 digits, so pseudonymised; not found, and
+# reported as an invalid NIK (category nik_tidak_valid).
 SK_BAD_BIRTH_DATES = ("000190", "000275", "400388", "300290", "710403", "290201")  # day 00 (man, woman: 40),
 # 30 Feb, a woman's 31 Apr, 29 Feb 2001
 LEBAK_CASE = {2023: 6_043, 2024: 5_698}
@@ -137,8 +139,9 @@ class Scenario:
         with an invalid (unpseudonymisable) NIK."""
         errors = self.list_errors if self.list_errors is not None else pd.DataFrame(columns=["key", "error"])
         kinds = errors.loc[errors["key"] == key, "error"].value_counts()
-        return {"not_found": int(kinds.get("not_found", 0)), "duplicate_rows": int(kinds.get("duplicate", 0)),
-                "invalid_nik": int(kinds.get("invalid", 0))}
+        return {"not_found": int(kinds.get("not_found", 0)),
+                "invalid_nik_not_found": int(kinds.get("invalid_nik_not_found", 0)),
+                "duplicate_rows": int(kinds.get("duplicate", 0)), "invalid_nik": int(kinds.get("invalid", 0))}
 
     def record(self, key: str, kind: str, path: Path, kabkota_code: str, year: int, snapshot_date: str = "") -> None:
         self.files[key] = path
@@ -455,7 +458,8 @@ def _plant_list_errors(
         "Nama": _FIRST[rng.integers(0, len(_FIRST), n_new)].astype(object) + " "
         + _LAST[rng.integers(0, len(_LAST), n_new)].astype(object),
         "Kecamatan": kec[rng.integers(0, len(kec), n_new)],
-        "error": ["not_found"] * len(absent) + ["invalid"] * len(invalid),
+        "error": (["not_found"] * e["absent"] + ["invalid_nik_not_found"] * len(SK_BAD_BIRTH_DATES)
+                  + ["invalid"] * len(invalid)),
         "nik_status": ["valid"] * e["absent"] + ["bad_birth_date"] * len(SK_BAD_BIRTH_DATES) + invalid_status,
     })
     listed = rng.choice(len(sk), e["listed_twice"] + e["listed_thrice"], replace=False)
@@ -472,7 +476,8 @@ def _plant_list_errors(
     out.insert(0, "No", np.arange(1, n + 1))
     planted = pd.DataFrame({"list_row": at + 2, "error": extra["error"].to_numpy(),
                             "nik_status": extra["nik_status"].to_numpy()})
-    absent_truth = pd.DataFrame({"nik": absent, "category": "tidak_ditemukan"})
+    absent_truth = pd.DataFrame({"nik": absent, "category": ["tidak_ditemukan"] * e["absent"]
+                                 + ["nik_tidak_valid"] * len(SK_BAD_BIRTH_DATES)})
     who = new.iloc[: e["absent_intervened"]]  # valid NIKs (the first e["absent"] of `new`)
     times = rng.integers(1, 3, len(who))
     prog = rng.integers(0, len(OPD_PROGRAMMES), int(times.sum()))

@@ -26,6 +26,7 @@ from estimation.registry.aggregate import _scan, connect
 
 CATEGORIES = (
     "tidak_ditemukan",
+    "nik_tidak_valid",  # not found, and the list's NIK cannot be right (impossible birth date, other region)
     "keluar_desil_1",
     "desil_1_intervensi_optimal",
     "desil_1_belum_optimal_hidup",
@@ -69,11 +70,13 @@ def padu_padan(
     p3ke_later: ingested snapshot (Parquet path(s)/dir or frame); desil_field 'desil_p3ke' or 'desil_dtsen'.
     interventions: ingest.ingest_interventions output (nik_pseudo, optimal, ...), optional.
 
-    Person columns: nik_pseudo, kabkota_code, list_rows, first_list_row, duplicate_on_list, found,
+    Person columns: nik_pseudo, kabkota_code, list_rows, first_list_row, nik_status_on_list, duplicate_on_list,
+    found,
     desil_later, status_later, kecamatan, n_interventions, n_not_optimal, intervention_result
     (optimal / belum_optimal / none), category.
     Summary columns: kabkota_code, list_rows, invalid_nik_on_list, duplicate_rows_on_list, persons,
-    not_found, found, left_desil1, still_desil1, optimal, not_optimal, not_optimal_alive,
+    not_found (a valid NIK absent from the snapshot), invalid_nik_not_found (absent, and the list's NIK has an
+    impossible birth date or another region: a typo to correct, not a person to look for), found, left_desil1, still_desil1, optimal, not_optimal, not_optimal_alive,
     not_optimal_deceased, not_optimal_moved, no_intervention, intervened, key_mode.
     """
     if desil_field not in ("desil_p3ke", "desil_dtsen"):
@@ -81,9 +84,11 @@ def padu_padan(
     con = con or connect()
     lst = decree_list.copy()
     usable = lst["nik_pseudo"].notna()
+    if "nik_status" not in lst:
+        lst["nik_status"] = "valid"
     persons = (lst[usable].groupby("nik_pseudo", as_index=False)
                .agg(kabkota_code=("kabkota_code", "first"), list_rows=("list_row", "size"),
-                    first_list_row=("list_row", "min")))
+                    first_list_row=("list_row", "min"), nik_status_on_list=("nik_status", "first")))
     persons["duplicate_on_list"] = persons["list_rows"] > 1
     later = _later(p3ke_later, persons, desil_field, con)
     persons = persons.merge(later, on="nik_pseudo", how="left")
@@ -104,15 +109,18 @@ def padu_padan(
     d = persons["desil_later"]
     st = persons["status_later"].fillna("hidup")
     persons["category"] = np.select(
-        [~persons["found"], d > 1, persons["intervention_result"] == "optimal",
+        [~persons["found"] & (persons["nik_status_on_list"] != "valid"), ~persons["found"], d > 1,
+         persons["intervention_result"] == "optimal",
          (persons["intervention_result"] == "belum_optimal") & (st == "meninggal"),
          (persons["intervention_result"] == "belum_optimal") & (st == "pindah"),
          persons["intervention_result"] == "belum_optimal"],
-        ["tidak_ditemukan", "keluar_desil_1", "desil_1_intervensi_optimal", "desil_1_belum_optimal_meninggal",
+        ["nik_tidak_valid", "tidak_ditemukan", "keluar_desil_1", "desil_1_intervensi_optimal",
+         "desil_1_belum_optimal_meninggal",
          "desil_1_belum_optimal_pindah", "desil_1_belum_optimal_hidup"],
         "desil_1_tanpa_intervensi")
     persons["desil_later"] = persons["desil_later"].astype("Int8")
-    cols = ["nik_pseudo", "kabkota_code", "list_rows", "first_list_row", "duplicate_on_list", "found",
+    cols = ["nik_pseudo", "kabkota_code", "list_rows", "first_list_row", "nik_status_on_list", "duplicate_on_list",
+            "found",
             "desil_later", "status_later", "kecamatan", "n_interventions", "n_not_optimal",
             "intervention_result", "category"]
     persons = persons[cols].sort_values("first_list_row").reset_index(drop=True)
@@ -122,14 +130,16 @@ def padu_padan(
 def _summary(lst: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFrame:
     c = persons["category"]
     p = persons.assign(
-        not_found=c == "tidak_ditemukan", found_=persons["found"], left=c == "keluar_desil_1",
+        not_found=c == "tidak_ditemukan", invalid_nik=c == "nik_tidak_valid", found_=persons["found"],
+        left=c == "keluar_desil_1",
         still=c.isin(STILL_DESIL1), optimal=c == "desil_1_intervensi_optimal",
         not_optimal=c.str.startswith("desil_1_belum_optimal"), alive=c == "desil_1_belum_optimal_hidup",
         dead=c == "desil_1_belum_optimal_meninggal", moved=c == "desil_1_belum_optimal_pindah",
         none_=c == "desil_1_tanpa_intervensi", intervened=persons["n_interventions"] > 0,
     )
     s = p.groupby("kabkota_code").agg(
-        persons=("nik_pseudo", "size"), not_found=("not_found", "sum"), found=("found_", "sum"),
+        persons=("nik_pseudo", "size"), not_found=("not_found", "sum"),
+        invalid_nik_not_found=("invalid_nik", "sum"), found=("found_", "sum"),
         left_desil1=("left", "sum"), still_desil1=("still", "sum"), optimal=("optimal", "sum"),
         not_optimal=("not_optimal", "sum"), not_optimal_alive=("alive", "sum"),
         not_optimal_deceased=("dead", "sum"), not_optimal_moved=("moved", "sum"),

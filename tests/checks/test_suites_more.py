@@ -148,11 +148,15 @@ def test_registry_suites(tmp_path):
     assert failing(aggregates_suite(), agg.assign(extreme_rate_pct=[101.0])) == {"rate_in_range"}
 
     summary = pd.DataFrame({"kabkota_code": ["3517"], "year": [2024], "list_rows": [7408], "persons": [7408],
-                            "found": [7408], "not_found": [0], "left_desil1": [5567], "still_desil1": [1841],
+                            "found": [7408], "not_found": [0], "invalid_nik_not_found": [0], "left_desil1": [5567],
+                            "still_desil1": [1841],
                             "not_optimal": [89], "not_optimal_alive": [78], "not_optimal_deceased": [11],
                             "not_optimal_moved": [0]})
     assert failing(padu_padan_suite(), summary) == set()
     assert failing(padu_padan_suite(), summary.assign(left_desil1=[5566])) == {"categories_add_up"}
+    # a person absent with an impossible NIK is a person: counted, or the split does not add up
+    assert failing(padu_padan_suite(), summary.assign(persons=[7409], invalid_nik_not_found=[1])) == set()
+    assert failing(padu_padan_suite(), summary.assign(persons=[7409])) == {"categories_add_up"}
     assert failing(padu_padan_suite(), summary.assign(list_rows=[0])) == {"list_not_empty"}
 
     clean, leaky = tmp_path / "clean.csv", tmp_path / "leaky.csv"

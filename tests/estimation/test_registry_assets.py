@@ -45,23 +45,25 @@ def test_every_asset_and_check(layer) -> None:
         "padu_padan_summary", "padu_padan_progress"}
 
 
-def _planted(demo) -> tuple[int, int, int]:
-    """(not found, duplicate rows, invalid NIKs) planted in the Jombang SK list, from the generator's record."""
+def _planted(demo) -> tuple[int, int, int, int]:
+    """(not found, absent with an impossible NIK, duplicate rows, unreadable NIKs) planted in the Jombang SK
+    list, from the generator's record."""
     n = demo.scenario.list_error_counts("sk_jombang_2024")
-    planted = n["not_found"], n["duplicate_rows"], n["invalid_nik"]
+    planted = n["not_found"], n["invalid_nik_not_found"], n["duplicate_rows"], n["invalid_nik"]
     assert min(planted) > 0
     return planted
 
 
 def test_field_note_numbers_published(layer) -> None:
     _, _, paths, demo = layer
-    k, d, i = _planted(demo)
+    k, v, d, i = _planted(demo)
     tables = paths.tables()
     summary = pd.read_csv(tables / "padu_padan_summary.csv", dtype={"kabkota_code": str})
     jombang = summary.set_index("kabkota_code").loc["3517"]
     assert (jombang["found"], jombang["left_desil1"], jombang["still_desil1"]) == (7_408, 5_567, 1_841)
-    assert (jombang["not_found"], jombang["duplicate_rows_on_list"], jombang["invalid_nik_on_list"]) == (k, d, i)
-    assert (jombang["persons"], jombang["list_rows"]) == (7_408 + k, 7_408 + k + d + i)
+    assert (jombang["not_found"], jombang["invalid_nik_not_found"], jombang["duplicate_rows_on_list"],
+            jombang["invalid_nik_on_list"]) == (k, v, d, i)
+    assert (jombang["persons"], jombang["list_rows"]) == (7_408 + k + v, 7_408 + k + v + d + i)
     assert (jombang["optimal"], jombang["not_optimal"]) == (1_752, 89)
     assert (jombang["not_optimal_alive"], jombang["not_optimal_deceased"]) == (78, 11)
     assert jombang["key_mode"] == "demo"
@@ -77,8 +79,8 @@ def test_field_note_numbers_published(layer) -> None:
     assert (mojokerto["year_from"], mojokerto["year_to"]) == (2022, 2023)
     assert (mojokerto["extreme_rate_pct_from"], mojokerto["extreme_rate_pct_to"]) == (1.10, 0.00)
     progress = pd.read_csv(tables / "padu_padan_progress.csv", dtype={"kabkota_code": str})
-    assert progress["persons"].sum() == 7_408 + k and progress["still_desil1"].sum() == 1_841
-    assert progress["tidak_ditemukan"].sum() == k
+    assert progress["persons"].sum() == 7_408 + k + v and progress["still_desil1"].sum() == 1_841
+    assert (progress["tidak_ditemukan"].sum(), progress["nik_tidak_valid"].sum()) == (k, v)
     assert set(progress["period"]) == {f"{DEMO_SCENARIO.reporting_period} 3517"}
     for name in TABLES:
         provenance = (tables / f"{name}.provenance.json").read_text()
@@ -110,7 +112,7 @@ def test_identities_stay_restricted(layer) -> None:
     assert [p.name for p in (data / "storage" / "registry").iterdir()] == ["ingested"]
     niks = pd.read_csv(demo.folder / "sk_bupati_miskin_ekstrem_3517_2024.csv", dtype=str)["NIK"]
     niks = {n for n in niks.dropna().str.replace(r"[\s']", "", regex=True) if SIXTEEN.fullmatch(n)}
-    assert len(niks) == 7_408 + _planted(demo)[0]  # the matched persons and the absent ones
+    assert len(niks) == 7_408 + sum(_planted(demo)[:2])  # the matched persons and the absent ones
     texts = [p.read_text() for p in data.rglob("*") if p.suffix in (".csv", ".json")]
     assert len(texts) == 10  # the published tables and their provenance
     ingested = data / "storage" / "registry" / "ingested"  # scanned with every identity by the library tests

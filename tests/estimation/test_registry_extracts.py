@@ -23,7 +23,12 @@ from estimation.registry.extracts import (
     prepare_demo_extracts,
     read_manifest,
 )
-from estimation.registry.generator import DEMO_SCENARIO, JOMBANG_CASE, generate_p3ke_extract
+from estimation.registry.generator import (
+    DEMO_SCENARIO,
+    JOMBANG_CASE,
+    SK_BAD_BIRTH_DATES,
+    generate_p3ke_extract,
+)
 from estimation.registry.ingest_folder import ingest_extracts
 from estimation.registry.pseudonym import key_from_env
 from estimation.registry.restricted import restrict
@@ -77,13 +82,16 @@ def test_planted_list_rows_are_what_the_scenario_says(registry_demo) -> None:
     errors = sc.list_errors
     kind = pd.Series("matched", index=raw.index)
     kind.iloc[errors["list_row"].to_numpy() - 2] = errors["error"].to_numpy()  # CSV line 2 = first row
-    assert len(raw) == JOMBANG_CASE["sk_list"] + len(errors) and set(kind) == {"matched", "not_found", "duplicate",
-                                                                                "invalid"}
+    assert len(raw) == JOMBANG_CASE["sk_list"] + len(errors) and set(kind) == {
+        "matched", "not_found", "invalid_nik_not_found", "duplicate", "invalid"}
+    absent = kind.isin(["not_found", "invalid_nik_not_found"])
     sixteen = nik.str.fullmatch(r"\d{16}")
     assert not sixteen[kind == "invalid"].any() and sixteen[kind != "invalid"].all()
-    assert not in_extract[kind == "not_found"].any() and in_extract[kind.isin(["matched", "duplicate"])].all()
+    assert not in_extract[absent].any() and in_extract[kind.isin(["matched", "duplicate"])].all()
     assert nik[kind == "matched"].is_unique and nik[kind == "duplicate"].isin(set(nik[kind == "matched"])).all()
-    assert nik[kind != "invalid"].nunique() == JOMBANG_CASE["sk_list"] + (kind == "not_found").sum()
+    assert nik[kind != "invalid"].nunique() == JOMBANG_CASE["sk_list"] + absent.sum()
+    # the absent persons whose listed NIK has an impossible birth date are exactly the generator's typo'd dates
+    assert sorted(nik[kind == "invalid_nik_not_found"].str.slice(6, 12)) == sorted(SK_BAD_BIRTH_DATES)
 
 
 def test_demo_extracts_reused_when_nothing_changed(registry_demo) -> None:

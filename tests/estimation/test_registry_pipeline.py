@@ -70,13 +70,13 @@ def run(registry_layer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, o
             "layer_ingested": [Path(p) for p in layer_ingested["path"]]}
 
 
-def _planted(sc) -> tuple[int, int, int]:
-    """(not found, duplicate rows, invalid NIKs) the generator planted in the Jombang SK list: read from the
-    scenario's record of the rows it wrote, never from padu padan's output."""
+def _planted(sc) -> tuple[int, int, int, int]:
+    """(not found, absent with an impossible NIK, duplicate rows, unreadable NIKs) the generator planted in the
+    Jombang SK list: read from the scenario's record of the rows it wrote, never from padu padan's output."""
     n = sc.list_error_counts("sk_jombang_2024")
-    planted = n["not_found"], n["duplicate_rows"], n["invalid_nik"]
+    planted = n["not_found"], n["invalid_nik_not_found"], n["duplicate_rows"], n["invalid_nik"]
     e = SK_LIST_ERRORS  # the record agrees with the generator's recipe, and no count is zero (a test that can fail)
-    assert planted == (e["absent"] + len(SK_BAD_BIRTH_DATES), e["listed_twice"] + 2 * e["listed_thrice"],
+    assert planted == (e["absent"], len(SK_BAD_BIRTH_DATES), e["listed_twice"] + 2 * e["listed_thrice"],
                        e["scientific_notation"] + e["bad_length"] + e["non_digit"] + e["missing"])
     assert min(planted) > 0
     return planted
@@ -85,19 +85,20 @@ def _planted(sc) -> tuple[int, int, int]:
 def test_jombang_case_recovered_to_the_person(run: dict) -> None:
     s = run["summary"].set_index("kabkota_code").loc["3517"]
     c = JOMBANG_CASE
-    k, d, i = _planted(run["sc"])
+    k, v, d, i = _planted(run["sc"])
     assert s["found"] == c["sk_list"] == 7_408  # the field notes' figures hold for the matchable rows
     assert (s["left_desil1"], s["still_desil1"]) == (5_567, 1_841)
     assert (s["optimal"], s["not_optimal"]) == (1_752, 89)
     assert (s["not_optimal_alive"], s["not_optimal_deceased"]) == (78, 11)
-    assert (s["not_found"], s["duplicate_rows_on_list"], s["invalid_nik_on_list"]) == (k, d, i)
-    assert (s["persons"], s["list_rows"]) == (7_408 + k, 7_408 + k + d + i)
+    assert (s["not_found"], s["invalid_nik_not_found"], s["duplicate_rows_on_list"], s["invalid_nik_on_list"]) == (
+        k, v, d, i)
+    assert (s["persons"], s["list_rows"]) == (7_408 + k + v, 7_408 + k + v + d + i)
     # absent persons the OPD register records are intervened, yet not found
     assert s["intervened"] == 7_408 + SK_LIST_ERRORS["absent_intervened"] and s["key_mode"] == "env"
     assert run["persons"]["duplicate_on_list"].sum() == SK_LIST_ERRORS["listed_twice"] + SK_LIST_ERRORS[
         "listed_thrice"]
     truth = run["sc"].truth.assign(nik_pseudo=lambda t: pseudonymise(t["nik"], run["key"]).to_numpy())
-    assert (truth["category"] == "tidak_ditemukan").sum() == k
+    assert (truth["category"] == "tidak_ditemukan").sum() == k and (truth["category"] == "nik_tidak_valid").sum() == v
     assert sorted(run["persons"]["nik_pseudo"]) == sorted(truth["nik_pseudo"])  # the persons, no more, no fewer
     got = run["persons"].set_index("nik_pseudo").loc[truth["nik_pseudo"], "category"].to_numpy()
     assert (got == truth["category"].to_numpy()).all()
@@ -211,11 +212,13 @@ def test_decree_lists_of_the_folder(run: dict) -> None:
 
 def test_progress_table_counts(run: dict) -> None:
     p = run["progress"]
-    k, _, _ = _planted(run["sc"])
-    assert p["persons"].sum() == 7_408 + k and p["still_desil1"].sum() == 1_841
+    k, v, _, _ = _planted(run["sc"])
+    assert p["persons"].sum() == 7_408 + k + v and p["still_desil1"].sum() == 1_841
     assert p["desil_1_belum_optimal_meninggal"].sum() == 11 and p["tidak_ditemukan"].sum() == k
+    assert p["nik_tidak_valid"].sum() == v
     absent = p.set_index("kecamatan").loc["(tidak ditemukan)"]  # not in the snapshot: no kecamatan known
-    assert absent["persons"] == absent["tidak_ditemukan"] == k and absent["still_desil1"] == 0
+    assert absent["persons"] == k + v and (absent["tidak_ditemukan"], absent["nik_tidak_valid"]) == (k, v)
+    assert absent["still_desil1"] == 0
     assert not any("pseudo" in c for c in p.columns)
     # suppression on the Jombang table: exactly the cells of 1-4 persons are blank, every other cell is shown
     small = progress_table({"2024-11": run["persons"]}, min_cell=5)
@@ -240,7 +243,8 @@ def test_progress_table_suppresses_exactly_the_small_cells() -> None:
     expected = pd.DataFrame({  # rows: (tidak ditemukan), Bareng, Wonosalam
         "period": ["2024-11"] * 3, "kabkota_code": ["3517"] * 3,
         "kecamatan": ["(tidak ditemukan)", "Bareng", "Wonosalam"],
-        "persons": [6, 22, 5], "tidak_ditemukan": [6, 0, 0], "keluar_desil_1": [0, 12, na],
+        "persons": [6, 22, 5], "tidak_ditemukan": [6, 0, 0], "nik_tidak_valid": [0, 0, 0],
+        "keluar_desil_1": [0, 12, na],
         "desil_1_intervensi_optimal": [0, 5, 0], "desil_1_belum_optimal_hidup": [0, na, 0],
         "desil_1_belum_optimal_meninggal": [0, na, 0], "desil_1_belum_optimal_pindah": [0, 0, 0],
         "desil_1_tanpa_intervensi": [0, 0, na], "still_desil1": [0, 10, na],

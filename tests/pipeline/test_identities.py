@@ -114,8 +114,10 @@ def test_registry_cases_in_published_tables(good_run):
     summary = pd.read_csv(tables / "padu_padan_summary.csv", dtype={"kabkota_code": str})
     jombang = summary[summary["kabkota_code"] == "3517"].iloc[0]
     assert (jombang["found"], jombang["left_desil1"], jombang["still_desil1"]) == (7408, 5567, 1841)
-    # the decree list also carries the generator's planted errors: 29 absent, 9 duplicate rows, 12 unreadable
-    assert (jombang["not_found"], jombang["list_rows"]) == (29, 7408 + 29 + 9 + 12)
+    # the decree list also carries the generator's planted errors: 23 absent, 6 absent with an impossible NIK,
+    # 9 duplicate rows, 12 unreadable
+    assert (jombang["not_found"], jombang["invalid_nik_not_found"], jombang["list_rows"]) == (
+        23, 6, 7408 + 23 + 6 + 9 + 12)
     assert (jombang["optimal"], jombang["not_optimal"]) == (1752, 89)
     assert (jombang["not_optimal_alive"], jombang["not_optimal_deceased"]) == (78, 11)
     aggregates = pd.read_csv(tables / "registry_aggregates.csv", dtype={"kabkota_code": str})
