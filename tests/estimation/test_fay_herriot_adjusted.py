@@ -215,3 +215,35 @@ def test_predict_and_options(milk):
     assert pr.mse_method == "prasad_rao" and np.all(r.mse < pr.mse)
     with pytest.raises(ValueError):
         fay_herriot(y, X, D, "AMXL")
+
+
+# ------------------------------------------------------------------------------------ mutation-check additions
+@pytest.mark.parametrize("method", ADJ)
+def test_adjusted_loglik_equals_dense_up_to_a_constant(milk, method):
+    """The diagonal log-likelihood (constants dropped) differs from the dense one by the same constant at
+    every A: it is what picks the best of several roots."""
+    from estimation.sae.adjusted import adjusted_loglik
+
+    y, X, D = milk
+    diffs = [adjusted_loglik(a, y, X, D, method) - dense_loglik(a, y, X, D, method) for a in (0.001, 0.02, 0.5)]
+    np.testing.assert_allclose(diffs, diffs[0], rtol=0, atol=1e-9)
+
+
+def test_score_evaluations_are_counted_and_no_maximum_is_reported(milk, monkeypatch):
+    from estimation.sae import adjusted
+
+    y, X, D = milk
+    calls = []
+    original = adjusted.adjusted_score
+    monkeypatch.setattr(adjusted, "adjusted_score", lambda *a: calls.append(1) or original(*a))
+    assert adjusted.fit_adjusted(y, X, D, "AMRL")[2] == len(calls) > 0
+    monkeypatch.undo()
+    # m - p = 2 areas of information: A x REML likelihood keeps rising, there is no interior maximum
+    X3 = np.ones((3, 1))
+    with pytest.raises(ValueError, match="no interior maximum"):
+        fay_herriot(y[:3], X3, D[:3], "AMRL")
+
+
+def test_yl_bias_is_zero_by_convention(milk):
+    y, X, D = milk
+    assert fay_herriot(y, X, D, "YL").sigma2_u_bias == 0.0

@@ -221,3 +221,22 @@ def test_publication_boundaries_and_zero_mse():
     assert list(flag_rse([0.0])) == ["publish"]  # RSE 0 is allowed
     assert list(flag_rse([25.0, 25.01, 50.0, 50.01], percent=True)) == ["publish", "caution", "caution",
                                                                            "suppress"]
+
+
+def test_diagnostics_small_and_constant_inputs_and_shrinkage_quantiles():
+    from types import SimpleNamespace
+
+    flat = SimpleNamespace(gamma=np.array([0.2, 0.5, 0.9, 0.4]), standardized_residuals=np.full(4, 0.3),
+                           random_effects=np.zeros(4))
+    assert normality_table(flat).isna().all().all()  # constant series: no moments, no Shapiro-Wilk
+    three = SimpleNamespace(gamma=np.array([0.2, 0.5, 0.9]), standardized_residuals=np.array([0.1, -0.4, 1.2]),
+                            random_effects=np.array([0.3, 0.1, -0.2]))
+    t = normality_table(three)
+    sw = stats.shapiro(three.standardized_residuals)  # three values are enough for Shapiro-Wilk
+    assert t.loc["standardized_residuals", "shapiro_w"] == pytest.approx(sw.statistic, rel=1e-12)
+    two = SimpleNamespace(gamma=np.array([0.2, 0.5]), standardized_residuals=np.array([0.1, -0.4]),
+                          random_effects=np.array([0.3, 0.1]))
+    assert normality_table(two)[["shapiro_w", "shapiro_p"]].isna().all().all()
+    s = shrinkage_summary(flat)
+    assert list(s.columns) == ["min", "q1", "median", "mean", "q3", "max"] and list(s.index) == ["gamma"]
+    np.testing.assert_allclose(s.iloc[0], [0.2, 0.35, 0.45, 0.5, 0.6, 0.9], rtol=1e-14)  # type 7 quantiles
