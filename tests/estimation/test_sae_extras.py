@@ -240,3 +240,12 @@ def test_diagnostics_small_and_constant_inputs_and_shrinkage_quantiles():
     s = shrinkage_summary(flat)
     assert list(s.columns) == ["min", "q1", "median", "mean", "q3", "max"] and list(s.index) == ["gamma"]
     np.testing.assert_allclose(s.iloc[0], [0.2, 0.35, 0.45, 0.5, 0.6, 0.9], rtol=1e-14)  # type 7 quantiles
+
+
+def test_mse_gain_is_mse_over_direct_variance():
+    from estimation.sae.diagnostics import mse_gain
+
+    r, _, _, D = _fit()
+    g = mse_gain(r)
+    assert list(g.columns) == ["direct_var", "mse", "efficiency"]
+    np.testing.assert_allclose(g.to_numpy(), np.column_stack([D, r.mse, r.mse / D]), rtol=1e-14)

@@ -265,6 +265,11 @@ def test_result_fields_in_and_out_of_sample():
     assert np.isnan(r.direct_var[~sampled]).all() and np.isnan(r.direct[~sampled]).all()
     np.testing.assert_allclose(r.mse_transformed[sampled], r.fit.mse, rtol=1e-14)
     np.testing.assert_allclose(r.mse_transformed[~sampled], r.fit.predict(X[~sampled])[1], rtol=1e-14)
+    f = r.to_frame(index=np.arange(p.size) + 10)
+    assert list(f.columns) == ["sampled", "direct", "direct_var", "estimate", "mse", "rse", "eblup_transformed",
+                               "mse_transformed"] and f.index[0] == 10
+    np.testing.assert_allclose(f[["estimate", "eblup_transformed", "mse_transformed"]],
+                               np.column_stack([r.estimate, r.eblup_transformed, r.mse_transformed]), rtol=0)
     jk = fay_herriot_arcsine(p, X, n_eff=n, mse="jackknife")
     assert jk.mse_method == "jackknife"
     assert fay_herriot_arcsine(p, X, n_eff=n, mse=None, max_iter=1).fit.iterations == 1  # options reach the fit
