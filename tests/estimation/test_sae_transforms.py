@@ -263,6 +263,7 @@ def test_result_fields_in_and_out_of_sample():
     assert np.isnan(r.mse).all() and np.isnan(r.bootstrap_converged)
     np.testing.assert_allclose(r.direct_var[sampled], p[sampled] * (1 - p[sampled]) / n[sampled], rtol=1e-14)
     assert np.isnan(r.direct_var[~sampled]).all() and np.isnan(r.direct[~sampled]).all()
+    np.testing.assert_array_equal(r.direct[sampled], p[sampled])
     np.testing.assert_allclose(r.mse_transformed[sampled], r.fit.mse, rtol=1e-14)
     np.testing.assert_allclose(r.mse_transformed[~sampled], r.fit.predict(X[~sampled])[1], rtol=1e-14)
     f = r.to_frame(index=np.arange(p.size) + 10)
