@@ -298,3 +298,12 @@ def test_bad_expenditure_or_line_raises_naming_the_position():
         direct_fgt([1.0, 3.0], 2.0, [1.0, 1.0], ["a", None])
     with pytest.raises(ValueError, match="strata / psu have missing values"):
         direct_fgt([1.0, 3.0], 2.0, [1.0, 1.0], [0, 0], strata=[np.nan, 1.0])
+
+
+def test_negative_incomes_only_on_request():
+    y = np.array([-50.0, 25.0, 150.0])  # an income below 0 (R sae's incomedata has some): poor, gap > 1
+    with pytest.raises(ValueError, match="expenditure"):
+        fgt_values(y, 100.0)  # the default: expenditure, which cannot be negative
+    np.testing.assert_allclose(fgt_values(y, 100.0, 1, negative_y=True), [1.5, 0.75, 0.0], rtol=1e-15)
+    table = direct_poverty(y, 100.0, [1.0, 1.0, 2.0], [0, 0, 0], alpha=1, negative_y=True)
+    assert table["estimate"].iloc[0] == pytest.approx((1.5 + 0.75) / 4, rel=1e-14)
