@@ -83,6 +83,8 @@ class _Design:
         else:
             # nest PSUs in strata: the pair (stratum, psu) identifies a PSU
             psu_inner, _ = pd.factorize(pd.Series(np.asarray(psu)), sort=False)
+            if np.any(psu_inner < 0):  # checked before nesting: the pair code of a missing PSU is not negative
+                raise ValueError("strata / psu have missing values")
             pair = self.str_codes.astype(np.int64) * (int(psu_inner.max()) + 1) + psu_inner
             self.psu_codes, _ = pd.factorize(pair, sort=False)
         if np.any(self.str_codes < 0) or np.any(self.psu_codes < 0):

@@ -298,6 +298,8 @@ def test_bad_expenditure_or_line_raises_naming_the_position():
         direct_fgt([1.0, 3.0], 2.0, [1.0, 1.0], ["a", None])
     with pytest.raises(ValueError, match="strata / psu have missing values"):
         direct_fgt([1.0, 3.0], 2.0, [1.0, 1.0], [0, 0], strata=[np.nan, 1.0])
+    with pytest.raises(ValueError, match="strata / psu have missing values"):  # a missing PSU id, found by mutmut
+        direct_fgt([1.0, 3.0, 4.0], 2.0, [1.0, 1.0, 1.0], [0, 0, 0], strata=[1, 1, 2], psu=[np.nan, 1, 2])
 
 
 def test_negative_incomes_only_on_request():
