@@ -247,3 +247,21 @@ def test_score_evaluations_are_counted_and_no_maximum_is_reported(milk, monkeypa
 def test_yl_bias_is_zero_by_convention(milk):
     y, X, D = milk
     assert fay_herriot(y, X, D, "YL").sigma2_u_bias == 0.0
+
+
+def test_two_local_maxima_the_higher_one_is_kept():
+    """A data set (found by a seeded search) whose YL adjusted likelihood has two local maxima, at A ~ 0.047 and
+    A ~ 5.31: the fit keeps the higher one (the smaller root), as a fine grid of the likelihood says. Choosing the
+    largest root, or none, would pass every other test (mutation check, docs/mutation.md)."""
+    from estimation.sae.adjusted import adjusted_loglik
+
+    y = np.array([0.42485755, 0.99266877, -2.4471306, 0.56239302, 0.62120272, -8.0170635])
+    X = np.column_stack([np.ones(6), [-1.24790273, 1.14445335, 0.47079308, 0.18659918, 0.23038152, 0.00211968]])
+    D = np.array([0.03055287, 0.95914725, 11.88357887, 0.08083264, 21.64096263, 10.15619124])
+    grid = np.geomspace(1e-4, 1e3, 20_001)
+    ll = np.array([adjusted_loglik(a, y, X, D, "YL") for a in grid])
+    peaks = np.flatnonzero((ll[1:-1] > ll[:-2]) & (ll[1:-1] > ll[2:])) + 1
+    assert len(peaks) == 2 and ll[peaks[0]] > ll[peaks[1]]  # the test bed: two maxima, the first higher
+    a, converged, _ = fit_adjusted(y, X, D, "YL")
+    assert converged and a == pytest.approx(grid[peaks[0]], rel=1e-3)
+    assert adjusted_loglik(a, y, X, D, "YL") >= ll.max() - 1e-9
