@@ -18,8 +18,9 @@ from estimation.registry.pseudonym import KeySource
 SNAPSHOT_KINDS = ("p3ke", "dtsen")
 
 
-OUT_OF_RANGE = ("(desil_p3ke IS NOT NULL AND desil_p3ke NOT BETWEEN 1 AND 4) OR "
-                "(desil_dtsen IS NOT NULL AND desil_dtsen NOT BETWEEN 1 AND 10)")
+# A desil outside its source's range: P3KE 1-4, DTSEN 1-10 (SQL conditions on the ingested Parquet).
+P3KE_OUT = "desil_p3ke IS NOT NULL AND desil_p3ke NOT BETWEEN 1 AND 4"
+DTSEN_OUT = "desil_dtsen IS NOT NULL AND desil_dtsen NOT BETWEEN 1 AND 10"
 
 
 def desil_range_violations(parquet: str | Path, first: int = 20) -> tuple[int, int, list[dict[str, int]]]:
@@ -27,12 +28,11 @@ def desil_range_violations(parquet: str | Path, first: int = 20) -> tuple[int, i
     of them as {"row": line in the extract, "desil": value found}) — the rows, not only a count."""
     con = duckdb.connect()
     try:
-        counts = con.execute(
-            "SELECT count(*) FILTER (WHERE desil_p3ke IS NOT NULL AND desil_p3ke NOT BETWEEN 1 AND 4), "
-            "count(*) FILTER (WHERE desil_dtsen IS NOT NULL AND desil_dtsen NOT BETWEEN 1 AND 10) "
-            "FROM read_parquet(?)", [str(parquet)]).fetchone()
+        counts = con.execute(f"SELECT count(*) FILTER (WHERE {P3KE_OUT}), count(*) FILTER (WHERE {DTSEN_OUT}) "
+                             f"FROM read_parquet(?)", [str(parquet)]).fetchone()
         rows = con.execute(f"SELECT source_row, coalesce(desil_p3ke, desil_dtsen) FROM read_parquet(?) "
-                           f"WHERE {OUT_OF_RANGE} ORDER BY source_row LIMIT {int(first)}", [str(parquet)]).fetchall()
+                           f"WHERE ({P3KE_OUT}) OR ({DTSEN_OUT}) ORDER BY source_row LIMIT {int(first)}",
+                           [str(parquet)]).fetchall()
     finally:
         con.close()
     assert counts is not None  # an aggregate query returns one row
