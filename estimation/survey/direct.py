@@ -21,14 +21,14 @@ Everything is vectorised with np.bincount on integer codes: no Python loop over 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
 LonelyPSU = Literal["adjust", "certainty", "remove", "average", "fail"]
-LONELY_PSU_OPTIONS = ("adjust", "certainty", "remove", "average", "fail")
+LONELY_PSU_OPTIONS: tuple[str, ...] = get_args(LonelyPSU)
 
 __all__ = ["LonelyPSU", "direct_fgt", "direct_poverty", "fgt_values"]
 
@@ -87,7 +87,7 @@ class _Design:
                 raise ValueError("strata / psu have missing values")
             pair = self.str_codes.astype(np.int64) * (int(psu_inner.max()) + 1) + psu_inner
             self.psu_codes, _ = pd.factorize(pair, sort=False)
-        if np.any(self.str_codes < 0) or np.any(self.psu_codes < 0):
+        if np.any(self.str_codes < 0):  # a missing PSU id was caught above, before nesting
             raise ValueError("strata / psu have missing values")
         self.n_psu = int(self.psu_codes.max()) + 1 if n else 0
         # stratum of each PSU and PSU count per stratum (whole design, not the domain)
