@@ -2,6 +2,11 @@
 
 Same figure in, same bytes out: the pinned rcParams (incl. `svg.hashsalt`) are applied while
 rendering, and the metadata that would vary (dates, software version) is dropped.
+
+SVG keeps its text as text (`svg.fonttype: none`: `<text>` elements with font-family 'DejaVu Sans'; a viewer
+without that font substitutes its own, so widths may differ slightly): a report editor can search, copy,
+translate and restyle it, and screen readers read it. The style's "path" setting (glyphs as outlines) is
+overridden here for SVG only, so PNG bytes do not change.
 """
 
 from __future__ import annotations
@@ -10,9 +15,12 @@ import base64
 import io
 import sys
 from pathlib import Path
+from typing import Any
 
+import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.typing import RcKeyType
 
 from estimation.atomic import write_bytes_atomic
 from estimation.charts.style import chart_style
@@ -28,6 +36,13 @@ _METADATA = {
 }
 
 
+# rcParams that apply to one output format only, on top of `chart_style()`.
+_FORMAT_RC: dict[str, dict[RcKeyType, Any]] = {
+    "png": {},
+    "svg": {"svg.fonttype": "none"},
+}
+
+
 def render_bytes(fig: Figure, fmt: str, *, dpi: float = REPORT_DPI) -> bytes:
     """Render `fig` to PNG or SVG bytes in memory."""
     if fmt not in _METADATA:
@@ -35,7 +50,7 @@ def render_bytes(fig: Figure, fmt: str, *, dpi: float = REPORT_DPI) -> bytes:
     if not isinstance(fig.canvas, FigureCanvasAgg):
         FigureCanvasAgg(fig)  # never fall back to whatever interactive backend the caller has
     buffer = io.BytesIO()
-    with chart_style():
+    with chart_style(), matplotlib.rc_context(_FORMAT_RC[fmt]):
         fig.savefig(buffer, format=fmt, dpi=dpi, metadata=dict(_METADATA[fmt]), facecolor="white")
     return buffer.getvalue()
 

@@ -1,0 +1,161 @@
+"""Reader of the kab/kota TopoJSON (data/raw/geo/kabkot_simplified_topo.json + kabkot_topo_attributes.json).
+
+TopoJSON stores each border once, as an *arc*: a line of quantised, delta-encoded integer positions
+(``[[x0, y0], [dx1, dy1], ...]``), turned into degrees by the file's ``transform``
+(``lon = cumsum(dx) * scale_x + translate_x``, same for lat). A polygon ring is a list of arc indices;
+index ``~i`` (= ``-i - 1``) means arc ``i`` walked backwards. Consecutive arcs share their end point.
+
+`read_topojson_rings` decodes every geometry of one object into a long frame, one row per vertex, so the
+raw layer can store and check it like any other table; `rings_to_paths` (in `estimation.charts.maps`)
+turns it back into drawable shapes. Geometries are kept as published: the two ids the file splits into
+several entries (``11-02``, ``53-04``) keep one row group per entry, and an entry without geometry
+(``31-01`` Kepulauan Seribu, two of the ``53-04`` entries) keeps one row with no coordinates, so a check
+can name it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["RING_COLUMNS", "TopoRings", "decode_arcs", "read_topo_attributes", "read_topojson_rings"]
+
+RING_COLUMNS = ["source_file", "feature", "topo_id", "name", "province", "geometry_type", "part", "ring",
+                "arc_seq", "arc", "vertex", "lon", "lat"]
+
+
+@dataclass(frozen=True)
+class TopoRings:
+    """The decoded geometries (`frame`, columns `RING_COLUMNS`) and the file's quantisation transform."""
+
+    frame: pd.DataFrame
+    scale: tuple[float, float]
+    translate: tuple[float, float]
+    n_arcs: int
+
+
+def decode_arcs(arcs: list[list[list[int]]], transform: dict[str, Any] | None) -> list[np.ndarray]:
+    """Each arc as an (n, 2) float array of lon/lat: delta decoding, then the affine transform.
+
+    Without a transform the positions are already absolute coordinates (TopoJSON allows both).
+    """
+    decoded = []
+    for index, arc in enumerate(arcs):
+        positions = np.asarray(arc, dtype=float)
+        if positions.ndim != 2 or positions.shape[1] < 2 or len(positions) < 2:
+            raise ValueError(f"arc {index}: expected at least two [x, y] positions, got shape {positions.shape}")
+        positions = positions[:, :2]
+        if transform is not None:
+            scale = np.asarray(transform["scale"], dtype=float)
+            translate = np.asarray(transform["translate"], dtype=float)
+            positions = np.cumsum(positions, axis=0) * scale + translate
+        decoded.append(positions)
+    return decoded
+
+
+def _ring_arcs(ring: list[int], n_arcs: int, where: str) -> list[tuple[int, bool]]:
+    """(absolute arc index, reversed) for each arc reference of a ring."""
+    out = []
+    for ref in ring:
+        if not isinstance(ref, int):
+            raise TypeError(f"{where}: arc reference {ref!r} is not an integer")
+        index, backwards = (~ref, True) if ref < 0 else (ref, False)
+        if index >= n_arcs:
+            raise ValueError(f"{where}: arc {index} does not exist (the file has {n_arcs})")
+        out.append((index, backwards))
+    return out
+
+
+def _polygons_of(geometry: dict[str, Any]) -> list[list[list[int]]]:
+    kind = geometry.get("type")
+    if kind == "Polygon":
+        return [geometry["arcs"]]
+    if kind == "MultiPolygon":
+        return list(geometry["arcs"])
+    if kind is None:
+        return []
+    raise ValueError(f"geometry {geometry.get('id')!r}: type {kind!r} is not a (Multi)Polygon")
+
+
+def read_topojson_rings(path: Path, source_file: str, *, object_name: str = "kabkot",
+                        id_key: str = "id", name_key: str = "kabkot", province_key: str = "provinsi") -> TopoRings:
+    """Decode the geometries of `object_name` into one row per ring vertex.
+
+    Columns: source_file; feature (0-based position of the entry in the file's geometry list); topo_id,
+    name and province as the file has them; geometry_type ("Polygon", "MultiPolygon" or <NA> when the
+    entry has no geometry); part (polygon within the entry), ring (0 = outer, 1.. = holes), arc_seq (position
+    of the arc within the ring), arc (the file's arc index), vertex (position within the ring), lon, lat.
+    A ring repeats the shared end point of two consecutive arcs once, and ends on its first vertex.
+    An entry without geometry has one row with <NA> part/ring/vertex and NaN lon/lat.
+    """
+    topology = json.loads(Path(path).read_text(encoding="utf-8"))
+    if topology.get("type") != "Topology":
+        raise ValueError(f"{source_file}: not a TopoJSON Topology (type {topology.get('type')!r})")
+    objects = topology.get("objects", {})
+    if object_name not in objects:
+        raise ValueError(f"{source_file}: no object {object_name!r}; objects: {sorted(objects)}")
+    transform = topology.get("transform")
+    arcs = decode_arcs(topology["arcs"], transform)
+    columns: dict[str, list[Any]] = {c: [] for c in RING_COLUMNS[1:]}
+
+    def add(feature: int, props: tuple[Any, Any, Any, Any], part: Any, ring: Any, arc_seq: Any, arc: Any,
+            vertices: np.ndarray, first_vertex: int) -> None:
+        n = len(vertices)
+        topo_id, name, province, kind = props
+        for key, value in (("feature", feature), ("topo_id", topo_id), ("name", name), ("province", province),
+                           ("geometry_type", kind), ("part", part), ("ring", ring), ("arc_seq", arc_seq),
+                           ("arc", arc)):
+            columns[key].extend([value] * n)
+        columns["vertex"].extend(range(first_vertex, first_vertex + n) if first_vertex >= 0 else [pd.NA] * n)
+        columns["lon"].extend(vertices[:, 0].tolist())
+        columns["lat"].extend(vertices[:, 1].tolist())
+
+    for feature, geometry in enumerate(objects[object_name].get("geometries", [])):
+        properties = geometry.get("properties") or {}
+        topo_id = geometry.get(id_key, properties.get(id_key))
+        props = (topo_id, properties.get(name_key), properties.get(province_key), geometry.get("type"))
+        polygons = _polygons_of(geometry)
+        if not polygons:
+            add(feature, props, pd.NA, pd.NA, pd.NA, pd.NA, np.full((1, 2), np.nan), -1)
+            continue
+        for part, polygon in enumerate(polygons):
+            for ring_index, ring in enumerate(polygon):
+                where = f"{source_file}: geometry {topo_id!r} (entry {feature}), part {part}, ring {ring_index}"
+                vertex = 0
+                for arc_seq, (index, backwards) in enumerate(_ring_arcs(ring, len(arcs), where)):
+                    points = arcs[index][::-1] if backwards else arcs[index]
+                    if arc_seq > 0:
+                        points = points[1:]  # the first point is the previous arc's last
+                    add(feature, props, part, ring_index, arc_seq, index, points, vertex)
+                    vertex += len(points)
+    frame = pd.DataFrame(columns)
+    frame.insert(0, "source_file", source_file)
+    for column in ("feature", "part", "ring", "arc_seq", "arc", "vertex"):
+        frame[column] = frame[column].astype("Int64")
+    for column in ("source_file", "topo_id", "name", "province", "geometry_type"):
+        frame[column] = frame[column].astype("string")
+    frame[["lon", "lat"]] = frame[["lon", "lat"]].astype(float)
+    scale = tuple(transform["scale"]) if transform else (1.0, 1.0)
+    translate = tuple(transform["translate"]) if transform else (0.0, 0.0)
+    return TopoRings(frame[RING_COLUMNS], (float(scale[0]), float(scale[1])),
+                     (float(translate[0]), float(translate[1])), len(arcs))
+
+
+def read_topo_attributes(path: Path, source_file: str) -> pd.DataFrame:
+    """The attribute list (``[{"id", "kabkot", "provinsi"}, ...]``): source_file, entry, topo_id, name, province."""
+    records = json.loads(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(records, list):
+        raise TypeError(f"{source_file}: expected a JSON list of records")
+    frame = pd.DataFrame({
+        "entry": range(len(records)),
+        "topo_id": [r.get("id") for r in records],
+        "name": [r.get("kabkot") for r in records],
+        "province": [r.get("provinsi") for r in records],
+    })
+    frame.insert(0, "source_file", source_file)
+    return frame.astype({"source_file": "string", "topo_id": "string", "name": "string", "province": "string"})
