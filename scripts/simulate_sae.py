@@ -1,16 +1,28 @@
-"""Design-based simulation: fixed synthetic population of one year, R Susenas-like samples, direct vs EBLUP.
+"""Design-based simulation on the Susenas-like test bed: direct, Fay-Herriot and benchmarked estimates scored
+against the population truth, for P0, extreme poverty and their change between two consecutive rounds.
 
-Run: PYTHONPATH=. .venv/bin/python -m scripts.simulate_sae --year 2024 --replicates 50 \
-         [--methods REML,YL] [--direct-ci wald,wilson,clopper_pearson]
-Per kab/kota: relative RMSE (RMSE / true rate) and 95% interval coverage of direct and EBLUP; prints the median
-relative RMSE and median/mean coverage over kab/kota as Markdown, and writes it to data/outputs/simulation/.
-Every sigma2_u method (`--methods`) and direct interval (`--direct-ci`) is evaluated on the same samples.
+Run (from the repository root, PYTHONPATH=.):
+    .venv/bin/python -m scripts.simulate_sae [--year 2024] [--replicates 20] [--scale 1.0] [--quick]
+The bed (`estimation.synthetic.testbed`, docs/simulation.md) holds rounds year-1 and year; every replicate
+draws both rounds' samples (overlapping blocks) and runs the pipeline's own steps on each
+(`estimation.sae.workflow`: direct estimates, GVF, Fay-Herriot with REML and with the default method,
+ratio benchmarking). Writes data/outputs/simulation/sae_simulation_<year>.csv (one row per indicator x
+estimator, `estimation.synthetic.scoring.TABLE_COLUMNS` plus the run's settings) and a Markdown copy with the
+bed's diagnostics (.md), and prints the Markdown.
+
+Estimators: `direct` (Hajek, linearised SE, the published Wilson interval), `fh_reml` (EBLUP with REML),
+`fh_default` (EBLUP with the pipeline's default sigma2_u method; the published rate, RSE and interval),
+`benchmarked` (the default EBLUP ratio-benchmarked to the province direct estimate; the published persons,
+scored with the default EBLUP's MSE, as the pipeline attaches it). The change rows use the difference of the
+two rounds' estimates with the sum of their variances (covariance ignored: see `scoring.change_records`).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,91 +30,198 @@ import pandas as pd
 
 from estimation.covariates import design_matrix
 from estimation.sae.workflow import (
+    DEFAULT_DIRECT_CI,
+    DEFAULT_VARIANCE_METHOD,
+    SyntheticYear,
+    anchor_years,
     direct_estimates,
     direct_frame,
     fit_models,
-    prepare_synthetic_year,
-    sample_year,
 )
+from estimation.synthetic.calibration import calibrate_panel
+from estimation.synthetic.scoring import change_records, simulation_table
 from estimation.synthetic.targets import line_definition_for
+from estimation.synthetic.testbed import BedParams, SusenasBed, build_bed, draw_rounds, r_squared
 
-RAW = Path(__file__).resolve().parents[1] / "data" / "raw"
-OUT = Path(__file__).resolve().parents[1] / "data" / "outputs" / "simulation"
+ROOT = Path(__file__).resolve().parents[1]
+RAW = ROOT / "data" / "raw"
+OUT = ROOT / "data" / "outputs" / "simulation"
+PUBLISHED = ("direct", "fh_default", "benchmarked")
+Z95 = 1.959963984540054
 
 
-def _inputs():
+def _inputs(raw: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     from estimation.sources import dapoer_covariate_table, extreme_targets, kabkota_panel
 
-    return kabkota_panel(RAW), dapoer_covariate_table(RAW), extreme_targets(RAW)
+    return kabkota_panel(raw), dapoer_covariate_table(raw), extreme_targets(raw)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--year", type=int, default=2024)
-    ap.add_argument("--line-definition", default="usd215_2017ppp", help='a definition name or "auto"')
-    ap.add_argument("--replicates", type=int, default=50)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--methods", default="REML,YL,AMRL:prasad_rao", help="sigma2_u estimators, comma separated")
-    ap.add_argument("--direct-ci", default="wald,wilson", help="direct intervals, comma separated")
-    args = ap.parse_args()
-    methods = args.methods.split(",")
-    cis = args.direct_ci.split(",")
-    t0 = time.time()
-    kab, cov, targets = _inputs()
-    args.line_definition = line_definition_for(args.year, targets, args.line_definition)
-    syn = prepare_synthetic_year(kab, args.year, targets, line_definition=args.line_definition, seed=args.seed)
-    truth = syn.truth.set_index("bps_code")
-    X = design_matrix(kab, syn.year, syn.areas, cov)
-    t_fit = 0.0
-    dirs, mods = [], []
-    for r in range(args.replicates):
-        sample = sample_year(syn, 1000 + r)
+def calibrated_rounds(panel: pd.DataFrame, targets: pd.DataFrame, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`calibrate_panel` on rounds year-1 and year plus the anchor years (as the workflow calibrates)."""
+    cols = ["bps_code", "prov_code", "year", "p0", "p1", "poverty_line_rp", "population_thousand"]
+    p = panel[panel["year"].isin({year - 1, year, *anchor_years(panel)})][cols].copy()
+    p = p[p["p0"].notna() & p["population_thousand"].notna() & (p["population_thousand"] > 0)]
+    p["bps_code"] = p["bps_code"].astype(int)
+    p["prov_code"] = p["prov_code"].astype(int)
+    return calibrate_panel(p.reset_index(drop=True), targets)
+
+
+def synthetic_year(bed: SusenasBed, panel: pd.DataFrame, t: int, report: pd.DataFrame) -> SyntheticYear:
+    """The workflow's view of round t of the bed (areas, truth), so its estimators run unchanged."""
+    year = bed.years[t]
+    a = bed.areas
+    cal = bed.calibrated[bed.calibrated["year"] == year].set_index("bps_code").reindex(a.index)
+    labels = panel[panel["year"] == year].assign(code=lambda f: f["bps_code"].astype(int)).set_index("code")
+    areas = pd.DataFrame({
+        "bps_code": labels["bps_code"].reindex(a.index).astype(str),
+        "prov_code": a["prov_code"].astype(int),
+        "prov_label": labels["prov_code"].reindex(a.index).astype(str),
+        "population": cal["population_thousand"] * 1000.0,
+        "poverty_line_rp": a[f"z_{t}"], "extreme_line": a[f"e_{t}"], "scale": 1.0,
+    })
+    tr = bed.truth[bed.truth["round"] == t].set_index("bps_code").reindex(a.index)
+    truth = pd.DataFrame({"bps_code": areas["bps_code"], "prov_code": areas["prov_label"], "year": year,
+                          "line_definition": bed.line_definition, "true_p0": tr["true_p0"],
+                          "true_extreme_rate": tr["true_extreme_rate"], "population": areas["population"]})
+    return SyntheticYear(year, bed.line_definition, areas, pd.DataFrame(), pd.Series(dtype=float),
+                         truth.reset_index(drop=True), report)
+
+
+def _records(frame: pd.DataFrame, est: str, var: np.ndarray, lo: np.ndarray, hi: np.ndarray, name: str,
+             replicate: int, t: int) -> pd.DataFrame:
+    return pd.DataFrame({"replicate": replicate, "round": t, "indicator": frame["indicator"].to_numpy(),
+                         "estimator": name, "bps_code": frame["bps_code"].astype(int).to_numpy(),
+                         "estimate": frame[est].to_numpy(float), "var": var, "ci_low": lo, "ci_high": hi})
+
+
+def replicate_records(bed: SusenasBed, years: list[SyntheticYear], X: list[pd.DataFrame], replicate: int
+                      ) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Estimates of one replicate (both rounds, every estimator) and the sample's design figures."""
+    rs = draw_rounds(bed, replicate)
+    out = []
+    info = {"overlap_share": rs.overlap_share, "sampling_fraction": rs.sampling_fraction}
+    for t, (syn, x) in enumerate(zip(years, X, strict=True)):
+        sample = rs.rounds[t]
         d_kab = direct_estimates(syn, sample, "bps_code")
         d_prov = direct_estimates(syn, sample, "prov_code")
+        if t == 1:
+            info["median_deff_p0"] = float(d_kab.loc[d_kab["indicator"] == "p0", "deff"].median())
+            info["median_deff_extreme"] = float(d_kab.loc[d_kab["indicator"] == "extreme", "deff"].median())
         deff = None
-        for method in methods:
-            t1 = time.time()
-            model, fit = fit_models(syn, d_kab, d_prov, X, seed=r, variance_method=method)
-            t_fit += time.time() - t1
-            deff = dict(zip(fit["indicator"], fit["gvf_deff"].astype(float), strict=True))
-            mods.append(model.assign(replicate=r, variant=method, zero_sigma2=fit.set_index("indicator")
-                                     ["sigma2_u"].reindex(model["indicator"]).to_numpy() <= 0))
-        for ci in cis:
-            dirs.append(direct_frame(syn, d_kab, ci, deff).assign(replicate=r, variant=ci))
+        for method, name in (("REML", "fh_reml"), (DEFAULT_VARIANCE_METHOD, "fh_default")):
+            model, fit = fit_models(syn, d_kab, d_prov, x, seed=replicate, variance_method=method)
+            mse = model["mse"].to_numpy(float)
+            out.append(_records(model, "eblup", mse, model["ci_low"].to_numpy(float),
+                                model["ci_high"].to_numpy(float), name, replicate, t))
+            if name == "fh_default":
+                deff = dict(zip(fit["indicator"], fit["gvf_deff"].astype(float), strict=True))
+                b = model["benchmarked"].to_numpy(float)
+                half = Z95 * np.sqrt(mse)
+                out.append(_records(model, "benchmarked", mse, np.clip(b - half, 0, 1), np.clip(b + half, 0, 1),
+                                    "benchmarked", replicate, t))
+        d = direct_frame(syn, d_kab, DEFAULT_DIRECT_CI, deff)
+        out.append(_records(d, "estimate", d["se"].to_numpy(float) ** 2, d["ci_low"].to_numpy(float),
+                            d["ci_high"].to_numpy(float), "direct", replicate, t))
+    return pd.concat(out, ignore_index=True), info
 
-    def with_truth(f: pd.DataFrame) -> pd.DataFrame:
-        return f.assign(truth=np.where(f["indicator"] == "p0", truth.loc[f["bps_code"], "true_p0"],
-                                       truth.loc[f["bps_code"], "true_extreme_rate"]))
 
-    sim_d, sim_m = with_truth(pd.concat(dirs, ignore_index=True)), with_truth(pd.concat(mods, ignore_index=True))
-    lines = [(f"Simulation: {args.year}, {args.line_definition}, R = {args.replicates} samples of 345,000 households, "
-             f"514 kab/kota."), "", ("| Indicator | Estimator | Median relative RMSE | Median coverage 95% | "
-             "Mean coverage 95% | Share sigma2_u = 0 |"), "|---|---|---|---|---|---|"]
+def bed_r_squared(bed: SusenasBed, X: pd.DataFrame) -> dict[str, float]:
+    """R^2 of the true round-2 extreme rate (and of extreme / P0) on the model's covariates."""
+    tr = bed.truth[bed.truth["round"] == 1].set_index("bps_code").reindex(X.index)
+    share = tr["true_extreme_rate"] / tr["true_p0"].where(tr["true_p0"] > 0)
+    ok = share.notna().to_numpy()
+    return {"r2_extreme_rate": r_squared(tr["true_extreme_rate"].to_numpy(), X.to_numpy(float)),
+            "r2_extreme_share_of_poor": r_squared(share.to_numpy()[ok], X.to_numpy(float)[ok])}
 
-    def row(s: pd.DataFrame, label: str, est: str, with_ci: bool, zero: str) -> str:
-        g = s.assign(se2=(s[est] - s["truth"]) ** 2,
-                     cov=((s["ci_low"] <= s["truth"]) & (s["truth"] <= s["ci_high"])) if with_ci else np.nan)
-        per = g.groupby("bps_code").agg(mse=("se2", "mean"), truth=("truth", "first"), cov=("cov", "mean"))
-        rrmse = np.sqrt(per["mse"]) / per["truth"].where(per["truth"] > 0)
-        cov_med = f"{per['cov'].median():.3f}" if with_ci else "-"
-        cov_mean = f"{per['cov'].mean():.3f}" if with_ci else "-"
-        return f"| {ind} | {label} | {rrmse.median():.3f} | {cov_med} | {cov_mean} | {zero} |"
 
-    for ind in ("extreme", "p0"):
-        for ci in cis:
-            s = sim_d[(sim_d["indicator"] == ind) & (sim_d["variant"] == ci)]
-            lines.append(row(s, f"direct ({ci} CI)", "estimate", True, "-"))
-        for method in methods:
-            s = sim_m[(sim_m["indicator"] == ind) & (sim_m["variant"] == method)]
-            zero = f"{s.groupby('replicate')['zero_sigma2'].first().mean():.2f}"
-            lines.append(row(s, f"EBLUP {method}", "eblup", True, zero))
-            lines.append(row(s, f"EBLUP {method} benchmarked", "benchmarked", False, zero))
-    lines += ["", f"Fit time (GVF + FH + benchmark, all methods): {t_fit:.1f} s."]
-    lines += ["", f"Runtime: {time.time() - t0:.0f} s."]
-    text = "\n".join(lines)
+def markdown(table: pd.DataFrame, header: list[str]) -> str:
+    cols = ["indicator", "estimator", "published", "median_rrmse", "mean_rrmse", "mean_coverage",
+            "share_below_80", "mse_ratio"]
+    lines = [*header, "", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for r in table.itertuples():
+        lines.append(f"| {r.indicator} | {r.estimator} | {'yes' if r.published else 'no'} | {r.median_rrmse:.3f} | "
+                     f"{r.mean_rrmse:.3f} | {r.mean_coverage:.3f} | {r.share_below_80:.3f} | {r.mse_ratio:.3f} |")
+    return "\n".join(lines)
+
+
+def run(year: int, replicates: int, params: BedParams, line_definition: str = "usd215_2017ppp",
+        raw: Path = RAW, out_dir: Path | None = OUT, provinces: list[int] | None = None
+        ) -> tuple[pd.DataFrame, dict[str, float], str]:
+    """The whole simulation; returns (table, diagnostics, markdown) and writes them under `out_dir`."""
+    t0 = time.time()
+    panel, cov, targets = _inputs(raw)
+    line_definition = line_definition_for(year, targets, line_definition)
+    cal, report = calibrated_rounds(panel, targets, year)
+    if provinces:  # a subset keeps Susenas' sampling fraction: its share of the 345,000 households
+        rows = cal[cal["year"] == year]
+        share = rows.loc[rows["prov_code"].isin(provinces), "population_thousand"].sum() / rows[
+            "population_thousand"].sum()
+        params = replace(params, sample_households=round(params.sample_households * share))
+        cal = cal[cal["prov_code"].isin(provinces)]
+    bed = build_bed(cal, (year - 1, year), line_definition, params)
+    t_bed = time.time() - t0
+    years = [synthetic_year(bed, panel, t, report) for t in (0, 1)]
+    X = [design_matrix(panel, syn.year, syn.areas, cov) for syn in years]
+    recs, infos = [], []
+    for r in range(replicates):
+        rec, info = replicate_records(bed, years, X, 1000 + r)
+        recs.append(rec)
+        infos.append(info)
+    records = pd.concat(recs, ignore_index=True)
+    records = pd.concat([records, change_records(records)], ignore_index=True)
+    table = simulation_table(records, bed.truth, PUBLISHED)
+    diag = {**bed.diagnostics, **bed_r_squared(bed, X[1]),
+            **{k: float(np.mean([i[k] for i in infos])) for k in infos[0]},
+            "n_areas": float(len(bed.areas)), "bed_seconds": t_bed, "seconds": time.time() - t0}
+    table = table.assign(year=year, previous_year=year - 1, line_definition=line_definition,
+                         scale=params.scale)
+    header = [
+        (f"Simulation on the Susenas-like test bed: rounds {year - 1} and {year}, {line_definition}, "
+        f"R = {replicates} replicate pairs of samples, scale {params.scale:g} "
+        f"({diag['n_households']:,.0f} households in {diag['n_blocks']:,.0f} census blocks, "
+        f"{int(diag['n_areas'])} kab/kota)."),
+        "",
+        (f"Bed: intra-block correlation of poverty {diag['block_icc_p0']:.3f}; median design effect of direct "
+        f"P0 {diag['median_deff_p0']:.2f} (extreme {diag['median_deff_extreme']:.2f}); sampling fraction "
+        f"{100 * diag['sampling_fraction']:.2f}% of households; blocks kept between rounds "
+        f"{100 * diag['overlap_share']:.1f}%; poor persons of {year - 1} still poor in {year} "
+        f"{100 * diag['persistence_poor']:.1f}%; R^2 of the true extreme rate on the model covariates "
+        f"{diag['r2_extreme_rate']:.3f} (of extreme / P0: {diag['r2_extreme_share_of_poor']:.3f})."),
+        "",
+        ("Change rows: difference of the two rounds' estimates, variance = sum of the two variances (covariance "
+        "ignored); their relative RMSE is RMSE / true level of the later round."),
+    ]
+    text = markdown(table, header) + f"\n\nRuntime: {diag['seconds']:.0f} s (bed {diag['bed_seconds']:.0f} s)."
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        table.to_csv(out_dir / f"sae_simulation_{year}.csv", index=False)
+        (out_dir / f"sae_simulation_{year}.md").write_text(text + "\n", encoding="utf-8")
+        (out_dir / f"sae_simulation_{year}_bed.json").write_text(json.dumps(diag, indent=1) + "\n",
+                                                                 encoding="utf-8")
+    return table, diag, text
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--year", type=int, default=2024, help="the later round; the bed holds year-1 and year")
+    ap.add_argument("--line-definition", default="usd215_2017ppp", help='a definition name or "auto"')
+    ap.add_argument("--replicates", type=int, default=20)
+    ap.add_argument("--scale", type=float, default=1.0, help="share of the population (the sample scales too)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--extreme-share-sd", type=float, default=BedParams.extreme_share_sd)
+    ap.add_argument("--block-share", type=float, default=BedParams.block_share)
+    ap.add_argument("--overlap", type=float, default=BedParams.overlap)
+    ap.add_argument("--quick", action="store_true",
+                    help="a seconds-long check: scale 0.02, 2 replicates, provinces 33 and 35 only")
+    ap.add_argument("--out", type=Path, default=OUT)
+    args = ap.parse_args(argv)
+    provinces = None
+    if args.quick:
+        args.scale, args.replicates, provinces = 0.02, 2, [33, 35]
+    params = BedParams(scale=args.scale, seed=args.seed, extreme_share_sd=args.extreme_share_sd,
+                       block_share=args.block_share, overlap=args.overlap)
+    _, _, text = run(args.year, args.replicates, params, args.line_definition, RAW, args.out, provinces)
     print(text)
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / f"sae_simulation_{args.year}_{args.line_definition}.md").write_text(text + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
