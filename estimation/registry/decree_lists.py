@@ -47,7 +47,8 @@ def match_decree_lists(extracts: pd.DataFrame, ingested: pd.DataFrame, folder: s
         summaries.append(summary.assign(year=int(sk.year), snapshot=",".join(later["key"])))
         progress_parts[f"{period} {sk.kabkota_code}"] = persons
         raw_extracts = [folder / f for f in extracts.loc[extracts["key"].isin(later["key"]), "file"]]
-        worklists.append(write_restricted_worklists(persons, raw_extracts, key, worklist_dir, period=period))
+        worklists.append(write_restricted_worklists(persons, raw_extracts, key, worklist_dir, period=period,
+                                                    ingested=list(later["path"])))
     return DecreeListResults(
         summary=pd.concat(summaries, ignore_index=True),
         progress=progress_table(progress_parts),

@@ -66,8 +66,15 @@ def _map_text(values: pd.Series, func) -> pd.Series:
     return pd.Series(table[cat.cat.codes.to_numpy()], index=values.index)
 
 
+def _numeric(values: pd.Series) -> pd.Series:
+    """pd.to_numeric(errors="coerce") of a text column with few distinct values (desil, age), parsed once each."""
+    codes, distinct = pd.factorize(values, use_na_sentinel=True)
+    parsed = pd.to_numeric(pd.Series(np.asarray(distinct, dtype=object)), errors="coerce").to_numpy(dtype=float)
+    return pd.Series(np.append(parsed, np.nan)[codes], index=values.index)
+
+
 def _age_band(age: pd.Series) -> pd.Series:
-    a = pd.to_numeric(age, errors="coerce")
+    a = _numeric(age)
     band = pd.cut(a, bins=list(range(0, 80, 5)) + [200], right=False, labels=AGE_BANDS)
     return band.astype("string")
 
@@ -130,7 +137,7 @@ class _Batcher:
         dup[usable] = pd.Series(vals).duplicated().to_numpy() | np.fromiter(
             (v in seen for v in vals), dtype=bool, count=len(vals))
         seen.update(vals)
-        desil = pd.to_numeric(col("desil", pd.Series(pd.NA, index=raw.index)), errors="coerce").astype("Int8")
+        desil = _numeric(col("desil", pd.Series(pd.NA, index=raw.index))).astype("Int8")
         empty = pd.Series(pd.NA, index=raw.index)
         frame = pd.DataFrame({
             "source": self.source,

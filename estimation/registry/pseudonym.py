@@ -100,15 +100,13 @@ def pseudonymise(
     if not 1 <= hex_chars <= 64:
         raise ValueError("hex_chars must be in 1..64")
     s = pd.Series(values, copy=False) if not isinstance(values, pd.Series) else values
-    obj = s.astype("object").to_numpy()
-    na = pd.isna(obj)
+    if not isinstance(s.dtype, pd.StringDtype):
+        s = s.astype("object").map(lambda v: v if pd.isna(v) else str(v)).astype("string")
+    # Hash each distinct value once (a KK number repeats for every family member); factorize hashes,
+    # where np.unique would sort Python strings (twice the time of the HMACs themselves).
+    codes, distinct = pd.factorize(s, use_na_sentinel=True)
     inner, outer = _hmac_pads(key)
     n_bytes = (hex_chars + 1) // 2
-    out = np.full(len(obj), None, dtype=object)
-    idx = np.flatnonzero(~na)
-    # Hash each distinct value once (a KK number repeats for every family member).
-    distinct, inverse = np.unique(np.array([str(v) for v in obj[idx]], dtype=object), return_inverse=True)
-    digests = np.array([_hmac_one(inner, outer, v.encode("utf-8"))[:n_bytes].hex()[:hex_chars] for v in distinct],
-                       dtype=object)
-    out[idx] = digests[inverse] if len(idx) else []
-    return pd.Series(out, index=s.index, dtype="string", name=getattr(s, "name", None))
+    digests = [_hmac_one(inner, outer, v.encode("utf-8"))[:n_bytes].hex()[:hex_chars] for v in distinct.tolist()]
+    table = np.array([*digests, None], dtype=object)  # code -1 (<NA>) takes the last entry
+    return pd.Series(table[codes], index=s.index, dtype="string", name=getattr(s, "name", None))

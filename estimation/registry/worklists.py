@@ -12,7 +12,11 @@ import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from estimation.atomic import write_with_atomic
 from estimation.registry.ingest import USABLE_NIK, _csv_batches
@@ -32,11 +36,15 @@ def _slug(text: str) -> str:
 def write_restricted_worklists(
     person_status: pd.DataFrame, raw_extracts: Iterable[str | Path], key: bytes, restricted_dir: str | Path,
     categories: Iterable[str] = STILL_DESIL1, period: str = "",
+    ingested: Iterable[str | Path] | None = None,
 ) -> pd.DataFrame:
     """Write one CSV per kab/kota and kecamatan with the persons of `categories` (default: still in desil 1).
 
     person_status: padu_padan's per-person frame (nik_pseudo, category, ...). raw_extracts: the raw
     P3KE CSV(s) the names come from (streamed; rows matched by re-pseudonymising the NIK with `key`).
+    ingested: the pseudonymised Parquet of those extracts (`ingest.ingest_extract`), when at hand: it names
+    the source rows of the wanted persons, so only those rows are read and re-pseudonymised (a check that the
+    raw file is still the one ingested) instead of every NIK of the extract.
     Returns counts only: kabkota_code, kecamatan, persons, file (name inside restricted_dir).
     """
     key = check_key(key)
@@ -44,8 +52,14 @@ def write_restricted_worklists(
     wanted = set(target.index)
     folder = restrict(restricted_dir)
     found: list[pd.DataFrame] = []
+    located = _source_rows(ingested, wanted) if ingested is not None else None
     for path in raw_extracts:
-        for raw, _rows in _csv_batches(Path(path), 16 << 20):
+        for raw, rows in _csv_batches(Path(path), 16 << 20):
+            if located is not None:
+                keep = np.isin(rows, located.get(Path(path).name, []))
+                if not keep.any():
+                    continue
+                raw = raw[keep]
             nik = normalise_nik(raw["nik"])
             usable = validate_nik(nik, None).isin(USABLE_NIK)
             pseudo = pseudonymise(nik.where(usable, pd.NA), key)
@@ -56,6 +70,11 @@ def write_restricted_worklists(
                 part["kk"] = normalise_nik(part["kk"]).to_numpy()
                 part["nik_pseudo"] = pseudo[hit].to_numpy()
                 found.append(part)
+    if located is not None:
+        missing = sum(len(r) for r in located.values()) - sum(len(part) for part in found)
+        if missing:
+            raise ValueError(f"{missing} source rows named by the ingested Parquet no longer carry the same NIK: "
+                             "the raw extract changed after ingestion; ingest it again")
     if not found:
         return pd.DataFrame(columns=["kabkota_code", "kecamatan", "persons", "file"])
     rows = pd.concat(found, ignore_index=True).drop_duplicates("nik_pseudo")
@@ -74,6 +93,17 @@ def write_restricted_worklists(
         write_with_atomic(folder / name, _csv_writer(out), mode=0o600)
         counts.append({"kabkota_code": kab, "kecamatan": kec, "persons": len(grp), "file": name})
     return pd.DataFrame(counts)
+
+
+def _source_rows(ingested: Iterable[str | Path], wanted: set[str]) -> dict[str, np.ndarray]:
+    """{source file name: source rows} of the first row of each wanted pseudonym in the ingested Parquet."""
+    tables = [pq.read_table(path, columns=["nik_pseudo", "source_file", "source_row"]) for path in ingested]
+    if not tables:
+        return {}
+    table = pa.concat_tables(tables)
+    hits = table.filter(pc.is_in(table["nik_pseudo"], value_set=pa.array(sorted(wanted), type=pa.string())))
+    first = hits.group_by(["nik_pseudo", "source_file"]).aggregate([("source_row", "min")]).to_pandas()
+    return {name: np.sort(group["source_row_min"].to_numpy()) for name, group in first.groupby("source_file")}
 
 
 def progress_table(person_status_by_period: dict[str, pd.DataFrame], min_cell: int = 0) -> pd.DataFrame:

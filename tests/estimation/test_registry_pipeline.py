@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import stat
@@ -9,6 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
@@ -146,18 +150,30 @@ def test_ingest_report_counts_and_rows(run: dict) -> None:
     assert table.column_names == list(INGESTED_COLUMNS)
 
 
+def _identity_columns(path: Path) -> dict[str, pa.Array]:
+    """The NIK, No. KK and name columns of an extract or list (upper-case name -> text values)."""
+    wanted = {"NIK", "NO KK", "NAMA"}
+    if str(path).endswith(".xlsx"):
+        frame = pd.read_excel(path, dtype=str, usecols=lambda c: c.upper() in wanted)
+        return {c.upper(): pa.array(frame[c], type=pa.string(), from_pandas=True) for c in frame.columns}
+    with open(path, encoding="utf-8-sig") as handle:
+        headers = next(csv.reader(handle))
+    keep = [h for h in headers if h.upper() in wanted]
+    table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
+        include_columns=keep, column_types={h: pa.string() for h in keep}))
+    return {c.upper(): table[c].combine_chunks() for c in keep}
+
+
 def _identities(sc) -> tuple[set[str], set[str]]:
     numbers, names = set(), set()
-    wanted = {"NIK", "NO KK", "NAMA"}
     for path in sc.files.values():
-        frame = (pd.read_excel(path, dtype=str, usecols=lambda c: c.upper() in wanted) if str(path).endswith(".xlsx")
-                 else pd.read_csv(path, dtype=str, keep_default_na=False, usecols=lambda c: c.upper() in wanted))
-        for col in frame.columns:
-            if col.upper() in ("NIK", "NO KK"):
-                vals = frame[col].str.replace(r"[\s']", "", regex=True)
-                numbers |= set(vals[vals.str.fullmatch(r"\d{16}")])
-            if col.upper() == "NAMA":
-                names |= set(frame[col])
+        for column, values in _identity_columns(Path(path)).items():
+            distinct = pc.unique(values)
+            if column in ("NIK", "NO KK"):
+                digits = pc.unique(pc.replace_substring_regex(distinct, r"[\s']", ""))
+                numbers |= set(pc.filter(digits, pc.match_substring_regex(digits, r"^\d{16}$")).to_pylist())
+            else:
+                names |= set(distinct.to_pylist())
     return numbers, names
 
 

@@ -1,12 +1,16 @@
 """No NIK, KK number or name of the generated extracts leaves the restricted folder: not in any output file,
 the IO manager's storage, the Dagster instance (SQLite event log, run storage) or the run's logs."""
 
+import csv
 import re
 import sqlite3
 import stat
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
@@ -24,30 +28,57 @@ def _identities(restricted: Path) -> tuple[set[str], set[str]]:
     numbers: set[str] = set()
     names: set[str] = set()
     for path in sorted((restricted / "extracts").glob("*.csv")):
-        frame = pd.read_csv(path, dtype=str, usecols=lambda c: c.lower() in NUMBER_COLUMNS + NAME_COLUMNS)
-        for column in frame.columns:
-            values = frame[column].dropna()
+        with open(path, encoding="utf-8-sig") as handle:
+            headers = next(csv.reader(handle))
+        keep = [h for h in headers if h.lower() in NUMBER_COLUMNS + NAME_COLUMNS]
+        table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
+            include_columns=keep, column_types={h: pa.string() for h in keep}))
+        for column in keep:
+            values = pc.unique(pc.drop_null(table[column].combine_chunks()))
             if column.lower() in NUMBER_COLUMNS:
-                digits = values.str.replace(r"\D", "", regex=True).unique()
-                numbers |= {d for d in digits if len(d) == 16}
+                digits = pc.unique(pc.replace_substring_regex(values, r"\D", ""))
+                numbers |= set(pc.filter(digits, pc.equal(pc.utf8_length(digits), 16)).to_pylist())
             else:
-                names |= {v for v in values.unique()[:3000] if len(v) >= 10}
+                names |= {v for v in values.slice(0, 3000).to_pylist() if len(v) >= 10}
     return numbers, names
 
 
 def _parquet_text(path: Path) -> str:
     """Text columns as text (each distinct value once: a leak is a value, wherever it repeats); integer columns
     only where a value has 16 digits (a NIK/KK stored as a number)."""
-    frame = pq.read_table(path).to_pandas()
+    table = pq.read_table(path)
     parts = []
-    for column in frame.columns:
-        values = frame[column]
-        if pd.api.types.is_integer_dtype(values):
-            big = values[(values >= 10**15) & (values < 10**16)].unique()
-            parts.append(" ".join(str(v) for v in big))
-        elif not pd.api.types.is_numeric_dtype(values):
-            parts.append(str(column) + "\n" + "\n".join(pd.unique(values.dropna().astype(str))))
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if pa.types.is_integer(column.type):
+            big = pc.filter(column, pc.and_(pc.greater_equal(column, 10**15), pc.less(column, 10**16)))
+            parts.append(" ".join(str(v) for v in pc.unique(big).to_pylist()))
+        elif not (pa.types.is_floating(column.type) or pa.types.is_decimal(column.type)
+                  or pa.types.is_boolean(column.type)):
+            distinct = pc.drop_null(pc.unique(column.combine_chunks()))
+            values = distinct if pa.types.is_string(distinct.type) else pc.cast(distinct, pa.string())
+            parts.append(name + "\n" + "\n".join(values.to_pylist()))
     return "\n".join(parts)
+
+
+def _trie_pattern(words: list[str]) -> str:
+    """One regex for many literal words, shared prefixes merged (a plain alternation of ~700 names makes the
+    engine try every name at every position of tens of megabytes)."""
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def pattern(node: dict) -> str:
+        ends = "" in node
+        branches = [re.escape(char) + pattern(child) for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 and not ends else "(?:" + "|".join(branches) + ")"
+        return body + "?" if ends else body
+
+    return pattern(trie)
 
 
 def _texts(root: Path, restricted: Path):
@@ -66,7 +97,7 @@ def _texts(root: Path, restricted: Path):
 
 def find_leaks(root: Path, restricted: Path, numbers: set[str], names: set[str]) -> tuple[list[str], int]:
     """(places where an identity of the extract appears outside `restricted`, number of files scanned)."""
-    name_pattern = re.compile("|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)))
+    name_pattern = re.compile(_trie_pattern(sorted(names)))
     leaks, scanned = [], 0
     for path, text in _texts(root, restricted):
         scanned += 1
@@ -97,6 +128,15 @@ def test_the_scan_finds_a_planted_leak(tmp_path):
     pd.DataFrame({"who": ["Siti Rahayu Wulandari"]}).to_parquet(tmp_path / "storage.parquet")
     leaks, _ = find_leaks(tmp_path, restricted, {fake_nik}, {"Siti Rahayu Wulandari"})
     assert sorted(leaks) == [f"{tmp_path / 'storage.parquet'}: name", f"{tmp_path / 'table.csv'}: NIK/KK number"]
+
+
+def test_the_name_pattern_matches_exactly_the_names():
+    names = ["Siti Rahayu", "Siti Rahayu Wulandari", "Siti Aminah", "Sri Wahyuni", "Budi (Alm.)"]
+    pattern = re.compile(_trie_pattern(sorted(names)))
+    for name in names:
+        assert pattern.search(f"x,{name},y") and pattern.fullmatch(name), name
+    for other in ("Siti Rahay", "Siti Amin", "Sri Wahyun", "Budi Alm", "Rahayu Wulandari Siti"):
+        assert not pattern.search(other), other
 
 
 def test_restricted_files_are_owner_only(good_run):
