@@ -17,10 +17,12 @@ def build_assets(calendar: DataCalendar) -> list[AssetsDefinition]:
     from assets.raw import build_raw_assets
     from assets.registry import registry_assets
     from assets.reports.charts import chart_assets
+    from assets.reports.maps import map_assets
     from assets.reports.registry_tables import registry_report_assets
     from assets.reports.tables import table_assets
+    from assets.reports.workbook import workbook_assets
     from assets.validated import validated_assets
 
     return [*build_raw_assets(calendar), *validated_assets, *build_estimates_assets(calendar),
             *build_deltas_assets(calendar), *registry_assets, *table_assets, *chart_assets,
-            *registry_report_assets]
+            *map_assets, *registry_report_assets, *workbook_assets]

@@ -14,8 +14,11 @@ from dagster import AssetExecutionContext, AssetsDefinition, MetadataValue, Outp
 from assets.partitions import DataCalendar
 from assets.resources import ProjectPaths
 from checks.dagster_checks import check_specs, evaluate
+from checks.suites.geo import geometry_suite
 from checks.suites.raw import MATCHED_SOURCES, quoted_figures_suite, raw_cells_suite, region_list_suite
 from estimation.parsers.catalog import (
+    GEOMETRY_ATTRIBUTES_FILE,
+    GEOMETRY_FILE,
     QUOTED_FIGURES_FILE,
     RAW_SOURCES,
     REGION_LIST_FILE,
@@ -24,6 +27,7 @@ from estimation.parsers.catalog import (
 )
 from estimation.parsers.quoted_figures import parse_quoted_figures
 from estimation.parsers.region_list import read_region_list
+from estimation.parsers.topojson import read_topo_attributes, read_topojson_rings
 from estimation.regions import match_region_names
 
 
@@ -101,4 +105,26 @@ def build_raw_assets(calendar: DataCalendar) -> list[AssetsDefinition]:
         yield Output(frame, metadata={"quoted_figures": MetadataValue.int(len(frame))})
         yield from evaluate(quotes_suite, frame, "raw_news_quoted_figures", context.log)
 
-    return [raw_region_reference, raw_news_quoted_figures, *(_source_asset(name) for name in RAW_SOURCES)]
+    geo_suite = geometry_suite()
+
+    @asset(group_name="raw", kinds={"pandas", "json"}, check_specs=check_specs(geo_suite, "raw_kabkota_geometry"),
+           description="Kab/kota borders of 2016 (TopoJSON, pre-2022 ids 'PP-KK'), decoded to one row per ring "
+                       f"vertex as published (data/raw/{GEOMETRY_FILE}, names checked against "
+                       f"data/raw/{GEOMETRY_ATTRIBUTES_FILE}).")
+    def raw_kabkota_geometry(context: AssetExecutionContext, paths: ProjectPaths,
+                             raw_region_reference: pd.DataFrame):
+        decoded = read_topojson_rings(paths.raw(GEOMETRY_FILE), GEOMETRY_FILE)
+        attributes = read_topo_attributes(paths.raw(GEOMETRY_ATTRIBUTES_FILE), GEOMETRY_ATTRIBUTES_FILE)
+        rings = decoded.frame
+        yield Output(rings, metadata={
+            "source_file": MetadataValue.path(GEOMETRY_FILE),
+            "geometries": MetadataValue.int(int(rings["feature"].nunique())),
+            "topo_ids": MetadataValue.int(int(rings["topo_id"].nunique())),
+            "arcs": MetadataValue.int(decoded.n_arcs),
+            "vertices": MetadataValue.int(int(rings["vertex"].notna().sum())),
+        })
+        yield from evaluate(geo_suite, rings, "raw_kabkota_geometry", context.log,
+                            raw_region_reference=raw_region_reference, topo_attributes=attributes)
+
+    return [raw_region_reference, raw_news_quoted_figures, raw_kabkota_geometry,
+            *(_source_asset(name) for name in RAW_SOURCES)]

@@ -32,10 +32,12 @@ from matplotlib.transforms import Bbox
 
 from estimation.charts.formatting import MINUS, format_number_id, format_percent_id, format_pp_id
 from estimation.charts.style import DEFAULT_SOURCE_NOTE, TEXT_MUTED, WIDTH_IN, chart_style, wrap_to_width
+from estimation.parsers.topojson import MIN_RING_AREA, ring_area
 
 __all__ = [
     "CHANGE_SCALE",
     "EXTREME_SCALE",
+    "MAP_KINDS",
     "P0_SCALE",
     "RELIABILITY_SCALE",
     "ClassScale",
@@ -43,8 +45,10 @@ __all__ = [
     "build_map_geometry",
     "choropleth_map",
     "extreme_poverty_map",
+    "markdown_thumbnail",
     "p0_change_map",
     "p0_map",
+    "poverty_maps",
     "province_label",
     "relative_luminance_lstar",
     "reliability_map",
@@ -223,7 +227,9 @@ def build_map_geometry(rings: pd.DataFrame, region_reference: pd.DataFrame) -> M
     the region list (bps_code, level, name, prov_code, prov_name, topo_id).
 
     Entries that share a topo id (the file splits Aceh Singkil and Timor Tengah Selatan) become one shape;
-    topo ids that are no kab/kota of the reference (lakes "xx-88", the forest "33-99") go to `other`.
+    topo ids that are no kab/kota of the reference (lakes "xx-88", the forest "33-99") go to `other`; rings
+    without an area are left out, so a kab/kota with no other ring (Sibolga) has no shape and is named
+    under the map.
     """
     ref = region_reference.astype({"bps_code": str})
     kab = ref[ref["level"] != "provinsi"]
@@ -245,6 +251,8 @@ def build_map_geometry(rings: pd.DataFrame, region_reference: pd.DataFrame) -> M
     arc_ends = np.r_[arc_starts[1:], len(feature)]
     arc_of_ring = np.searchsorted(ring_starts, arc_starts, side="right") - 1
     for r, (s, e) in enumerate(zip(ring_starts, ring_ends, strict=True)):
+        if ring_area(coords[s:e]) <= MIN_RING_AREA:
+            continue  # collapsed to a line by the simplification: nothing to draw (Sibolga's only ring)
         code = code_of_topo.get(topo_ids[s])
         target = others.setdefault(topo_ids[s], []) if code is None else vertices.setdefault(code, [])
         target.append(coords[s:e])
@@ -363,7 +371,8 @@ def choropleth_map(geometry: MapGeometry, values: pd.Series, scale: ClassScale, 
         FigureCanvasAgg(fig)
         # ---- texts, wrapped to the width, to size the figure
         margin = 0.12
-        room = (width_in - 2 * margin) / width_in
+        # hinted glyph advances grow a few percent from the 100 dpi layout to the 200 dpi file: keep 7% spare
+        room = (width_in - 2 * margin) / width_in * 0.93
         heading = wrap_to_width(fig, title, fontsize=12, fontweight="bold", max_fraction=room)
         sub = wrap_to_width(fig, subtitle, fontsize=9.5, max_fraction=room)
         footer: list[str] = []
@@ -376,7 +385,7 @@ def choropleth_map(geometry: MapGeometry, values: pd.Series, scale: ClassScale, 
         foot = wrap_to_width(fig, " ".join(footer), fontsize=7.5, max_fraction=room)
         with_missing = any(k < 0 for k in classes.values())
         handles = _legend_handles(scale, with_missing)
-        ncol = _legend_columns(fig, [str(h.get_label()) for h in handles], (width_in - 2 * margin) * fig.dpi, 8.5)
+        ncol = _legend_columns(fig, [str(h.get_label()) for h in handles], room * width_in * fig.dpi, 8.5)
         legend_rows = -(-len(handles) // ncol)
 
         x0, x1, y0, y1 = _extent([geometry.shapes[c] for c in drawable])
@@ -526,3 +535,46 @@ def reliability_map(geometry: MapGeometry, frame: pd.DataFrame, *, year: int, ar
         subtitle=(f"Susenas Maret {year}; RSE ≤ 25% layak, 25–50% hati-hati, > 50% tidak layak"),
         value_text=lambda v: FLAG_LABELS_ID.get(str(v), str(v)) if pd.notna(v) else "–",  # type: ignore[arg-type]
         **kwargs)  # type: ignore[arg-type]
+
+
+MAP_KINDS = ("p0", "p0_change", "extreme", "reliability")
+
+
+def poverty_maps(geometry: MapGeometry, *, p0: pd.DataFrame, change: pd.DataFrame, extreme: pd.DataFrame,
+                 year: int, extreme_year: int | None = None, area: str | None = None, highlight: str | None = None,
+                 line_label: str | None = None, synthetic: bool = True,
+                 source_note: str | None = DEFAULT_SOURCE_NOTE) -> dict[str, Figure]:
+    """The four maps of one area, keyed by `MAP_KINDS`: P0 of `year` (`p0`: bps_code, p0), its change from
+    the previous round (`change`: bps_code, delta_p0_pp[, year_prev]), the extreme-poverty estimate of
+    `extreme_year` (default `year`) and its reliability class (`extreme`: bps_code, rate in %, flag)."""
+    prev = None
+    if "year_prev" in change.columns and change["year_prev"].notna().any():
+        prev = int(change["year_prev"].dropna().iloc[0])
+    e_year = year if extreme_year is None else extreme_year
+    common = {"area": area, "highlight": highlight, "source_note": source_note}
+    return {
+        "p0": p0_map(geometry, p0, year=year, **common),
+        "p0_change": p0_change_map(geometry, change, year=year, year_prev=prev, **common),
+        "extreme": extreme_poverty_map(geometry, extreme, year=e_year, synthetic=synthetic, line_label=line_label,
+                                       **common),
+        "reliability": reliability_map(geometry, extreme, year=e_year, synthetic=synthetic, **common),
+    }
+
+
+def markdown_thumbnail(png: bytes, alt: str, *, width_px: int = 675, colours: int = 64) -> str:
+    """``![alt](data:image/png;base64,...)`` from a rendered PNG, downsampled (Lanczos) to `width_px` and
+    reduced to a `colours` palette: a 200 dpi map becomes a ~40 kB image for Dagster Markdown metadata,
+    without rendering the figure a second time."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    height = max(1, round(image.height * width_px / image.width))
+    small = image.resize((width_px, height), Image.Resampling.LANCZOS)
+    palette = small.quantize(colors=colours, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    buffer = io.BytesIO()
+    palette.save(buffer, format="PNG", optimize=True)
+    safe_alt = " ".join(alt.replace("[", "(").replace("]", ")").split())
+    return f"![{safe_alt}](data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode('ascii')})"

@@ -221,6 +221,8 @@ RAW_SOURCES: dict[str, RawSource] = {entry.name: entry for entry in _ENTRIES}
 # Files with a reader of their own in estimation/parsers (not published cells), relative to data/raw.
 REGION_LIST_FILE = "reference/regions_bps_kabkota_2025.csv"  # estimation.parsers.region_list
 QUOTED_FIGURES_FILE = "crosscheck/news_pages_p0.csv"  # estimation.parsers.quoted_figures
+GEOMETRY_FILE = "geo/kabkot_simplified_topo.json"  # estimation.parsers.topojson (2016 kab/kota borders)
+GEOMETRY_ATTRIBUTES_FILE = "geo/kabkot_topo_attributes.json"  # its attribute list (id, kabkot, provinsi)
 
 
 # The export whose year columns are the data's years (partitions, schedules, checks' year ranges).

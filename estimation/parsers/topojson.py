@@ -23,10 +23,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["RING_COLUMNS", "TopoRings", "decode_arcs", "read_topo_attributes", "read_topojson_rings"]
+__all__ = ["MIN_RING_AREA", "RING_COLUMNS", "TopoRings", "decode_arcs", "read_topo_attributes", "read_topojson_rings", "ring_area",
+           "ring_table"]
 
 RING_COLUMNS = ["source_file", "feature", "topo_id", "name", "province", "geometry_type", "part", "ring",
                 "arc_seq", "arc", "vertex", "lon", "lat"]
+
+# Below this (square degrees, about 1 m2 at the equator) a ring has collapsed to a line.
+MIN_RING_AREA = 1e-10
+
+
+def ring_area(coords: np.ndarray) -> float:
+    """Unsigned planar (shoelace) area of a ring given as an (n, 2) lon/lat array, in square degrees."""
+    x, y = coords[:, 0], coords[:, 1]
+    return abs(float(np.dot(x, np.roll(y, -1)) - np.dot(np.roll(x, -1), y))) / 2.0
 
 
 @dataclass(frozen=True)
@@ -159,3 +169,33 @@ def read_topo_attributes(path: Path, source_file: str) -> pd.DataFrame:
     })
     frame.insert(0, "source_file", source_file)
     return frame.astype({"source_file": "string", "topo_id": "string", "name": "string", "province": "string"})
+
+
+def ring_table(rings: pd.DataFrame) -> pd.DataFrame:
+    """One row per ring of a `read_topojson_rings` frame: source_file, feature, topo_id, name, part, ring,
+    vertices, closed (last vertex = first), area (`ring_area`), has_area (area > `MIN_RING_AREA`).
+
+    The simplified file has rings that collapsed to a line (3 vertices, area 0: two of Aceh Singkil's
+    entries and the only ring of Sibolga): they are closed but have nothing to draw.
+    """
+    drawn = rings[rings["vertex"].notna()].sort_values(["feature", "part", "ring", "vertex"], kind="stable")
+    keys = [drawn[c].to_numpy("int64") for c in ("feature", "part", "ring")]
+    change = np.zeros(len(drawn), dtype=bool)
+    if len(drawn):
+        change[0] = True
+    for key in keys:
+        change[1:] |= key[1:] != key[:-1]
+    starts = np.flatnonzero(change)
+    ends = np.r_[starts[1:], len(drawn)]
+    coords = drawn[["lon", "lat"]].to_numpy(float)
+    areas, closed = [], []
+    for s, e in zip(starts, ends, strict=True):
+        areas.append(ring_area(coords[s:e]))
+        closed.append(bool((coords[s] == coords[e - 1]).all()))
+    first = drawn.iloc[starts]
+    return pd.DataFrame({
+        "source_file": first["source_file"].to_numpy(), "feature": keys[0][starts], "topo_id": first["topo_id"].to_numpy(),
+        "name": first["name"].to_numpy(), "part": keys[1][starts], "ring": keys[2][starts],
+        "vertices": ends - starts, "closed": closed, "area": areas,
+        "has_area": np.asarray(areas) > MIN_RING_AREA,
+    })
