@@ -36,6 +36,9 @@ import pandas as pd
 from estimation.registry.schema import DTSEN_HEADERS, P3KE_HEADERS
 
 JOMBANG, LEBAK, MOJOKERTO, PALANGKA_RAYA = "3517", "3602", "3576", "6271"
+# Persons in the demo DTSEN desil xlsx: enough to show the format and all ten deciles; openpyxl writes and
+# reads xlsx at ~10k cells a second, so a bigger file only slows every demo run.
+DTSEN_DEMO_INDIVIDUALS = 3_000
 JOMBANG_KECAMATAN = 21
 JOMBANG_CASE = {
     "p3ke_individuals": 654_220,
@@ -600,8 +603,8 @@ def generate_registry_scenario(
         emit(_year_view(sl, year, seed), PALANGKA_RAYA, year, np.random.default_rng([seed, 6271, year]))
 
     if dtsen:
-        path = generate_dtsen_extract(out / f"dtsen_desil_{PALANGKA_RAYA}_2025Q2.xlsx", PALANGKA_RAYA, 8_000,
-                                      "2025-Q2", seed)
+        path = generate_dtsen_extract(out / f"dtsen_desil_{PALANGKA_RAYA}_2025Q2.xlsx", PALANGKA_RAYA,
+                                      DTSEN_DEMO_INDIVIDUALS, "2025-Q2", seed)
         sc.record("dtsen_6271_2025Q2", "dtsen", path, PALANGKA_RAYA, 2025, "2025-06-30")
     sc.notes.append(f"non-Jombang slices scaled down: {sizes}; Mojokerto years {mojokerto_years}")
     return sc

@@ -20,6 +20,7 @@ from estimation.registry.aggregate import aggregate_extract, desil1_share, year_
 from estimation.registry.decree_lists import match_decree_lists
 from estimation.registry.extracts import read_manifest
 from estimation.registry.generator import (
+    DTSEN_DEMO_INDIVIDUALS,
     JOMBANG_CASE,
     SK_BAD_BIRTH_DATES,
     SK_LIST_ERRORS,
@@ -274,7 +275,8 @@ def test_progress_table_suppresses_exactly_the_small_cells() -> None:
 def test_dtsen_ingest_aggregate_and_padu_padan(run: dict, tmp_path: Path) -> None:
     agg = run["agg"]
     d = agg[agg["source"] == "dtsen"].iloc[0]
-    assert d["individuals"] == 8_000 and sum(d[f"individuals_desil_{k}"] for k in range(1, 11)) == 8_000
+    n = DTSEN_DEMO_INDIVIDUALS
+    assert d["individuals"] == n and sum(d[f"individuals_desil_{k}"] for k in range(1, 11)) == n
     assert d["individuals_desil_10"] > 0 and np.isnan(d["extreme_rate_pct"])
     key, src = key_from_env(demo=True)
     xlsx = run["sc"].files["dtsen_6271_2025Q2"]
