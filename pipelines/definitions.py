@@ -28,8 +28,8 @@ def build_definitions(profile: DeploymentProfile | None = None) -> Definitions:
     return Definitions(
         assets=build_assets(calendar),
         jobs=list(jobs.values()),
-        schedules=build_schedules(calendar, jobs),
-        sensors=build_sensors(calendar, jobs, Path(profile.paths.raw_dir)),
+        schedules=build_schedules(calendar, jobs, running=profile.automation_running),
+        sensors=build_sensors(calendar, jobs, Path(profile.paths.raw_dir), running=profile.automation_running),
         resources={
             "io_manager": ParquetIOManager(base_dir=profile.paths.storage_dir),
             "paths": profile.paths,

@@ -52,7 +52,7 @@ def build_jobs(calendar: DataCalendar) -> Jobs:
     return {job.name: job for job in jobs}
 
 
-def build_schedules(calendar: DataCalendar, jobs: Jobs
+def build_schedules(calendar: DataCalendar, jobs: Jobs, running: bool = False
                     ) -> list[ScheduleDefinition]:
     def current_year_request(context: ScheduleEvaluationContext, run_key_prefix: str):
         year = context.scheduled_execution_time.year
@@ -62,13 +62,13 @@ def build_schedules(calendar: DataCalendar, jobs: Jobs
         return RunRequest(run_key=f"{run_key_prefix}-{year}", partition_key=str(year))
 
     @schedule(job=jobs["annual_poverty_job"], cron_schedule="0 6 1 8 *", execution_timezone="Asia/Jakarta",
-              default_status=DefaultScheduleStatus.STOPPED,
+              default_status=DefaultScheduleStatus.RUNNING if running else DefaultScheduleStatus.STOPPED,
               description="1 August, after BPS's July release of the March round: materialise the current year.")
     def annual_after_bps_release(context: ScheduleEvaluationContext):
         return current_year_request(context, "annual")
 
     @schedule(job=jobs["annual_estimation_job"], cron_schedule="0 7 1 8 *", execution_timezone="Asia/Jakarta",
-              default_status=DefaultScheduleStatus.STOPPED,
+              default_status=DefaultScheduleStatus.RUNNING if running else DefaultScheduleStatus.STOPPED,
               description="1 August, an hour after the tables: direct and small-area estimates of the current year.")
     def annual_estimates_after_bps_release(context: ScheduleEvaluationContext):
         return current_year_request(context, "estimates")
@@ -85,9 +85,10 @@ def raw_fingerprint(raw_dir: Path) -> str:
     return digest.hexdigest()
 
 
-def build_sensors(calendar: DataCalendar, jobs: Jobs, raw_dir: Path
+def build_sensors(calendar: DataCalendar, jobs: Jobs, raw_dir: Path, running: bool = False
                   ) -> list[SensorDefinition]:
-    @sensor(job=jobs["annual_poverty_job"], minimum_interval_seconds=300, default_status=DefaultSensorStatus.STOPPED,
+    @sensor(job=jobs["annual_poverty_job"], minimum_interval_seconds=300,
+            default_status=DefaultSensorStatus.RUNNING if running else DefaultSensorStatus.STOPPED,
             description="When a file under data/raw changes (a corrected BPS table dropped in), re-run the latest "
                         "year.")
     def raw_files_changed(context: SensorEvaluationContext):

@@ -1,20 +1,41 @@
 """Deployment profiles: everything that differs between one machine and another, chosen by one switch.
 
-`KEMISKINAN_PROFILE` names the profile (default `local`). A profile gives the folders (`ProjectPaths`), the
-IO manager's storage, how the registry obtains its pseudonym key and the executor. The Dagster instance
-(run, event-log and schedule storage) is `deploy/<profile>/dagster.yaml`, installed into `DAGSTER_HOME`.
-A new profile is one function here plus its entry in PROFILES.
+`KEMISKINAN_PROFILE` names the profile (default `local`; `KEMISKINAN_DEPLOYMENT` is accepted as the same
+switch). A profile gives the folders (`ProjectPaths`), the IO manager's storage, how the registry obtains its
+pseudonym key and the executor. The Dagster instance (run, event-log and schedule storage, run queue) is
+`deploy/<profile>/dagster.yaml`, installed into `DAGSTER_HOME`. A new profile is one function here plus its
+entry in PROFILES.
+
+* `local`: one analyst's machine. Project folders, SQLite instance in `.dagster_home`, in process, offline.
+* `server`: a team server (docs/team-server.md). PostgreSQL storage, the daemon's run queue, schedules and
+  sensor (on from the start), the multiprocess executor with a concurrency limit, data folders outside the checkout, the
+  pseudonym key from the environment only.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
-from dagster import ExecutorDefinition, in_process_executor
+from dagster import ExecutorDefinition, in_process_executor, multiprocess_executor
 
+from assets import settings
 from assets.resources import ProjectPaths
+
+PROFILE_VARS = ("KEMISKINAN_PROFILE", "KEMISKINAN_DEPLOYMENT")
+
+# Server profile settings, all from the environment (docs/team-server.md; deploy/server/kemiskinan.env.example).
+DATA_DIR_VAR = "KEMISKINAN_DATA_DIR"  # outputs/, storage/, restricted/ below it; outside the checkout
+STORAGE_DIR_VAR = "KEMISKINAN_STORAGE_DIR"  # optional: the IO manager's Parquet files elsewhere (a fast disk)
+OUTPUTS_DIR_VAR = "KEMISKINAN_OUTPUTS_DIR"  # optional: the published tables and charts elsewhere (a share)
+MAX_CONCURRENT_VAR = "KEMISKINAN_MAX_CONCURRENT"  # steps at once within one run (default: the machine's cores)
+
+# The multiprocess executor's children fork from a server that has imported the code location and Great
+# Expectations once (forkserver + preload): with the default "spawn" every step re-imports Dagster and the
+# project (~4 s of CPU on this machine) and then GX for its checks (~5 s).
+PRELOAD_MODULES = ["pipelines.definitions", "great_expectations", "great_expectations.expectations"]
 
 
 @dataclass(frozen=True)
@@ -23,6 +44,8 @@ class DeploymentProfile:
     paths: ProjectPaths
     key_mode: str  # "env": P3KE_PSEUDONYM_KEY required; "demo": the public demo key, recorded in every output
     executor: ExecutorDefinition
+    # Schedules and sensor on from the start (the daemon runs them); off: an analyst switches them on in the UI
+    automation_running: bool = False
 
 
 def registry_key_mode() -> str:
@@ -37,12 +60,81 @@ def local_profile(paths: ProjectPaths | None = None, key_mode: str | None = None
                              in_process_executor)
 
 
-PROFILES: dict[str, Callable[[], DeploymentProfile]] = {"local": local_profile}
+def default_max_concurrent() -> int:
+    """Steps at once in one run: the cores this process may use (2 on the reference machine)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def server_executor(max_concurrent: int) -> ExecutorDefinition:
+    """The multiprocess executor, at most `max_concurrent` steps at once, children forked from a preloaded
+    forkserver."""
+    if max_concurrent < 1:
+        raise ValueError(f"{MAX_CONCURRENT_VAR} must be at least 1, not {max_concurrent}")
+    return multiprocess_executor.configured(
+        {"max_concurrent": max_concurrent, "start_method": {"forkserver": {"preload_modules": PRELOAD_MODULES}}},
+        name="multiprocess_executor")
+
+
+def _outside_checkout(variable: str, path: Path) -> Path:
+    path = path.expanduser().resolve()
+    root = settings.PROJECT_ROOT.resolve()
+    if path == root or root in path.parents:
+        raise ValueError(f"{variable}={path} is inside the checkout {root}; the server profile keeps its storage "
+                         f"and outputs outside it (e.g. /srv/kemiskinan/data), so that a `git clean` or a new "
+                         f"clone never touches them")
+    return path
+
+
+def server_paths(environ: Mapping[str, str] | None = None) -> ProjectPaths:
+    """The server's folders from the environment: KEMISKINAN_DATA_DIR (required, outside the checkout), with
+    KEMISKINAN_STORAGE_DIR / KEMISKINAN_OUTPUTS_DIR overriding its storage/ and outputs/. The raw files stay
+    where `KEMISKINAN_RAW_DIR` says (default: the checkout's committed data/raw)."""
+    env = os.environ if environ is None else environ
+    if not env.get(DATA_DIR_VAR):
+        raise ValueError(f"the server profile needs {DATA_DIR_VAR}: a folder outside the checkout for the "
+                         f"storage, outputs and restricted files (e.g. /srv/kemiskinan/data); see "
+                         f"docs/team-server.md")
+    data = _outside_checkout(DATA_DIR_VAR, Path(env[DATA_DIR_VAR]))
+    storage = _outside_checkout(STORAGE_DIR_VAR, Path(env.get(STORAGE_DIR_VAR) or data / "storage"))
+    outputs = _outside_checkout(OUTPUTS_DIR_VAR, Path(env.get(OUTPUTS_DIR_VAR) or data / "outputs"))
+    raw = Path(env.get("KEMISKINAN_RAW_DIR") or settings.PROJECT_ROOT / "data" / "raw")
+    return ProjectPaths(raw_dir=str(raw), outputs_dir=str(outputs), restricted_dir=str(data / "restricted"),
+                        storage_dir=str(storage), registry_extracts_dir=env.get("KEMISKINAN_REGISTRY_EXTRACTS", ""))
+
+
+def server_profile(paths: ProjectPaths | None = None, key_mode: str | None = None,
+                   max_concurrent: int | None = None) -> DeploymentProfile:
+    """A team server: folders from the environment, outside the checkout; the pseudonym key only from
+    P3KE_PSEUDONYM_KEY (key mode "env"; the demo key is never used on a server unless a caller passes
+    key_mode="demo" explicitly, as the tests do); the multiprocess executor with KEMISKINAN_MAX_CONCURRENT
+    steps at once. Run, event-log and schedule storage in PostgreSQL, the run queue and the daemon: the
+    instance, deploy/server/dagster.yaml."""
+    if max_concurrent is None:
+        text = os.environ.get(MAX_CONCURRENT_VAR, "")
+        if text and not text.isdigit():
+            raise ValueError(f"{MAX_CONCURRENT_VAR}={text!r} is not a whole number of steps")
+        max_concurrent = int(text) if text else default_max_concurrent()
+    return DeploymentProfile("server", paths or server_paths(), key_mode or "env", server_executor(max_concurrent),
+                             automation_running=True)
+
+
+PROFILES: dict[str, Callable[[], DeploymentProfile]] = {"local": local_profile, "server": server_profile}
+
+
+def profile_name(environ: Mapping[str, str] | None = None) -> str:
+    """The selected profile's name: KEMISKINAN_PROFILE (or KEMISKINAN_DEPLOYMENT), default `local`."""
+    env = os.environ if environ is None else environ
+    given = {var: env[var] for var in PROFILE_VARS if env.get(var)}
+    if len(set(given.values())) > 1:
+        raise ValueError(f"{' and '.join(f'{k}={v!r}' for k, v in given.items())} disagree; set one of them")
+    name = next(iter(given.values()), "local")
+    if name not in PROFILES:
+        raise ValueError(f"KEMISKINAN_PROFILE={name!r} is not a deployment profile; choose from {sorted(PROFILES)}")
+    return name
 
 
 def profile_from_env() -> DeploymentProfile:
-    name = os.environ.get("KEMISKINAN_PROFILE", "local")
-    if name not in PROFILES:
-        raise ValueError(f"KEMISKINAN_PROFILE={name!r} is not a deployment profile; choose from {sorted(PROFILES)}")
-    return PROFILES[name]()
-
+    return PROFILES[profile_name()]()
