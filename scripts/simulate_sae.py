@@ -144,14 +144,23 @@ def markdown(table: pd.DataFrame, header: list[str]) -> str:
     return "\n".join(lines)
 
 
+# --quick: seconds, for the tests (Jawa Tengah and Jawa Timur, 73 kab/kota, at 2% of the population)
+QUICK_SCALE, QUICK_REPLICATES, QUICK_PROVINCES = 0.02, 2, (33, 35)
+
+
 def run(year: int, replicates: int, params: BedParams, line_definition: str = "usd215_2017ppp",
-        raw: Path = RAW, out_dir: Path | None = OUT, provinces: list[int] | None = None
+        raw: Path = RAW, out_dir: Path | None = OUT, provinces: list[int] | None = None,
+        inputs: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None = None,
+        calibration: tuple[pd.DataFrame, pd.DataFrame] | None = None,
         ) -> tuple[pd.DataFrame, dict[str, float], str]:
-    """The whole simulation; returns (table, diagnostics, markdown) and writes them under `out_dir`."""
+    """The whole simulation; returns (table, diagnostics, markdown) and writes them under `out_dir`.
+
+    `inputs` (panel, DAPOER covariates, extreme targets) and `calibration` (`calibrated_rounds` of `year`)
+    are read/computed when not given (the tests pass them in to share the work)."""
     t0 = time.time()
-    panel, cov, targets = _inputs(raw)
+    panel, cov, targets = inputs if inputs is not None else _inputs(raw)
     line_definition = line_definition_for(year, targets, line_definition)
-    cal, report = calibrated_rounds(panel, targets, year)
+    cal, report = calibration if calibration is not None else calibrated_rounds(panel, targets, year)
     if provinces:  # a subset keeps Susenas' sampling fraction: its share of the 345,000 households
         rows = cal[cal["year"] == year]
         share = rows.loc[rows["prov_code"].isin(provinces), "population_thousand"].sum() / rows[
@@ -212,12 +221,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--block-share", type=float, default=BedParams.block_share)
     ap.add_argument("--overlap", type=float, default=BedParams.overlap)
     ap.add_argument("--quick", action="store_true",
-                    help="a seconds-long check: scale 0.02, 2 replicates, provinces 33 and 35 only")
+                    help="a seconds-long check: scale 0.02, 2 replicates, Jawa Tengah and Jawa Timur only")
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args(argv)
     provinces = None
     if args.quick:
-        args.scale, args.replicates, provinces = 0.02, 2, [33, 35]
+        args.scale, args.replicates, provinces = QUICK_SCALE, QUICK_REPLICATES, list(QUICK_PROVINCES)
     params = BedParams(scale=args.scale, seed=args.seed, extreme_share_sd=args.extreme_share_sd,
                        block_share=args.block_share, overlap=args.overlap)
     _, _, text = run(args.year, args.replicates, params, args.line_definition, RAW, args.out, provinces)
