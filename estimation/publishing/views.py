@@ -192,7 +192,7 @@ def extreme_estimates_table(sae: pd.DataFrame, direct: pd.DataFrame, names: pd.D
         cv, on=["bps_code", "year"], how="left").merge(names[["bps_code", "name"]], on="bps_code", how="left")
     rows = rows.sort_values(["year", "bps_code"]).reset_index(drop=True)
     out = pd.DataFrame({"bps_code": rows["bps_code"].astype(str), "name": rows["name"],
-                        "year": rows["year"].astype(int),
+                        "year": rows["year"].astype(int).astype(str),  # a label, like the years heading columns
                         "line_definition": rows["line_definition"].map(lambda v: LINE_LABELS_ID.get(str(v), str(v)))})
     decimals: dict[str, int] = {}
     labels = {"bps_code": column_info("bps_code").label, "name": "Kabupaten/Kota", "year": "Tahun",
