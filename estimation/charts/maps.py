@@ -479,6 +479,8 @@ def _series(frame: pd.DataFrame, column: str, *, chart: str) -> pd.Series:
 
 
 def _area_name(geometry: MapGeometry, area: str | None) -> str:
+    if area is not None and area not in geometry.province_names:
+        raise ValueError(f"unknown province code {area!r}")
     return "Indonesia" if area is None else f"Provinsi {geometry.province_names[area]}"
 
 

@@ -137,10 +137,15 @@ def read_topojson_rings(path: Path, source_file: str, *, object_name: str = "kab
             for ring_index, ring in enumerate(polygon):
                 where = f"{source_file}: geometry {topo_id!r} (entry {feature}), part {part}, ring {ring_index}"
                 vertex = 0
+                previous_end: np.ndarray | None = None
                 for arc_seq, (index, backwards) in enumerate(_ring_arcs(ring, len(arcs), where)):
                     points = arcs[index][::-1] if backwards else arcs[index]
-                    if arc_seq > 0:
+                    if previous_end is not None:
+                        if not np.array_equal(points[0], previous_end):
+                            raise ValueError(f"{where}: arc {index} does not start where the previous arc ends "
+                                             f"({points[0].tolist()} vs {previous_end.tolist()})")
                         points = points[1:]  # the first point is the previous arc's last
+                    previous_end = points[-1]
                     add(feature, props, part, ring_index, arc_seq, index, points, vertex)
                     vertex += len(points)
     frame = pd.DataFrame(columns)
