@@ -6,7 +6,8 @@ import importlib
 import sys
 import traceback
 
-MODULES = ["benchmarks.bench_pipeline", "benchmarks.bench_survey", "benchmarks.bench_sae", "benchmarks.bench_registry"]
+MODULES = ["benchmarks.bench_pipeline", "benchmarks.bench_survey", "benchmarks.bench_sae", "benchmarks.bench_registry",
+           "benchmarks.bench_maps"]
 
 
 def main(argv: list[str]) -> int:

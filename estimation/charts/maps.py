@@ -378,7 +378,7 @@ def choropleth_map(geometry: MapGeometry, values: pd.Series, scale: ClassScale, 
         footer: list[str] = []
         if missing:
             listed = "; ".join(f"{geometry.names.get(c, c)} ({value_text(shown.get(c))})" for c in missing)
-            footer.append(f"Tidak tergambar (tidak ada di peta batas 2016): {listed}.")
+            footer.append(f"Tidak tergambar (tanpa poligon di peta batas 2016): {listed}.")
         footer += [*notes, GEOMETRY_NOTE]
         if synthetic:
             footer.append(SYNTHETIC_NOTE)
