@@ -209,6 +209,7 @@ def extreme_estimates_table(sae: pd.DataFrame, direct: pd.DataFrame, names: pd.D
     out["flag"] = rows["flag"].map(lambda v: FLAG_ID.get(str(v), str(v)))
     labels["flag"], units["flag"] = column_info("flag", "estimates_sae").label, "RSE ≤ 25% / 25–50% / > 50%"
     labels["cv"] = "CV estimasi langsung"
+    labels["persons"] = "Jumlah penduduk miskin ekstrem (estimasi)" if indicator == "extreme" else labels["persons"]
     years = sorted(out["year"].unique())
     span = f"{years[0]}–{years[-1]}" if len(years) > 1 else (str(years[0]) if years else "")
     title = f"Estimasi Persentase Penduduk Miskin Ekstrem Menurut Kabupaten/Kota, {span} (Estimasi Model, Data Sintetis)"

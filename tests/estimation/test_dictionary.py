@@ -114,7 +114,7 @@ def test_workbook_header_labels_come_from_the_dictionary(published):
     wb = load_workbook(tables / "Kemiskinan_Kabupaten_Kota_2025.xlsx", read_only=True)
     labels = [c.value for c in next(wb["Miskin Ekstrem KabKota"].iter_rows(min_row=5, max_row=5))]
     wb.close()
-    for column in ("eblup", "rse", "benchmarked", "persons"):
+    for column in ("eblup", "rse", "benchmarked", "ci_low"):
         assert column_info(column, "estimates_sae").label in labels
 
 

@@ -186,7 +186,7 @@ def test_estimates_in_percent_with_flags_in_bahasa(small):
     assert jombang[column_info("eblup").label] == 0.81  # 0.00812345 -> 0.81 %
     assert jombang[column_info("rse").label] == 17.5
     assert jombang["CV estimasi langsung"] == 34.3
-    assert jombang[column_info("persons").label] == 10430
+    assert jombang["Jumlah penduduk miskin ekstrem (estimasi)"] == 10430
     assert jombang["Kelayakan publikasi"] == "layak"
     assert jombang["Garis kemiskinan ekstrem"] == "USD 2,15 PPP 2017 dengan deflator spasial"
     surabaya = next(r for r in records if r["Kode wilayah"] == "3578" and r["Tahun"] == "2024")
@@ -194,6 +194,13 @@ def test_estimates_in_percent_with_flags_in_bahasa(small):
     assert surabaya["Kelayakan publikasi"] == "tidak layak"
     assert {r["Kelayakan publikasi"] for r in records} <= set(FLAG_ID.values())
     assert len(records) == 4  # the extreme indicator only, both years
+    sae = small["sae"][small["sae"]["indicator"] == "extreme"].set_index(["bps_code", "year"])
+    for record in records:
+        row = sae.loc[(record["Kode wilayah"], int(record["Tahun"]))]
+        for column in ("direct", "eblup", "rse", "ci_low", "ci_high", "benchmarked"):
+            expected = round(float(row[column]) * 100, 2) if np.isfinite(row[column]) else None
+            assert record[column_info(column, "estimates_sae").label] == expected, (record, column)
+        assert record["Kelayakan publikasi"] == FLAG_ID[row["flag"]]
     units = [c.value for c in ws[6]]
     assert units[header.index(column_info("eblup").label)] == "persen"
 
