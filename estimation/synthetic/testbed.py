@@ -405,8 +405,7 @@ def draw_rounds(bed: SusenasBed, seed: int) -> RoundsSample:
     f, p = bed.frame, bed.params
     hh_area = pd.Series(np.bincount(np.searchsorted(bed.areas.index.to_numpy(), f.code), f.size,
                                     len(bed.areas)), index=bed.areas.index)
-    allocation = allocate_blocks(hh_area, max(2 * len(bed.areas), round(p.sample_households * p.scale)),
-                                 p.per_block)
+    allocation = allocate_blocks(hh_area, round(p.sample_households * p.scale), p.per_block)
     rng = np.random.default_rng([p.seed, 23, seed])
     strata = np.flatnonzero(np.r_[True, (np.diff(f.code) != 0) | (np.diff(f.r105) != 0)])
     s_end = np.r_[strata[1:], f.n_blocks]
@@ -433,7 +432,7 @@ def draw_rounds(bed: SusenasBed, seed: int) -> RoundsSample:
         blocks, pi = np.concatenate(sel[t]), np.concatenate(pis[t])
         m = f.size[blocks]
         take = np.minimum(p.per_block, m)
-        keys = rng.random((blocks.size, int(m.max())))
+        keys = rng.random((blocks.size, max(int(m.max()), p.per_block)))
         keys[np.arange(keys.shape[1])[None, :] >= m[:, None]] = 2.0
         j = np.argsort(keys, axis=1)[:, :p.per_block]
         valid = j < m[:, None]

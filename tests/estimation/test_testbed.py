@@ -95,6 +95,8 @@ def test_sampling_fraction_and_block_overlap(small_bed):
         assert per_block.max() <= 10 and per_block.median() == 10
         assert not rs.rounds[1]["household_id"].duplicated().any()
     assert 0.4 <= np.mean([rs.overlap_share for rs in draws]) <= 0.6
+    again = draw_rounds(small_bed, 2)  # seeded: the same replicate is the same sample
+    pd.testing.assert_frame_equal(again.rounds[1], draws[2].rounds[1])
     kept_all = draw_rounds(replace(small_bed, params=replace(small_bed.params, overlap=1.0)), 0)
     assert kept_all.overlap_share == 1.0
     kept_none = draw_rounds(replace(small_bed, params=replace(small_bed.params, overlap=0.0)), 0)
