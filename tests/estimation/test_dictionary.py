@@ -26,6 +26,9 @@ from estimation.dictionary import (
 )
 
 RAW = Path(__file__).resolve().parents[2] / "data" / "raw"
+# Tests that share a fixture carry one xdist_group each (`make test` runs --dist loadgroup): the report
+# assets' run on one worker, the registry layer's run with the registry tests (a module-level mark would add a
+# second group to the registry test and move it away from them).
 REGISTRY_TABLES = ("registry_aggregates", "registry_year_over_year", "registry_desil1_share", "padu_padan_summary",
                    "padu_padan_progress")
 
@@ -78,6 +81,7 @@ def published(tmp_path_factory):
     return paths.tables(), checks
 
 
+@pytest.mark.xdist_group("dictionary")  # one worker materialises `published`
 def test_every_column_of_every_published_table_has_an_entry(published):
     tables, _ = published
     written = {p.stem: _csv_columns(p) for p in tables.glob("*.csv")}
@@ -97,6 +101,7 @@ def test_every_column_of_every_registry_table_has_an_entry(registry_layer):
     assert set(REGISTRY_TABLES) <= set(PUBLISHED_TABLES)
 
 
+@pytest.mark.xdist_group("dictionary")  # one worker materialises `published`
 def test_the_workbook_asset_and_its_checks(published):
     tables, checks = published
     assert checks == {("published_workbook", rule): True for rule in ("files_written", "no_identity_columns",
@@ -107,6 +112,7 @@ def test_the_workbook_asset_and_its_checks(published):
     assert {"p0_kabkota", "miskin_ekstrem_kabkota", "kamus_data"} <= csvs
 
 
+@pytest.mark.xdist_group("dictionary")  # one worker materialises `published`
 def test_workbook_header_labels_come_from_the_dictionary(published):
     from openpyxl import load_workbook
 
