@@ -10,6 +10,8 @@ entry in PROFILES.
 * `server`: a team server (docs/team-server.md). PostgreSQL storage, the daemon's run queue, schedules and
   sensor (on from the start), the multiprocess executor with a concurrency limit, data folders outside the checkout, the
   pseudonym key from the environment only.
+* `k8s` / `celery`: the server's instance and folders, steps on Kubernetes pods (dagster-k8s) or Celery workers
+  (dagster-celery), the data folder on storage every pod/worker mounts (deploy/k8s, deploy/celery).
 """
 
 from __future__ import annotations
@@ -121,7 +123,39 @@ def server_profile(paths: ProjectPaths | None = None, key_mode: str | None = Non
                              automation_running=True)
 
 
-PROFILES: dict[str, Callable[[], DeploymentProfile]] = {"local": local_profile, "server": server_profile}
+DEPLOY_DIR = settings.PROJECT_ROOT / "deploy"
+
+
+def executor_config(profile: str) -> dict:
+    """The executor configuration shipped in deploy/<profile>/executor.yaml (env: references allowed)."""
+    import yaml
+
+    return yaml.safe_load((DEPLOY_DIR / profile / "executor.yaml").read_text())
+
+
+def k8s_profile(paths: ProjectPaths | None = None) -> DeploymentProfile:
+    """More than one machine, on Kubernetes: the server profile's folders (KEMISKINAN_DATA_DIR on a volume
+    every pod mounts) and key, with dagster-k8s's executor, one pod per step (deploy/k8s/executor.yaml)."""
+    from dagster_k8s import k8s_job_executor
+
+    server = server_profile(paths=paths, max_concurrent=1)
+    return DeploymentProfile("k8s", server.paths, server.key_mode,
+                             k8s_job_executor.configured(executor_config("k8s"), name="k8s"), automation_running=True)
+
+
+def celery_profile(paths: ProjectPaths | None = None) -> DeploymentProfile:
+    """More than one machine, on Celery workers: the server profile's folders (KEMISKINAN_DATA_DIR on a share
+    every worker mounts) and key, steps sent to a Celery queue (deploy/celery/executor.yaml)."""
+    from dagster_celery import celery_executor
+
+    server = server_profile(paths=paths, max_concurrent=1)
+    return DeploymentProfile("celery", server.paths, server.key_mode,
+                             celery_executor.configured(executor_config("celery"), name="celery"),
+                             automation_running=True)
+
+
+PROFILES: dict[str, Callable[[], DeploymentProfile]] = {"local": local_profile, "server": server_profile,
+                                                        "k8s": k8s_profile, "celery": celery_profile}
 
 
 def profile_name(environ: Mapping[str, str] | None = None) -> str:
