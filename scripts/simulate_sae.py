@@ -47,6 +47,12 @@ ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "data" / "raw"
 OUT = ROOT / "data" / "outputs" / "simulation"
 PUBLISHED = ("direct", "fh_default", "benchmarked")
+VARIANCE_NOTE = {  # what `var` (and so mse_ratio and the interval) is for each estimator
+    "direct": "linearised design variance",
+    "fh_reml": "analytic MSE of the REML EBLUP",
+    "fh_default": f"analytic MSE of the {DEFAULT_VARIANCE_METHOD} EBLUP",
+    "benchmarked": f"MSE of the {DEFAULT_VARIANCE_METHOD} EBLUP (as published)",
+}
 Z95 = 1.959963984540054
 
 
@@ -183,7 +189,12 @@ def run(year: int, replicates: int, params: BedParams, line_definition: str = "u
             **{k: float(np.mean([i[k] for i in infos])) for k in infos[0]},
             "n_areas": float(len(bed.areas)), "bed_seconds": t_bed, "seconds": time.time() - t0}
     table = table.assign(year=year, previous_year=year - 1, line_definition=line_definition,
-                         scale=params.scale)
+                         scale=params.scale, variance=table["estimator"].map(VARIANCE_NOTE))
+    change = table["indicator"].str.startswith("change_")
+    table.loc[change, "variance"] = "sum of the two rounds' " + table.loc[change, "variance"] + (
+        ", covariance between rounds ignored")
+    table["interval"] = np.where(change, "normal", np.where(table["estimator"] == "direct",
+                                                            "Wilson, n_eff = n / GVF deff", "normal, clipped to [0, 1]"))
     header = [
         (f"Simulation on the Susenas-like test bed: rounds {year - 1} and {year}, {line_definition}, "
         f"R = {replicates} replicate pairs of samples, scale {params.scale:g} "

@@ -210,6 +210,8 @@ def test_quick_run_writes_the_table(inputs, calibration, tmp_path):
     assert len(written) == len(table) == 16 and not written.duplicated(["indicator", "estimator"]).any()
     assert set(written.loc[written["published"], "estimator"]) == {"direct", "fh_default", "benchmarked"}
     assert written[["median_rrmse", "mean_coverage", "mse_ratio"]].notna().all().all()
+    change = written["indicator"].str.startswith("change_")
+    assert written.loc[change, "variance"].str.contains("covariance between rounds ignored").all()
     assert ((written["mean_coverage"] >= 0) & (written["mean_coverage"] <= 1)).all()
     assert diag["n_areas"] == 73 and diag["overlap_share"] > 0
     assert "| p0 | fh_default | yes |" in text
