@@ -152,3 +152,37 @@ def test_column_descriptions_for_dagster_schemas():
     assert "decile 3" in described["families_desil_3"]
     assert set(column_descriptions()) == set(COLUMNS)
     assert {row["column"] for row in dictionary_frame()} >= set(COLUMNS)
+
+
+@pytest.mark.xdist_group("dictionary")
+def test_workbook_from_the_real_panels(published):
+    """The workbook the asset writes from the real validated panels: codes, published decimals, footnotes."""
+    from openpyxl import load_workbook
+
+    from estimation.publishing import reader_manifest
+    from estimation.publishing.workbook import FIRST_DATA_ROW, NOTES_SHEET
+
+    tables, _ = published
+    path = tables / "Kemiskinan_Kabupaten_Kota_2025.xlsx"
+    wb = load_workbook(path, read_only=True)
+    p0 = wb["P0 KabKota"]
+    header = [c.value for c in next(p0.iter_rows(min_row=5, max_row=5))]
+    rows = list(p0.iter_rows(min_row=FIRST_DATA_ROW, values_only=True))
+    assert len(rows) == 514 and all(isinstance(r[0], str) and len(r[0]) == 4 for r in rows)
+    assert header[3] == "2004" and header[-1] == "2025"
+    jombang = next(r for r in rows if r[0] == "3517")
+    assert jombang[header.index("2023")] == 9.15 and jombang[header.index("2024")] == 8.6
+    poor = wb["Penduduk Miskin KabKota"]
+    poor_header = [c.value for c in next(poor.iter_rows(min_row=5, max_row=5))]
+    formats = {poor_header[c.column - 1]: c.number_format
+               for c in next(poor.iter_rows(min_row=FIRST_DATA_ROW, max_row=FIRST_DATA_ROW))[3:]}
+    assert formats["2014"] == "#,##0.0" and formats["2015"] == "#,##0.00"  # as in BPS's table
+    indonesia = next(wb["P0 Indonesia"].iter_rows(min_row=FIRST_DATA_ROW, max_row=FIRST_DATA_ROW, values_only=True))
+    assert indonesia[0] == "0000"
+    notes = "\n".join(str(r[0]) for r in wb[NOTES_SHEET].iter_rows(values_only=True) if r[0])
+    assert "Nduga" in notes and "Definisi" in notes and "SINTETIS" in notes
+    extreme = list(wb["Miskin Ekstrem KabKota"].iter_rows(min_row=FIRST_DATA_ROW, values_only=True))
+    assert len(extreme) == 514 and {r[-1] for r in extreme} <= {"layak", "hati-hati", "tidak layak"}
+    wb.close()
+    files = reader_manifest([path, *sorted((tables / "excel_id").glob("*.csv"))])
+    assert (files["long_digit_runs"] == 0).all() and not files["has_identity_column"].any()

@@ -1,6 +1,7 @@
 """The reader outputs (`estimation/publishing`): the Excel workbook read back with openpyxl (an implementation
 independent of XlsxWriter, which writes it) and the Indonesian-Excel CSVs read back with pandas, DuckDB and
-Python's csv module; on small frames and on the real panels built by the parsers from data/raw.
+Python's csv module, on small frames. The workbook written from the real panels (built by the parsers from
+data/raw) is checked in `test_dictionary.py`, which materialises the report assets on them once.
 
 Writer timing (README/report): `PYTHONPATH=. .venv/bin/python -m pytest tests/estimation/test_workbook.py -q
 -p no:cacheprovider --durations=5` shows the real-panel fixture's time; the writer choice is explained in
@@ -25,7 +26,6 @@ from estimation.dictionary import column_info
 from estimation.publishing import (
     CSV_FOLDER,
     publish_for_readers,
-    reader_manifest,
     reader_tables,
     workbook_name,
 )
@@ -323,45 +323,3 @@ def test_csv_code_styles_as_readers_see_them(tmp_path):
 def test_csv_id_text_without_codes_and_missing_values():
     text = csv_id_text(pd.DataFrame({"x": [1.5, np.nan], "y": ["a", None]}), decimals={"x": 1})
     assert text == "x;y\r\n1,5;a\r\n;\r\n"
-
-
-# ------------------------------------------------------------------------------------------- the real panels
-@pytest.fixture(scope="module")
-def real(tmp_path_factory):
-    from estimation.parsers.catalog import parse_source
-    from estimation.sources import kabkota_panel, province_panel
-
-    kab, prov = kabkota_panel(RAW), province_panel(RAW)
-    dk, dp = year_over_year_kabkota(kab, prov), year_over_year_province(prov)
-    notes = parse_source("p0_kabkota", RAW).notes
-    out = tmp_path_factory.mktemp("real")
-    paths = publish_for_readers(out, kabkota_panel=kab, province_panel=prov, kabkota_deltas=dk, province_deltas=dp,
-                                footnotes=notes)
-    return kab, prov, paths
-
-
-def test_real_panel_workbook(real):
-    kab, _prov, paths = real
-    wb = load_workbook(paths[0], read_only=True)
-    p0 = wb["P0 KabKota"]
-    header = [c.value for c in next(p0.iter_rows(min_row=5, max_row=5))]
-    rows = list(p0.iter_rows(min_row=FIRST_DATA_ROW, values_only=True))
-    assert len(rows) == 514 and all(isinstance(r[0], str) and len(r[0]) == 4 for r in rows)
-    last = str(int(kab["year"].max()))
-    assert header[3] == "2004" and header[-1] == last
-    jombang = next(r for r in rows if r[0] == "3517")
-    assert jombang[header.index("2023")] == 9.15 and jombang[header.index("2024")] == 8.6
-    poor = wb["Penduduk Miskin KabKota"]
-    poor_header = [c.value for c in next(poor.iter_rows(min_row=5, max_row=5))]
-    formats = {poor_header[c.column - 1]: c.number_format
-               for c in next(poor.iter_rows(min_row=FIRST_DATA_ROW, max_row=FIRST_DATA_ROW))[3:]}
-    assert formats["2014"] == "#,##0.0" and formats["2015"] == "#,##0.00"  # as in BPS's table
-    indonesia = next(wb["P0 Indonesia"].iter_rows(min_row=FIRST_DATA_ROW, max_row=FIRST_DATA_ROW, values_only=True))
-    assert indonesia[0] == "0000"
-    notes = "\n".join(str(r[0]) for r in wb[NOTES_SHEET].iter_rows(values_only=True) if r[0])
-    assert "Nduga" in notes and "Definisi" in notes
-    assert "Miskin Ekstrem KabKota" not in wb.sheetnames  # no estimates given: no estimates sheet, no disclaimer
-    wb.close()
-    files = reader_manifest(paths)
-    assert (files["long_digit_runs"] == 0).all() and not files["has_identity_column"].any()
-    assert (files["bytes"] > 0).all()
