@@ -62,6 +62,10 @@ SYNTHETIC_MARK = "DATA SINTETIS"
 SYNTHETIC_NOTE = ("Estimasi model (Fay-Herriot, dibenchmark ke provinsi) pada sampel sintetis serupa Susenas: "
                   "peragaan metode, bukan angka resmi.")
 GEOMETRY_NOTE = "Batas kab/kota 2016 (TopoJSON indonesia-atlas)."
+# Provinces created in 2022 from Papua and Papua Barat: drawn as the union of their kab/kota's 2016 shapes.
+PROVINCES_2022 = ("92", "95", "96", "97")
+PAPUA_NOTE = ("Provinsi pemekaran 2022 (Papua Barat Daya, Papua Selatan, Papua Tengah, Papua Pegunungan) "
+              "digambar dari batas kab/kotanya.")
 # The publishability flags of `estimation.sae.publishability` and their Indonesian names.
 FLAG_LABELS_ID = {"publish": "layak", "caution": "hati-hati", "suppress": "tidak layak"}
 
@@ -288,6 +292,30 @@ def _extent(paths: Sequence[Path]) -> tuple[float, float, float, float]:
     return float(x0), float(x1), float(y0), float(y1)
 
 
+def _label_point(shape: Path) -> tuple[float, float]:
+    """A point inside the largest polygon of `shape`: its centroid when inside, else the point of a 24 x 24
+    grid over the polygon nearest the centroid that lies inside (else the nearest vertex)."""
+    rings = [np.asarray(r, dtype=float) for r in shape.to_polygons(closed_only=False)]
+    largest = max(rings, key=lambda r: ring_area(r))
+    outline = Path(largest)
+    x, y = largest[:, 0], largest[:, 1]
+    cross = x * np.roll(y, -1) - np.roll(x, -1) * y
+    area = float(cross.sum()) / 2.0
+    if abs(area) > MIN_RING_AREA:
+        cx = float(((x + np.roll(x, -1)) * cross).sum() / (6.0 * area))
+        cy = float(((y + np.roll(y, -1)) * cross).sum() / (6.0 * area))
+    else:
+        cx, cy = float(x.mean()), float(y.mean())
+    if outline.contains_point((cx, cy)):
+        return cx, cy
+    gx, gy = np.meshgrid(np.linspace(x.min(), x.max(), 26)[1:-1], np.linspace(y.min(), y.max(), 26)[1:-1])
+    grid = np.column_stack([gx.ravel(), gy.ravel()])
+    inside = grid[outline.contains_points(grid)]
+    candidates = inside if len(inside) else largest
+    nearest = int(np.argmin((candidates[:, 0] - cx) ** 2 + (candidates[:, 1] - cy) ** 2))
+    return float(candidates[nearest, 0]), float(candidates[nearest, 1])
+
+
 def _collection(paths: Sequence[Path], face: str, edge: str, linewidth: float, hatch: str = "",
                 zorder: float = 1.0) -> PathCollection:
     collection = PathCollection(list(paths), facecolors=face, edgecolors=edge, linewidths=linewidth,
@@ -380,6 +408,8 @@ def choropleth_map(geometry: MapGeometry, values: pd.Series, scale: ClassScale, 
             listed = "; ".join(f"{geometry.names.get(c, c)} ({value_text(shown.get(c))})" for c in missing)
             footer.append(f"Tidak tergambar (tanpa poligon di peta batas 2016): {listed}.")
         footer += [*notes, GEOMETRY_NOTE]
+        if area is None or area in PROVINCES_2022:
+            footer.append(PAPUA_NOTE)
         if synthetic:
             footer.append(SYNTHETIC_NOTE)
         foot = wrap_to_width(fig, " ".join(footer), fontsize=7.5, max_fraction=room)
@@ -447,10 +477,9 @@ def choropleth_map(geometry: MapGeometry, values: pd.Series, scale: ClassScale, 
                                              zorder=3))
             ax.add_collection(PathCollection([shape], facecolors="none", edgecolors="#000000", linewidths=1.4,
                                              zorder=3.1))
-            bx0, by0, bw, bh = shape.get_extents().bounds
-            ax.annotate(geometry.names.get(highlight, highlight), (bx0 + bw / 2, by0 + bh), xytext=(0, 4),
-                        textcoords="offset points", ha="center", va="bottom", fontsize=8.5, fontweight="bold",
-                        zorder=4, bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "#333333", "lw": 0.5})
+            ax.text(*_label_point(shape), geometry.names.get(highlight, highlight), ha="center", va="center",
+                    fontsize=8.5, fontweight="bold", zorder=4,
+                    bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "#333333", "lw": 0.5})
         if synthetic:
             ax.text(0.995, 0.99, SYNTHETIC_MARK, transform=ax.transAxes, ha="right", va="top", fontsize=9,
                     fontweight="bold", color="#B23B00", zorder=5,

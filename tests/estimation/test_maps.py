@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.figure import Figure
+from matplotlib.path import Path as MplPath
 from matplotlib.text import Text
 
 from estimation.charts.export import render_bytes
@@ -259,6 +260,7 @@ def test_kabkota_without_geometry_are_named_with_their_value(geometry: MapGeomet
     national = p0_map(geometry, sultra_values(geometry), year=2025)
     national_note = " ".join(next(t for t in texts(national) if t.startswith("Tidak tergambar")).split())
     assert "Kota Sibolga (–)" in national_note and "Kepulauan Seribu (–)" in national_note
+    assert "Provinsi pemekaran 2022" in national_note and "pemekaran" not in flat
     legend_labels = [t.get_text() for t in national.legends[0].get_texts()]
     assert legend_labels[-1] == "tidak ada data"  # kab/kota without a value are drawn as such, not dropped
 
@@ -290,7 +292,10 @@ def test_model_maps_are_marked_synthetic(geometry: MapGeometry):
 def test_highlight_outlines_and_names_one_kabkota(geometry: MapGeometry):
     frame = sultra_values(geometry)
     fig = p0_map(geometry, frame, year=2025, area=SULTRA, highlight="7471")
-    assert geometry.names["7471"] in texts(fig)
+    label = next(t for t in fig.axes[0].texts if t.get_text() == geometry.names["7471"])
+    inside = [MplPath(r).contains_point(label.get_position())
+              for r in geometry.shapes["7471"].to_polygons(closed_only=False)]
+    assert any(inside)  # the name sits on the kab/kota it names
     outline = [c for c in fig.axes[0].collections if len(c.get_paths()) == 1 and c.get_linewidths()[0] == 1.4]
     assert outline and np.allclose(outline[0].get_paths()[0].vertices, geometry.shapes["7471"].vertices)
     with pytest.raises(ValueError, match="unknown kab/kota"):
