@@ -24,8 +24,9 @@ import io
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Literal, SupportsFloat
+from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from estimation.atomic import write_bytes_atomic
@@ -35,20 +36,25 @@ BOM = "\ufeff"
 _FORMULA = re.compile(r'^="(.*)"$', re.DOTALL)
 
 
-def _number(value: SupportsFloat, decimals: int | None, integer: bool) -> str:
-    if integer:
-        return str(int(float(value)))
-    number = float(value)
-    if decimals is None:  # as stored, shortest form
-        return repr(number).replace(".", ",")
-    return f"{round(number, decimals) + 0.0:.{decimals}f}".replace(".", ",")
-
-
-def _is_missing(value: object) -> bool:
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
+def _column_text(series: pd.Series, *, code: bool, code_style: CodeStyle, decimals: int | None) -> list[str]:
+    """The fields of one column, formatted at once (missing values are empty fields)."""
+    missing = series.isna().to_numpy()
+    if code:
+        text = [f'="{v}"' if code_style == "excel_formula" else str(v) for v in series.astype(object)]
+    elif pd.api.types.is_bool_dtype(series):
+        text = ["ya" if v else "tidak" for v in series.astype(object)]
+    elif pd.api.types.is_integer_dtype(series):
+        text = [str(int(v)) if not m else "" for v, m in zip(series.astype(object), missing, strict=True)]
+    elif pd.api.types.is_numeric_dtype(series):
+        values = np.where(missing, 0.0, series.astype(float).to_numpy())
+        if decimals is None:  # as stored, shortest form
+            text = [repr(float(v)) for v in values]
+        else:
+            text = [str(t) for t in np.char.mod(f"%.{decimals}f", np.round(values, decimals) + 0.0)]
+        text = [t.replace(".", ",") for t in text]
+    else:
+        text = [str(v) for v in series.astype(object)]
+    return [("" if m else t) for t, m in zip(text, missing, strict=True)]
 
 
 def csv_id_text(frame: pd.DataFrame, *, decimals: Mapping[str, int] | None = None,
@@ -60,22 +66,10 @@ def csv_id_text(frame: pd.DataFrame, *, decimals: Mapping[str, int] | None = Non
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", quotechar='"', quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
     writer.writerow(list(header) if header is not None else [str(c) for c in frame.columns])
-    numeric = {c for c in frame.columns if c not in codes and pd.api.types.is_numeric_dtype(frame[c])
-               and not pd.api.types.is_bool_dtype(frame[c])}
-    integers = {c for c in numeric if pd.api.types.is_integer_dtype(frame[c])}
     columns = list(frame.columns)
-    for row in frame.itertuples(index=False, name=None):
-        fields: list[str] = []
-        for column, value in zip(columns, row, strict=True):
-            if _is_missing(value):
-                fields.append("")
-            elif column in codes:
-                fields.append(f'="{value}"' if code_style == "excel_formula" else str(value))
-            elif column in numeric:
-                fields.append(_number(value, decimals.get(column), column in integers))
-            else:
-                fields.append(str(value))
-        writer.writerow(fields)
+    fields = [_column_text(frame[c], code=c in codes, code_style=code_style, decimals=decimals.get(c))
+              for c in columns]
+    writer.writerows(zip(*fields, strict=True))
     text = buffer.getvalue()
     if code_style == "quoted" and codes:
         text = _quote_code_fields(text, [columns.index(c) for c in codes])

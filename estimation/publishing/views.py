@@ -92,22 +92,17 @@ def wide_table(frame: pd.DataFrame, value: str, level: str, *, key: str, sheet: 
                year_labels: Mapping[int, str] | None = None, source: str | None = None) -> ReaderTable:
     """Regions in rows, one column per year with a figure of `value` (years without any figure are left out)."""
     info = column_info(value)
-    rows = _rows_of_level(frame, level).copy()
-    rows[value] = _float(rows[value]) * info.percent_factor
-    rows = rows[rows[value].notna()]
     ids = _id_columns(level)
-    names = rows.drop_duplicates("bps_code").set_index("bps_code")[[c for c in ids if c != "bps_code"]]
-    wide = rows.pivot_table(index="bps_code", columns="year", values=value, aggfunc="first")
-    wide = wide.reindex(sorted(wide.columns), axis=1)
+    rows = _rows_of_level(frame, level)
+    rows = rows[[*ids, "year"]].assign(**{value: _float(rows[value]) * info.percent_factor})
+    rows = rows[rows[value].notna()]
+    names = rows.drop_duplicates("bps_code").set_index("bps_code")[ids[1:]].sort_index()
+    wide = rows.pivot(index="bps_code", columns="year", values=value).sort_index(axis=1).reindex(names.index)
     cap = info.decimals if info.decimals is not None else 2
-    decimals: dict[str, int] = {}
-    out = names.sort_index().copy()
-    for year in wide.columns:
-        column = str(int(year))
-        d = published_decimals(wide[year], cap) if value in AS_PUBLISHED else cap
-        decimals[column] = d
-        out[column] = wide[year].round(d).reindex(out.index)
-    out = out.reset_index()[[*ids, *decimals]]
+    decimals = {str(int(year)): (published_decimals(wide[year], cap) if value in AS_PUBLISHED else cap)
+                for year in wide.columns}
+    wide.columns = list(decimals)
+    out = names.join(wide.round(decimals)).reset_index()[[*ids, *decimals]]
     labels, units = _id_header(level)
     for column in decimals:
         labels[column] = (year_labels or {}).get(int(column), column)

@@ -74,8 +74,9 @@ class _ShortestNumberSheet(Worksheet):  # type: ignore[misc]
     the XML)."""
 
     def _xml_number_element(self, number: float, attributes: Sequence[tuple[str, Any]] = ()) -> None:
-        attr = "".join(f' {key}="{self._escape_attributes(value)}"' for key, value in attributes)
-        self.fh.write(f"<c{attr}><v>{float(number)!r}</v></c>")
+        # the attributes are a cell reference and a style index: nothing to escape
+        self.fh.write("<c" + "".join([f' {key}="{value}"' for key, value in attributes])
+                      + f"><v>{float(number)!r}</v></c>")
 
 
 class _Formats:
