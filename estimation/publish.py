@@ -19,11 +19,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from estimation.atomic import write_text_atomic, write_with_atomic
+from estimation.publication import public_path, publication
 
 # Decimals per column name; float columns not listed get DEFAULT_DECIMALS.
 PUBLISHED_DECIMALS: dict[str, int] = {"poverty_line_rp": 0, "delta_poor_persons": 0, "population_2019_dapoer": 0}
 DEFAULT_DECIMALS = 2
 IDENTITY_COLUMN_NAMES = {"nik", "no_kk", "kk", "nama", "name_person", "alamat", "address", "no kk"}
+# Provenance fields that differ between two runs on the same inputs: kept in the `.provenance.json` sidecar,
+# left out of the Parquet's metadata so that a re-run writes byte-identical tables.
+RUN_SPECIFIC_FIELDS = ("run_id", "created_at")
 
 
 def sha256_file(path: str | Path) -> str:
@@ -86,13 +90,29 @@ def publish_table(
         **provenance,
     }
     table = pa.Table.from_pandas(frame, preserve_index=False)
+    stable = {k: v for k, v in record.items() if k not in RUN_SPECIFIC_FIELDS}
     table = table.replace_schema_metadata({**(table.schema.metadata or {}),
-                                           b"provenance": json.dumps(record, sort_keys=True, default=str).encode()})
+                                           b"provenance": json.dumps(stable, sort_keys=True, default=str).encode()})
     parquet = write_with_atomic(directory / f"{name}.parquet", lambda tmp: pq.write_table(table, tmp))
     csv = write_text_atomic(directory / f"{name}.csv", csv_text(frame, decimals))
     sidecar = write_text_atomic(directory / f"{name}.provenance.json",
                                 json.dumps(record, indent=2, sort_keys=True, default=str) + "\n")
     return [parquet, csv, sidecar]
+
+
+def publish_tables(
+    tables: Mapping[str, pd.DataFrame],
+    directory: str | Path,
+    *,
+    provenance: Mapping[str, object],
+    decimals: Mapping[str, int] | None = None,
+) -> list[Path]:
+    """Publish several tables as one set (`estimation.publication`): their Parquet, CSV and provenance files
+    replace the previous ones together, or, on an error or a kill, not at all. Returns the published paths."""
+    with publication(directory) as staged:
+        written = [path for name, frame in tables.items()
+                   for path in publish_table(frame, staged, name, provenance=provenance, decimals=decimals)]
+    return [public_path(path, staged, directory) for path in written]
 
 
 def manifest(paths: Iterable[Path]) -> pd.DataFrame:

@@ -8,10 +8,13 @@ code version). Prints one line per file and exits 1 when anything differs or is 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
 import pandas as pd
+
+from estimation.publication import VERSIONS
 
 RUN_FIELDS = {"run_id", "created_at", "written_at", "code_version"}
 
@@ -32,10 +35,19 @@ def same(old: Path, new: Path) -> bool:
     return old.read_bytes() == new.read_bytes()
 
 
+def published_files(folder: Path) -> set[Path]:
+    """The files as readers see them: through the published folders' links (`estimation.publication`), not
+    the version directories behind them."""
+    found = set()
+    for root, dirs, files in os.walk(folder, followlinks=True):
+        dirs[:] = [d for d in dirs if d != VERSIONS]
+        found |= {(Path(root) / name).relative_to(folder) for name in files}
+    return found
+
+
 def compare(old_dir: Path, new_dir: Path) -> list[str]:
     """One line per file under either folder: 'same', 'DIFFERENT', 'only in old' or 'only in new'."""
-    old = {p.relative_to(old_dir) for p in old_dir.rglob("*") if p.is_file()}
-    new = {p.relative_to(new_dir) for p in new_dir.rglob("*") if p.is_file()}
+    old, new = published_files(old_dir), published_files(new_dir)
     lines = []
     for relative in sorted(old | new):
         if relative not in new:

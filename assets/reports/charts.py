@@ -1,6 +1,5 @@
 """Charts for reports (PNG + SVG, Bahasa Indonesia, decimal comma), embedded in the UI metadata."""
 
-from pathlib import Path
 
 import pandas as pd
 from dagster import AssetExecutionContext, Config, MetadataValue, Output, asset
@@ -8,6 +7,7 @@ from dagster import AssetExecutionContext, Config, MetadataValue, Output, asset
 from assets.resources import ProjectPaths
 from checks.dagster_checks import check_specs, evaluate
 from checks.suites.reports import manifest_suite
+from estimation.publication import public_path, publication
 from estimation.publish import manifest
 
 CHARTS_SUITE = manifest_suite("p0_charts")
@@ -64,11 +64,11 @@ def p0_charts(
         "trend": MetadataValue.md(markdown_image(trend, f"Tren P0 {kab_name}", close=False)),
         "ranking": MetadataValue.md(markdown_image(ranking, f"Peringkat P0 {prov_name.title()} {latest}", close=False)),
     }
-    written: list[Path] = []
     slug = kab_name.lower().replace(" ", "_")
-    written += list(save_figure(trend, paths.charts() / f"p0_trend_{slug}").values())
-    written += list(save_figure(ranking, paths.charts() / f"p0_ranking_{config.province_code}_{latest}").values())
-    files = manifest(written)
+    with publication(paths.charts()) as staged:  # the charts of this asset switch together
+        written = [*save_figure(trend, staged / f"p0_trend_{slug}").values(),
+                   *save_figure(ranking, staged / f"p0_ranking_{config.province_code}_{latest}").values()]
+    files = manifest(public_path(path, staged, paths.charts()) for path in written)
     yield Output(files, metadata={**metadata, "directory": MetadataValue.path(str(paths.charts()))})
     yield from evaluate(CHARTS_SUITE, files, "p0_charts", context.log)
 
@@ -127,10 +127,11 @@ def sae_charts(
         title=f"{config.top_n} kab/kota dengan persentase penduduk {label} tertinggi (EBLUP), {year}",
         source_note=f"Sumber: sampel sintetis serupa Susenas, diolah; garis {definition}")
     metadata, written = {}, []
-    for stem, figure in figures.items():
-        metadata[stem] = MetadataValue.md(markdown_image(figure, stem, close=False))
-        written += list(save_figure(figure, paths.charts() / stem).values())
-    files = manifest(written)
+    with publication(paths.charts()) as staged:  # the charts of this asset switch together
+        for stem, figure in figures.items():
+            metadata[stem] = MetadataValue.md(markdown_image(figure, stem, close=False))
+            written += list(save_figure(figure, staged / stem).values())
+    files = manifest(public_path(path, staged, paths.charts()) for path in written)
     yield Output(files, metadata={**metadata, "directory": MetadataValue.path(str(paths.charts()))})
     yield from evaluate(SAE_CHARTS_SUITE, files, "sae_charts", context.log)
 

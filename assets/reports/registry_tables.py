@@ -1,7 +1,6 @@
 """Reports of the registry: the aggregates, year-over-year changes, desil-1 shares, padu padan summary and
 TKPK progress table (counts only) published with provenance and the pseudonym key mode."""
 
-from pathlib import Path
 
 import pandas as pd
 from dagster import AssetExecutionContext, MetadataValue, Output, asset
@@ -10,7 +9,7 @@ from assets.resources import ProjectPaths
 from assets.settings import PROJECT_ROOT
 from checks.dagster_checks import check_specs, evaluate
 from checks.suites.registry import published_registry_suite
-from estimation.publish import code_version, manifest, publish_table
+from estimation.publish import code_version, manifest, publish_tables
 
 PUBLISHED_REGISTRY_SUITE = published_registry_suite()
 DECIMALS = {"extreme_rate_pct": 2, "extreme_rate_pct_from": 2, "extreme_rate_pct_to": 2, "extreme_rate_change_pp": 2,
@@ -35,17 +34,15 @@ def published_registry_tables(context: AssetExecutionContext, paths: ProjectPath
     provenance = {"run_id": context.run_id, "asset": "published_registry_tables",
                   "code_version": code_version(PROJECT_ROOT), "key_mode": ",".join(key_modes) or "unknown",
                   "note": "demo: generated extracts, fixed public demo key" if "demo" in key_modes else ""}
-    written: list[Path] = []
-    for name, frame in {
+    tables = {
         "registry_aggregates": registry_aggregates,
         "registry_year_over_year": registry_year_over_year,
         "registry_desil1_share": registry_desil1_share,
         "padu_padan_summary": padu_padan_summary,
         "padu_padan_progress": padu_padan_progress,
-    }.items():
-        written += publish_table(frame.reset_index(drop=True), paths.tables(), name, provenance=provenance,
-                                 decimals=DECIMALS)
-    files = manifest(written)
+    }
+    files = manifest(publish_tables({name: frame.reset_index(drop=True) for name, frame in tables.items()},
+                                    paths.tables(), provenance=provenance, decimals=DECIMALS))
     yield Output(files, metadata={"directory": MetadataValue.path(str(paths.tables()))})
     yield from evaluate(PUBLISHED_REGISTRY_SUITE, files, "published_registry_tables", context.log)
 

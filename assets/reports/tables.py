@@ -1,7 +1,5 @@
 """Published tables: the panels, their changes and the estimates as Parquet + CSV with provenance."""
 
-from pathlib import Path
-
 import pandas as pd
 from dagster import AssetExecutionContext, MetadataValue, Output, asset
 
@@ -9,7 +7,7 @@ from assets.reports.provenance import provenance, source_files
 from assets.resources import ProjectPaths
 from checks.dagster_checks import check_specs, evaluate
 from checks.suites.reports import manifest_suite
-from estimation.publish import manifest, publish_table
+from estimation.publish import manifest, publish_tables
 
 TABLES_SUITE = manifest_suite("published_tables")
 ESTIMATES_TABLES_SUITE = manifest_suite("published_estimates")
@@ -27,15 +25,14 @@ def published_tables(
     p0_deltas_province: pd.DataFrame,
 ):
     record = provenance(context, paths, source_files(p0_kabkota_validated, p0_province_validated))
-    written: list[Path] = []
-    for name, frame in {
+    tables = {
         "p0_kabkota_panel": p0_kabkota_validated,
         "p0_province_panel": p0_province_validated,
         "p0_deltas_kabkota": p0_deltas_kabkota.sort_values(["year", "bps_code"]),
         "p0_deltas_province": p0_deltas_province.sort_values(["year", "bps_code"]),
-    }.items():
-        written += publish_table(frame.reset_index(drop=True), paths.tables(), name, provenance=record)
-    files = manifest(written)
+    }
+    files = manifest(publish_tables({name: frame.reset_index(drop=True) for name, frame in tables.items()},
+                                    paths.tables(), provenance=record))
     yield Output(files, metadata={"directory": MetadataValue.path(str(paths.tables())),
                                   "files": MetadataValue.int(len(files))})
     yield from evaluate(TABLES_SUITE, files, "published_tables", context.log)
@@ -57,19 +54,18 @@ def published_estimates(
     record = provenance(context, paths, set())
     record["note"] = ("Estimates from a synthetic Susenas-like sample calibrated to BPS tables (Susenas "
                           "microdata are not public): a demonstration of the method, not official figures.")
-    written: list[Path] = []
     decimals = {c: 6 for c in ("estimate", "se", "ci_low", "ci_high", "direct", "direct_var_smoothed", "synthetic",
                                "eblup", "mse", "benchmarked", "gamma", "sigma2_u")}
     decimals.update({"cv": 4, "rse": 4, "deff": 3, "benchmark_factor": 6, "persons": 0})
-    for name, frame in {
+    tables = {
         "estimates_direct": direct_estimates.merge(names, on="bps_code", how="left"),
         "estimates_sae": sae_estimates.merge(names, on="bps_code", how="left"),
         "estimates_sae_fit": sae_fit,
-    }.items():
-        frame = frame.sort_values([c for c in ("year", "indicator", "bps_code") if c in frame.columns])
-        written += publish_table(frame.reset_index(drop=True), paths.tables(), name, provenance=record,
-                                 decimals=decimals)
-    files = manifest(written)
+    }
+    sort = ("year", "indicator", "bps_code")
+    files = manifest(publish_tables(
+        {name: frame.sort_values([c for c in sort if c in frame.columns]).reset_index(drop=True)
+         for name, frame in tables.items()}, paths.tables(), provenance=record, decimals=decimals))
     yield Output(files, metadata={"directory": MetadataValue.path(str(paths.tables())),
                                   "files": MetadataValue.int(len(files))})
     yield from evaluate(ESTIMATES_TABLES_SUITE, files, "published_estimates", context.log)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -16,6 +18,20 @@ from estimation.registry.ingest import IngestReport, ingest_extract
 from estimation.registry.pseudonym import KeySource
 
 SNAPSHOT_KINDS = ("p3ke", "dtsen")
+PARENT_POLL_SECONDS = 0.2
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Worker initializer: the worker exits as soon as its parent is gone, even after a SIGKILL (a pool
+    worker would otherwise finish its file, or several, as an orphan). A daemon thread watches the parent
+    id, which changes when the worker is re-parented; a parent that died while the worker was still
+    starting is seen on the first look."""
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_POLL_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
 
 
 # A desil outside its source's range: P3KE 1-4, DTSEN 1-10 (SQL conditions on the ingested Parquet).
@@ -64,7 +80,8 @@ def ingest_extracts(entries: pd.DataFrame, folder: str | Path, out_dir: str | Pa
     workers = workers or min(len(snapshots), os.cpu_count() or 1) or 1
     # Files are independent and the HMAC is CPU-bound Python: one process per file ("spawn": no forked
     # copy of the caller's threads and DuckDB connections).
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
         futures = {entry.key: pool.submit(ingest_extract, folder / entry.file, out_dir / f"{entry.key}.parquet",
                                           key, key_source, entry.snapshot_date, source=entry.source,
                                           kabkota_code=entry.kabkota_code)
