@@ -5,6 +5,7 @@ import csv
 import re
 import sqlite3
 import stat
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -87,6 +88,9 @@ def _texts(root: Path, restricted: Path):
             continue
         if path.suffix == ".parquet":
             yield path, _parquet_text(path)
+        elif zipfile.is_zipfile(path):  # xlsx (and any zipped output): the text of every member
+            with zipfile.ZipFile(path) as archive:
+                yield path, "\n".join(archive.read(m).decode("utf-8", errors="ignore") for m in archive.namelist())
         elif path.suffix == ".db":
             with sqlite3.connect(path) as db:
                 tables = [r[0] for r in db.execute("select name from sqlite_master where type='table'")]
@@ -126,8 +130,10 @@ def test_the_scan_finds_a_planted_leak(tmp_path):
     fake_nik = "351701" + "450390" + "0001"  # made up: region, birth date (day + 40: a woman), serial
     (tmp_path / "table.csv").write_text(f"kabkota_code,x\n3517,{fake_nik}\n")
     pd.DataFrame({"who": ["Siti Rahayu Wulandari"]}).to_parquet(tmp_path / "storage.parquet")
+    pd.DataFrame({"kode": ["3517"], "x": [fake_nik]}).to_excel(tmp_path / "buku.xlsx", index=False)  # compressed XML
     leaks, _ = find_leaks(tmp_path, restricted, {fake_nik}, {"Siti Rahayu Wulandari"})
-    assert sorted(leaks) == [f"{tmp_path / 'storage.parquet'}: name", f"{tmp_path / 'table.csv'}: NIK/KK number"]
+    assert sorted(leaks) == [f"{tmp_path / 'buku.xlsx'}: NIK/KK number", f"{tmp_path / 'storage.parquet'}: name",
+                             f"{tmp_path / 'table.csv'}: NIK/KK number"]
 
 
 def test_the_name_pattern_matches_exactly_the_names():
