@@ -28,7 +28,6 @@ from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.path import Path
-from matplotlib.transforms import Bbox
 
 from estimation.charts.formatting import MINUS, format_number_id, format_percent_id, format_pp_id
 from estimation.charts.style import DEFAULT_SOURCE_NOTE, TEXT_MUTED, WIDTH_IN, chart_style, wrap_to_width
@@ -207,6 +206,7 @@ class MapGeometry:
     other: list[Path]  # features that are no kab/kota (lakes, reservoirs, a forest)
     border_arcs: dict[int, np.ndarray]  # arc index -> (n, 2) line, for every arc a kab/kota uses
     arc_users: dict[int, tuple[str, ...]]  # arc index -> bps codes of the kab/kota whose rings use it
+    extents: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)  # code -> x0, x1, y0, y1
 
     def missing(self, codes: Sequence[str]) -> list[str]:
         """Of `codes`, those without a shape (in code order)."""
@@ -272,6 +272,11 @@ def build_map_geometry(rings: pd.DataFrame, region_reference: pd.DataFrame) -> M
     def compound(rings_of: list[np.ndarray]) -> Path:
         return Path.make_compound_path(*(Path(r, closed=True) for r in rings_of))
 
+    def extent(rings_of: list[np.ndarray]) -> tuple[float, float, float, float]:
+        points = np.concatenate(rings_of)
+        return (float(points[:, 0].min()), float(points[:, 0].max()), float(points[:, 1].min()),
+                float(points[:, 1].max()))
+
     return MapGeometry(
         shapes={code: compound(r) for code, r in sorted(vertices.items())},
         province_of={str(c): str(p) for c, p in zip(kab["bps_code"], kab["prov_code"], strict=True)},
@@ -280,16 +285,21 @@ def build_map_geometry(rings: pd.DataFrame, region_reference: pd.DataFrame) -> M
         other=[compound(r) for _t, r in sorted(others.items())],
         border_arcs=border_arcs,
         arc_users={arc: tuple(sorted(u)) for arc, u in users.items()},
+        extents={code: extent(r) for code, r in sorted(vertices.items())},
     )
 
 
 # ---- drawing ------------------------------------------------------------------------------------------
 
-def _extent(paths: Sequence[Path]) -> tuple[float, float, float, float]:
-    boxes = np.array([p.get_extents().bounds for p in paths])  # x0, y0, width, height
-    x0, y0 = boxes[:, 0].min(), boxes[:, 1].min()
-    x1, y1 = (boxes[:, 0] + boxes[:, 2]).max(), (boxes[:, 1] + boxes[:, 3]).max()
-    return float(x0), float(x1), float(y0), float(y1)
+def _extent(geometry: MapGeometry, codes: Sequence[str]) -> tuple[float, float, float, float]:
+    boxes = np.array([geometry.extents[c] if c in geometry.extents else _path_extent(geometry.shapes[c])
+                      for c in codes])
+    return float(boxes[:, 0].min()), float(boxes[:, 1].max()), float(boxes[:, 2].min()), float(boxes[:, 3].max())
+
+
+def _path_extent(path: Path) -> tuple[float, float, float, float]:
+    x0, y0, width, height = path.get_extents().bounds
+    return x0, x0 + width, y0, y0 + height
 
 
 def _label_point(shape: Path) -> tuple[float, float]:
@@ -328,14 +338,17 @@ def _collection(paths: Sequence[Path], face: str, edge: str, linewidth: float, h
 
 
 def _border_lines(geometry: MapGeometry, area: str | None) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """(province borders, outline of the mapped area): arcs whose users lie in different provinces, and for
-    a province the arcs used by exactly one of its kab/kota (its coast and its land border)."""
+    """(province borders, outline of the mapped area): for Indonesia, arcs whose users lie in different
+    provinces, and the coast (arcs of one kab/kota only) so pale kab/kota stay apart from the sea; for a
+    province, the arcs used by exactly one of its kab/kota (its coast and its land border)."""
     inner, outline = [], []
     for arc, codes in geometry.arc_users.items():
         provinces = {geometry.province_of.get(c) for c in codes}
         if area is None:
             if len(provinces) > 1:
                 inner.append(geometry.border_arcs[arc])
+            elif len(codes) == 1:
+                outline.append(geometry.border_arcs[arc])
         elif area in provinces and sum(geometry.province_of.get(c) == area for c in codes) == 1:
             outline.append(geometry.border_arcs[arc])
     return inner, outline
@@ -418,7 +431,7 @@ def choropleth_map(geometry: MapGeometry, values: pd.Series, scale: ClassScale, 
         ncol = _legend_columns(fig, [str(h.get_label()) for h in handles], room * width_in * fig.dpi, 8.5)
         legend_rows = -(-len(handles) // ncol)
 
-        x0, x1, y0, y1 = _extent([geometry.shapes[c] for c in drawable])
+        x0, x1, y0, y1 = _extent(geometry, drawable)
         pad_x, pad_y = (x1 - x0) * 0.03 + 0.02, (y1 - y0) * 0.03 + 0.02
         x0, x1, y0, y1 = x0 - pad_x, x1 + pad_x, y0 - pad_y, y1 + pad_y
         aspect = 1.0 / np.cos(np.deg2rad((y0 + y1) / 2))  # plate carree stretched to true shape at mid-latitude
@@ -453,9 +466,11 @@ def choropleth_map(geometry: MapGeometry, values: pd.Series, scale: ClassScale, 
         national = area is None
         edge, edge_w = ("#FFFFFF", 0.15) if national else ("#FFFFFF", 0.5)
         if not national:
-            view = Bbox.from_extents(x0, y0, x1, y1)
-            context = [p for c, p in geometry.shapes.items()
-                       if geometry.province_of.get(c) != area and p.get_extents().overlaps(view)]
+            context = []
+            for code, path in geometry.shapes.items():
+                cx0, cx1, cy0, cy1 = geometry.extents.get(code) or _path_extent(path)
+                if geometry.province_of.get(code) != area and cx0 < x1 and cx1 > x0 and cy0 < y1 and cy1 > y0:
+                    context.append(path)
             ax.add_collection(_collection(context, CONTEXT_FACE, CONTEXT_EDGE, 0.3, zorder=0.5))
         for k, (colour, hatch) in enumerate(zip(scale.colours, scale.hatches, strict=True)):
             paths = [geometry.shapes[c] for c in drawable if classes[c] == k]
@@ -470,7 +485,8 @@ def choropleth_map(geometry: MapGeometry, values: pd.Series, scale: ClassScale, 
         if inner:
             ax.add_collection(LineCollection(inner, colors="#555555", linewidths=0.45, zorder=2))
         if outline:
-            ax.add_collection(LineCollection(outline, colors="#333333", linewidths=0.7, zorder=2))
+            ax.add_collection(LineCollection(outline, colors="#7A7A7A" if national else "#333333",
+                                             linewidths=0.25 if national else 0.7, zorder=2))
         if highlight is not None and highlight in geometry.shapes:
             shape = geometry.shapes[highlight]
             ax.add_collection(PathCollection([shape], facecolors="none", edgecolors="#FFFFFF", linewidths=3.0,
@@ -604,8 +620,8 @@ def markdown_thumbnail(png: bytes, alt: str, *, width_px: int = 675, colours: in
     image = Image.open(io.BytesIO(png)).convert("RGB")
     height = max(1, round(image.height * width_px / image.width))
     small = image.resize((width_px, height), Image.Resampling.LANCZOS)
-    palette = small.quantize(colors=colours, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    palette = small.quantize(colors=colours, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
     buffer = io.BytesIO()
-    palette.save(buffer, format="PNG", optimize=True)
+    palette.save(buffer, format="PNG")
     safe_alt = " ".join(alt.replace("[", "(").replace("]", ")").split())
     return f"![{safe_alt}](data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode('ascii')})"
