@@ -5,6 +5,7 @@ from pathlib import Path
 import pandas as pd
 from dagster import AssetExecutionContext, MetadataValue, Output, asset
 
+from assets.reports.provenance import provenance, source_files
 from assets.resources import ProjectPaths
 from checks.dagster_checks import check_specs, evaluate
 from checks.suites.reports import workbook_suite
@@ -36,7 +37,8 @@ def published_workbook(
     written = publish_for_readers(
         paths.tables(), kabkota_panel=p0_kabkota_validated, province_panel=p0_province_validated,
         kabkota_deltas=p0_deltas_kabkota, province_deltas=p0_deltas_province, sae=sae_estimates,
-        direct=direct_estimates, names=region_reference, footnotes=footnotes)
+        direct=direct_estimates, names=region_reference, footnotes=footnotes,
+        provenance=provenance(context, paths, source_files(p0_kabkota_validated, p0_province_validated)))
     files = reader_manifest(written)
     yield Output(files, metadata={"workbook": MetadataValue.path(str(written[0])),
                                   "csv_directory": MetadataValue.path(str(paths.tables() / CSV_FOLDER)),

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -51,12 +52,14 @@ def publish_for_readers(directory: str | Path, *, kabkota_panel: pd.DataFrame, p
                         kabkota_deltas: pd.DataFrame, province_deltas: pd.DataFrame,
                         sae: pd.DataFrame | None = None, direct: pd.DataFrame | None = None,
                         names: pd.DataFrame | None = None, footnotes: Iterable[str] = (),
+                        provenance: Mapping[str, Any] | None = None,
                         code_style: CodeStyle = "excel_formula") -> list[Path]:
-    """Write the workbook into `directory` and the Indonesian CSVs into `directory/excel_id`."""
+    """Write the workbook into `directory` and the Indonesian CSVs into `directory/excel_id`; `provenance`
+    (run id, code version, SHA-256 of the source files) is listed in the workbook's Catatan sheet."""
     tables = reader_tables(kabkota_panel, province_panel, kabkota_deltas, province_deltas, sae, direct, names)
     directory = Path(directory)
     workbook = write_workbook(directory / workbook_name(kabkota_panel), tables, footnotes=footnotes,
-                              figure_notes=figure_notes(kabkota_panel, province_panel))
+                              figure_notes=figure_notes(kabkota_panel, province_panel), provenance=provenance)
     return [workbook, *write_reader_csvs(directory / CSV_FOLDER, tables, code_style)]
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -148,8 +148,27 @@ def write_notes_sheet(wb: Any, formats: _Formats, sections: Sequence[tuple[str, 
             row += 1
 
 
-def notes_sections(tables: Sequence[ReaderTable], footnotes: Iterable[str], figure_notes: Iterable[str]
-                   ) -> list[tuple[str, list[str]]]:
+def provenance_lines(provenance: Mapping[str, Any] | None) -> list[str]:
+    """Where the workbook comes from (run, code version, SHA-256 of each source file), for the Catatan sheet."""
+    if not provenance:
+        return []
+    lines = [f"{label}: {_grouped(str(provenance[key]))}" for key, label in (
+        ("run_id", "ID run Dagster"), ("code_version", "Versi kode (commit git)")) if provenance.get(key)]
+    sources = provenance.get("sources_sha256") or {}
+    lines += [f"Berkas sumber data/raw/{name}: SHA-256 {_grouped(str(digest))}"
+              for name, digest in sorted(sources.items())]
+    return lines
+
+
+def _grouped(text: str) -> str:
+    """Long hexadecimal strings (SHA-256, git commit, run ids) in groups of 8: a hash may hold 16 decimal digits
+    in a row, which the no-16-digit rule could not tell from a NIK."""
+    return re.sub(r"[0-9a-f]{9,}", lambda m: " ".join(m.group(0)[i:i + 8] for i in range(0, len(m.group(0)), 8)),
+                  text)
+
+
+def notes_sections(tables: Sequence[ReaderTable], footnotes: Iterable[str], figure_notes: Iterable[str],
+                   provenance: Mapping[str, Any] | None = None) -> list[tuple[str, list[str]]]:
     """The Catatan sheet: disclaimer first (when there are model estimates), BPS footnotes, conventions, sheets."""
     sections: list[tuple[str, list[str]]] = []
     model = [t for t in tables if "Sintetis" in t.title or "SINTETIS" in t.source]
@@ -160,6 +179,9 @@ def notes_sections(tables: Sequence[ReaderTable], footnotes: Iterable[str], figu
     sections.append(("Catatan per angka", list(figure_notes) or ["Tidak ada catatan."]))
     sections.append(("Konvensi", list(CONVENTIONS)))
     sections.append(("Daftar lembar", [f"{t.sheet}: {t.title}" for t in tables]))
+    lines = provenance_lines(provenance)
+    if lines:
+        sections.append(("Asal data", lines))
     return sections
 
 
@@ -176,9 +198,9 @@ def workbook_bytes(tables: Sequence[ReaderTable], sections: Sequence[tuple[str, 
 
 
 def write_workbook(path: str | Path, tables: Sequence[ReaderTable], *, footnotes: Iterable[str] = (),
-                   figure_notes: Iterable[str] = ()) -> Path:
+                   figure_notes: Iterable[str] = (), provenance: Mapping[str, Any] | None = None) -> Path:
     """Write the workbook atomically (a reader never sees half a file)."""
-    data = workbook_bytes(tables, notes_sections(tables, footnotes, figure_notes))
+    data = workbook_bytes(tables, notes_sections(tables, footnotes, figure_notes, provenance))
     return write_bytes_atomic(path, data)
 
 

@@ -98,7 +98,9 @@ def small(tmp_path_factory):
     out = tmp_path_factory.mktemp("small")
     paths = publish_for_readers(out, kabkota_panel=kab, province_panel=prov, kabkota_deltas=dk,
                                 province_deltas=dp, sae=sae, direct=direct, names=names,
-                                footnotes=["Definisi : Bagian dari populasi penduduk ..."])
+                                footnotes=["Definisi : Bagian dari populasi penduduk ..."],
+                                provenance={"run_id": "run-1", "code_version": "abc123",
+                                            "sources_sha256": {"bps/p0.csv": "12345678" * 8}})
     return {"kab": kab, "prov": prov, "dk": dk, "dp": dp, "sae": sae, "direct": direct, "paths": paths,
             "wb": load_workbook(paths[0]), "tables": reader_tables(kab, prov, dk, dp, sae, direct, names)}
 
@@ -212,6 +214,8 @@ def test_notes_sheet_disclaimer_footnotes_conventions(small):
     assert "Definisi : Bagian dari populasi penduduk" in text
     assert "Jombang (3517), 2015: Catatan BPS tahun 2015" in text
     assert "satu desimal sebelumnya" in text and "Miskin Ekstrem KabKota" in text
+    assert "Versi kode (commit git): abc123" in text and "ID run Dagster: run-1" in text
+    assert f"Berkas sumber data/raw/bps/p0.csv: SHA-256 {' '.join(['12345678'] * 8)}" in text
 
 
 def test_no_16_digit_number_in_the_xlsx_xml(small):
