@@ -15,6 +15,7 @@ can name it.
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,18 +55,27 @@ def decode_arcs(arcs: list[list[list[int]]], transform: dict[str, Any] | None) -
 
     Without a transform the positions are already absolute coordinates (TopoJSON allows both).
     """
-    decoded = []
-    for index, arc in enumerate(arcs):
-        positions = np.asarray(arc, dtype=float)
-        if positions.ndim != 2 or positions.shape[1] < 2 or len(positions) < 2:
-            raise ValueError(f"arc {index}: expected at least two [x, y] positions, got shape {positions.shape}")
-        positions = positions[:, :2]
-        if transform is not None:
-            scale = np.asarray(transform["scale"], dtype=float)
-            translate = np.asarray(transform["translate"], dtype=float)
-            positions = np.cumsum(positions, axis=0) * scale + translate
-        decoded.append(positions)
-    return decoded
+    lengths = np.array([len(arc) for arc in arcs], dtype=np.int64)
+    short = np.flatnonzero(lengths < 2)
+    if len(short):
+        raise ValueError(f"arc {int(short[0])}: expected at least two [x, y] positions, got {int(lengths[short[0]])}")
+    try:
+        flat = np.array(list(itertools.chain.from_iterable(arcs)), dtype=float)
+    except ValueError:  # positions with extra values (z, m) on some arcs: keep x and y
+        flat = np.array([position[:2] for arc in arcs for position in arc], dtype=float)
+    if flat.ndim != 2 or flat.shape[1] < 2:
+        raise ValueError(f"arcs: expected [x, y] positions, got shape {flat.shape}")
+    flat = flat[:, :2]
+    ends = np.cumsum(lengths)
+    if transform is not None:
+        scale = np.asarray(transform["scale"], dtype=float)
+        translate = np.asarray(transform["translate"], dtype=float)
+        # delta decoding per arc: a running sum over all arcs, minus the sum at the end of the previous arc;
+        # integer-valued floats below 2**53, so the sums are exact
+        running = np.cumsum(flat, axis=0)
+        before = np.vstack([np.zeros((1, 2)), running[ends[:-1] - 1]])
+        flat = (running - np.repeat(before, lengths, axis=0)) * scale + translate
+    return np.split(flat, ends[:-1])
 
 
 def _ring_arcs(ring: list[int], n_arcs: int, where: str) -> list[tuple[int, bool]]:
@@ -111,19 +121,14 @@ def read_topojson_rings(path: Path, source_file: str, *, object_name: str = "kab
         raise ValueError(f"{source_file}: no object {object_name!r}; objects: {sorted(objects)}")
     transform = topology.get("transform")
     arcs = decode_arcs(topology["arcs"], transform)
-    columns: dict[str, list[Any]] = {c: [] for c in RING_COLUMNS[1:]}
+    # one record per run of vertices (an arc within a ring, or an empty entry), expanded with np.repeat below
+    segments: list[tuple[int, tuple[Any, Any, Any, Any], Any, Any, Any, Any, int]] = []
+    blocks: list[np.ndarray] = []
 
     def add(feature: int, props: tuple[Any, Any, Any, Any], part: Any, ring: Any, arc_seq: Any, arc: Any,
             vertices: np.ndarray, first_vertex: int) -> None:
-        n = len(vertices)
-        topo_id, name, province, kind = props
-        for key, value in (("feature", feature), ("topo_id", topo_id), ("name", name), ("province", province),
-                           ("geometry_type", kind), ("part", part), ("ring", ring), ("arc_seq", arc_seq),
-                           ("arc", arc)):
-            columns[key].extend([value] * n)
-        columns["vertex"].extend(range(first_vertex, first_vertex + n) if first_vertex >= 0 else [pd.NA] * n)
-        columns["lon"].extend(vertices[:, 0].tolist())
-        columns["lat"].extend(vertices[:, 1].tolist())
+        segments.append((feature, props, part, ring, arc_seq, arc, first_vertex))
+        blocks.append(vertices)
 
     for feature, geometry in enumerate(objects[object_name].get("geometries", [])):
         properties = geometry.get("properties") or {}
@@ -141,14 +146,37 @@ def read_topojson_rings(path: Path, source_file: str, *, object_name: str = "kab
                 for arc_seq, (index, backwards) in enumerate(_ring_arcs(ring, len(arcs), where)):
                     points = arcs[index][::-1] if backwards else arcs[index]
                     if previous_end is not None:
-                        if not np.array_equal(points[0], previous_end):
+                        if points[0, 0] != previous_end[0] or points[0, 1] != previous_end[1]:
                             raise ValueError(f"{where}: arc {index} does not start where the previous arc ends "
                                              f"({points[0].tolist()} vs {previous_end.tolist()})")
                         points = points[1:]  # the first point is the previous arc's last
                     previous_end = points[-1]
                     add(feature, props, part, ring_index, arc_seq, index, points, vertex)
                     vertex += len(points)
-    frame = pd.DataFrame(columns)
+    sizes = np.array([len(b) for b in blocks], dtype=np.int64)
+
+    def repeat(values: list[Any], dtype: str) -> pd.api.extensions.ExtensionArray:
+        return pd.array(values, dtype=dtype).take(np.repeat(np.arange(len(values)), sizes))
+
+    starts = np.repeat(np.array([seg[6] for seg in segments], dtype=np.int64), sizes)
+    offsets = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    vertex = pd.array(starts + offsets, dtype="Int64")
+    vertex[starts < 0] = pd.NA  # an entry without geometry
+    points = np.concatenate(blocks) if blocks else np.empty((0, 2))
+    frame = pd.DataFrame({
+        "feature": repeat([seg[0] for seg in segments], "Int64"),
+        "topo_id": repeat([seg[1][0] for seg in segments], "string"),
+        "name": repeat([seg[1][1] for seg in segments], "string"),
+        "province": repeat([seg[1][2] for seg in segments], "string"),
+        "geometry_type": repeat([seg[1][3] for seg in segments], "string"),
+        "part": repeat([seg[2] for seg in segments], "Int64"),
+        "ring": repeat([seg[3] for seg in segments], "Int64"),
+        "arc_seq": repeat([seg[4] for seg in segments], "Int64"),
+        "arc": repeat([seg[5] for seg in segments], "Int64"),
+        "vertex": vertex,
+        "lon": points[:, 0],
+        "lat": points[:, 1],
+    })
     frame.insert(0, "source_file", source_file)
     for column in ("feature", "part", "ring", "arc_seq", "arc", "vertex"):
         frame[column] = frame[column].astype("Int64")
