@@ -5,7 +5,8 @@ tables stay in `estimation/publish.py`, unchanged).
     workbook.py  the .xlsx (openpyxl), header rows from the data dictionary, Catatan sheet
     csv_id.py    `;`-separated, decimal comma, UTF-8 BOM, codes as text
 
-`publish_for_readers` writes all of them atomically and returns their paths; `reader_manifest` lists them
+`publish_for_readers` writes all of them as one publication set (`estimation/publication.py`: they replace
+the previous ones together, or not at all) and returns their paths; `reader_manifest` lists them
 for the checks (bytes, SHA-256, identity columns, 16-digit runs).
 """
 
@@ -20,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from estimation.dictionary import dictionary_frame
+from estimation.publication import public_path, publication
 from estimation.publish import identity_columns, sha256_file
 from estimation.publishing.csv_id import CodeStyle, write_csv_id
 from estimation.publishing.views import ReaderTable, figure_notes, reader_tables
@@ -54,13 +56,15 @@ def publish_for_readers(directory: str | Path, *, kabkota_panel: pd.DataFrame, p
                         names: pd.DataFrame | None = None, footnotes: Iterable[str] = (),
                         provenance: Mapping[str, Any] | None = None,
                         code_style: CodeStyle = "excel_formula") -> list[Path]:
-    """Write the workbook into `directory` and the Indonesian CSVs into `directory/excel_id`; `provenance`
+    """Write the workbook into `directory` and the Indonesian CSVs into `directory/excel_id` as one publication
+    set (the other files of `directory` are kept); `provenance`
     (run id, code version, SHA-256 of the source files) is listed in the workbook's Catatan sheet."""
     tables = reader_tables(kabkota_panel, province_panel, kabkota_deltas, province_deltas, sae, direct, names)
-    directory = Path(directory)
-    workbook = write_workbook(directory / workbook_name(kabkota_panel), tables, footnotes=footnotes,
-                              figure_notes=figure_notes(kabkota_panel, province_panel), provenance=provenance)
-    return [workbook, *write_reader_csvs(directory / CSV_FOLDER, tables, code_style)]
+    with publication(directory) as staged:  # the workbook and the CSVs switch together, or not at all
+        workbook = write_workbook(staged / workbook_name(kabkota_panel), tables, footnotes=footnotes,
+                                  figure_notes=figure_notes(kabkota_panel, province_panel), provenance=provenance)
+        written = [workbook, *write_reader_csvs(staged / CSV_FOLDER, tables, code_style)]
+    return [public_path(path, staged, directory) for path in written]
 
 
 def _header_fields(path: Path) -> list[str]:

@@ -327,3 +327,33 @@ def test_csv_code_styles_as_readers_see_them(tmp_path):
 def test_csv_id_text_without_codes_and_missing_values():
     text = csv_id_text(pd.DataFrame({"x": [1.5, np.nan], "y": ["a", None]}), decimals={"x": 1})
     assert text == "x;y\r\n1,5;a\r\n;\r\n"
+
+
+def test_reader_outputs_are_one_publication_set(tmp_path, monkeypatch):
+    """The workbook and the CSVs switch together; other files of the folder stay; a failed run changes nothing."""
+    from estimation import publishing
+
+    kab, prov = _panels()
+    dk, dp = year_over_year_kabkota(kab, prov), year_over_year_province(prov)
+    folder = tmp_path / "tables"
+    folder.mkdir()
+    (folder / "p0_kabkota_panel.csv").write_text("machine-readable table\n")
+    first = publish_for_readers(folder, kabkota_panel=kab, province_panel=prov, kabkota_deltas=dk, province_deltas=dp)
+    assert folder.is_symlink()
+    assert first[0] == folder / "Kemiskinan_Kabupaten_Kota_2024.xlsx"
+    assert all(p.exists() and folder in p.parents for p in first)
+    assert (folder / "p0_kabkota_panel.csv").read_text() == "machine-readable table\n"
+    before = {p: p.read_bytes() for p in first}
+
+    def broken(*args, **kwargs):  # the workbook is written, then the CSVs fail
+        raise RuntimeError("disk full")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(publishing, "write_reader_csvs", broken)
+        with pytest.raises(RuntimeError, match="disk full"):
+            publish_for_readers(folder, kabkota_panel=kab.assign(p0=kab["p0"] + 1), province_panel=prov,
+                                kabkota_deltas=dk, province_deltas=dp)
+    assert {p: p.read_bytes() for p in first} == before  # neither the workbook nor a CSV changed
+    second = publish_for_readers(folder, kabkota_panel=kab[kab["year"] < 2024], province_panel=prov,
+                                 kabkota_deltas=dk, province_deltas=dp)
+    assert second[0].name == "Kemiskinan_Kabupaten_Kota_2023.xlsx" and first[0].exists()  # the older one is kept
