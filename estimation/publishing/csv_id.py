@@ -10,8 +10,9 @@ Codes (`bps_code` "0000", "1100", "3517"): a CSV has no types, and Excel convert
 number, quoted or not, so "0000" (Indonesia) becomes 0 and a code typed later becomes a number. The default
 style writes codes as the formula `="0000"` (quoted and its quotes doubled in the file), which Excel and Google
 Sheets evaluate to the text 0000 on open; LibreOffice shows the formula text unless "Evaluate formulas" is
-ticked in its import dialog, and pandas, DuckDB and Python's csv module read the literal `="0000"`
-(`read_csv_id` strips it; the tests check each of these readers). The style "quoted" writes plain quoted
+ticked in its import dialog (the spreadsheet applications' behaviour as documented: none is installed on the
+build machine, so it is not tested here). pandas, DuckDB and Python's csv module read the literal `="0000"`
+(`read_csv_id` strips it; the tests check these three readers). The style "quoted" writes plain quoted
 codes instead, for readers that honour quotes as text (Python's csv, pandas with `dtype=str`), at the cost of
 Excel showing 0 for Indonesia. The workbook (`workbook.py`) has true text cells and is the file for Excel
 users; these CSVs are for those who need a CSV.

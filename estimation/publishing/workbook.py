@@ -13,10 +13,11 @@ number format that shows exactly those decimals (Excel shows the decimal comma a
 reader's Indonesian settings), missing figures are empty cells, and the header rows and the region columns
 are frozen.
 
-Written with XlsxWriter (constant-memory mode): on the real tables (~88,000 cells) it took 2.7-3.3 s against
-8.3-8.6 s for openpyxl's write-only mode on the same content (2-core machine under load,
-`tests/estimation/test_workbook.py` states how to reproduce). The tests read the files back with openpyxl,
-an independent implementation. Numbers are written in their shortest exact form (`_ShortestNumberSheet`).
+Written with XlsxWriter 3.3.1 rather than the pinned openpyxl: on the real tables (~88,000 cells) XlsxWriter
+took 2.7-3.3 s against 8.3-8.6 s for an openpyxl write-only writer of the same content (a prototype, not kept,
+which also re-zipped the file to remove openpyxl's 16-digit float noise; 2026-12-02, 2-core machine at load ~5;
+the sheet writing alone was ~3x faster). The tests read the files back with openpyxl, an implementation
+independent of the writer. Numbers are written in their shortest exact form (`_ShortestNumberSheet`).
 """
 
 from __future__ import annotations
