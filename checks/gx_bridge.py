@@ -75,7 +75,7 @@ class RuleResult:
         more = f" (and {self.unexpected_count - 3} more)" if self.unexpected_count > 3 else ""
         observed = f"; observed {self.observed}" if self.observed is not None and not self.examples else ""
         count = f"{self.unexpected_count} row(s) fail" if self.unexpected_count else "failed"
-        return f"{self.rule}: {count}{observed}: {where}{more}. Expected: {self.expected}"
+        return one_line(f"{self.rule}: {count}{observed}: {where}{more}. Expected: {self.expected}")
 
 
 @dataclass
@@ -88,8 +88,17 @@ class SuiteResult:
         return all(result.passed for result in self.results)
 
 
+def one_line(text: str) -> str:
+    """A message on one line: line breaks inside quoted source text become spaces."""
+    return " ".join(text.splitlines())
+
+
 def _describe_location(example: dict[str, Any]) -> str:
-    parts = []
+    """"file F, row R, column 'C', region 'N', found 'T': problem" from a failing row's locating columns.
+
+    `found` is the text found in the source, quoted exactly (repr: invisible characters show);
+    `problem` says what is wrong with it; other columns are shown as key=value."""
+    parts, problem = [], None
     for key, value in example.items():
         if key == "source_file":
             parts.insert(0, f"file {value}")
@@ -97,9 +106,16 @@ def _describe_location(example: dict[str, Any]) -> str:
             parts.append(f"row {value}")
         elif key == "source_column":
             parts.append(f"column '{value}'")
+        elif key == "region_name":
+            parts.append(f"region {value!r}")
+        elif key == "found":
+            parts.append("no cell found" if value is None else f"found {value!r}")
+        elif key == "problem":
+            problem = value
         else:
             parts.append(f"{key}={value!r}")
-    return ", ".join(parts)
+    text = ", ".join(parts)
+    return f"{text} ({problem})" if problem else text
 
 
 def _plain(value: Any) -> Any:

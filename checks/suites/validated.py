@@ -83,6 +83,60 @@ def _conflicts(*sources: pd.DataFrame, daerah: bool = False) -> pd.DataFrame:
     return found.assign(agrees=False)
 
 
+# Population implied by poor / P0: a kab/kota's changes by a few percent a year. A larger jump between two
+# consecutive years, from the first year all kab/kota are published, means one of the two figures is wrong
+# (a P0 or a poor count from another row). Exempt, with the reason the published figures show:
+MAX_POPULATION_CHANGE = 0.15
+POPULATION_JUMP_EXEMPT: dict[tuple[str, int], str] = {
+    ("7404", 2021): "Kolaka and Kolaka Timur 2021: population moved between the two neighbours in BPS's "
+                    "SP2020-based figures (their sum 400.1 -> 408.7 thousand, +2.1%)",
+    ("7411", 2021): "Kolaka and Kolaka Timur 2021: population moved between the two neighbours in BPS's "
+                    "SP2020-based figures (their sum 400.1 -> 408.7 thousand, +2.1%)",
+}
+
+
+def _raw_cell(cells: pd.DataFrame) -> dict[tuple[str, int], tuple[str, int, str, str]]:
+    """(bps_code, year) -> (file, row, column, text) of the figure the panel kept (first ok cell)."""
+    ok = cells[(cells["status"] == "ok") & cells["bps_code"].notna() & cells["year"].notna()]
+    ok = ok.drop_duplicates(["bps_code", "year"], keep="first")
+    return {(str(c), int(y)): (f, int(r), str(col), str(t)) for c, y, f, r, col, t in zip(
+        ok["bps_code"], ok["year"], ok["source_file"], ok["source_row"], ok["source_column"], ok["value_text"],
+        strict=True)}
+
+
+def population_jumps(panel: pd.DataFrame, p0_cells: pd.DataFrame, poor_cells: pd.DataFrame) -> pd.DataFrame:
+    """One row per kab/kota and year (after the first complete year) with the implied population of it and
+    the year before; `plausible` False when it changes by more than MAX_POPULATION_CHANGE (not exempt).
+    Located at the P0 cell of the later year, the poor cell and both texts quoted."""
+    first = complete_years(panel, int(panel["bps_code"].nunique()))[0]
+    frame = panel[["bps_code", "name", "year", "population_thousand"]].sort_values(["bps_code", "year"])
+    before = frame.assign(year=frame["year"] + 1).rename(columns={"population_thousand": "previous"})
+    pairs = frame.merge(before[["bps_code", "year", "previous"]], on=["bps_code", "year"])
+    pairs = pairs[(pairs["year"] > first) & pairs["population_thousand"].notna() & pairs["previous"].notna()
+                  & (pairs["previous"] > 0)]
+    change = pairs["population_thousand"] / pairs["previous"] - 1
+    exempt = [(c, int(y)) in POPULATION_JUMP_EXEMPT for c, y in zip(pairs["bps_code"], pairs["year"], strict=True)]
+    p0, poor = _raw_cell(p0_cells), _raw_cell(poor_cells)
+    rows = []
+    for (code, name, year, population, previous), rel, free in zip(
+            pairs[["bps_code", "name", "year", "population_thousand", "previous"]].itertuples(index=False),
+            change, exempt, strict=True):
+        p0_at = p0.get((code, int(year)), (None, None, str(year), None))
+        poor_at = poor.get((code, int(year)))
+        poor_text = f"poor {poor_at[3]!r} (file {poor_at[0]}, row {poor_at[1]})" if poor_at else "poor -"
+        rows.append({
+            "source_file": p0_at[0], "source_row": p0_at[1], "source_column": p0_at[2], "region_name": name,
+            "found": f"P0 {p0_at[3]!r}",
+            "problem": (f"with {poor_text} the implied population is {population:,.1f} thousand, "
+                        f"{year - 1}: {previous:,.1f} ({rel:+.1%})"),
+            "bps_code": code, "year": int(year), "change": float(rel),
+            "plausible": bool(free or abs(rel) <= MAX_POPULATION_CHANGE),
+        })
+    columns = ["source_file", "source_row", "source_column", "region_name", "found", "problem", "bps_code", "year",
+               "change", "plausible"]
+    return pd.DataFrame(rows, columns=columns)
+
+
 # Raw assets the kab/kota panel is built from (the first two are the statistics tables), and the other
 # sources whose figures must agree with it.
 KABKOTA_SOURCES = ("raw_p0_kabkota", "raw_poor_kabkota", "region_reference", "raw_kabkota_2023_p0_p1_p2_gk",
@@ -116,6 +170,12 @@ def kabkota_panel_suite() -> Suite:
         Rule("p2_le_p1", "P2 <= P1 where both are published",
              lambda E: E.ExpectColumnPairValuesAToBeGreaterThanB(column_A="p1", column_B="p2", or_equal=True,
                                                                   ignore_row_if="either_value_is_missing"), locate=loc),
+        Rule("implied_population_stable",
+             f"the population implied by poor / P0 changes by at most {MAX_POPULATION_CHANGE:.0%} between two "
+             "consecutive years from the first year all kab/kota are published (exceptions listed with their reason)",
+             lambda E: E.ExpectColumnValuesToBeInSet(column="plausible", value_set=[True]), frame=population_jumps,
+             needs=("raw_p0_kabkota", "raw_poor_kabkota"),
+             locate=("source_file", "source_row", "source_column", "region_name", "found", "problem")),
         Rule("poor_nonnegative", "number of poor >= 0",
              lambda E: E.ExpectColumnValuesToBeBetween(column="poor_thousand", min_value=0), locate=loc),
         Rule("poverty_line_positive", "poverty line (Rp/capita/month) between 100,000 and 2,000,000 where published",

@@ -36,6 +36,7 @@ import pandas as pd
 
 from estimation.cells import ParsedTable, as_cells, empty_cells
 from estimation.parsers.delimited import parse_number, read_records
+from estimation.parsers.problems import RawFileError
 
 FIRST_YEAR = 2007
 N_YEARS = 20
@@ -67,11 +68,12 @@ def parse_province_daerah_rows(path: Path, source_file: str, variable: str) -> P
         if not any(f.strip() for f in fields):
             continue
         if len(fields) != EXPECTED_FIELDS:
-            raise ValueError(
-                f"{source_file} line {line}: {len(fields)} fields, the Provinsi-dan-Daerah layout has "
-                f"{EXPECTED_FIELDS} (name + 3 daerah x {N_YEARS} years {FIRST_YEAR}-"
-                f"{FIRST_YEAR + N_YEARS - 1} x 3 sub-columns); layout changed?"
-            )
+            raise RawFileError(
+                source_file, f"{len(fields)} fields, the Provinsi-dan-Daerah layout has {EXPECTED_FIELDS}; "
+                "layout changed or a row shifted?", row=line, column=f"col{min(len(fields), EXPECTED_FIELDS) + 1}",
+                region=fields[0].strip() or None, found=f"{len(fields)} fields",
+                expected=(f"{EXPECTED_FIELDS} fields (name + 3 daerah x {N_YEARS} years {FIRST_YEAR}-"
+                          f"{FIRST_YEAR + N_YEARS - 1} x 3 sub-columns)"))
         name = fields[0].strip()
         fault = KNOWN_FAULTS.get((file_name, name))
         for daerah in DAERAH:

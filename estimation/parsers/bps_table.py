@@ -22,7 +22,10 @@ from estimation.parsers.delimited import read_records
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _YEAR = re.compile(r"(?:19|20)\d{2}")
-_MISSING_TEXTS = {"", "-", "–", "—", "...", "…"}
+# BPS marks "no figure" with a dash. An empty cell or an ellipsis is not how the export writes it (it is a
+# damaged or hand-edited file): "invalid", so a blank is never published silently.
+_MISSING_TEXTS = {"-", "–", "—"}
+_INTEGER = re.compile(r"-?\d+")
 _HEADER_NOTE = re.compile(r"header row (\d+)")
 
 
@@ -53,17 +56,20 @@ def parse_bps_statistics_table(path: Path, source_file: str, variable: str) -> P
         is_province = _is_province_name(name)
         if is_province:
             province = name
+        while len(fields) > len(header) and not fields[-1].strip():
+            fields = fields[:-1]  # trailing empty fields beyond the header are harmless
         ragged = len(fields) != len(header)
+        shift = _shift_start(fields, len(header)) if ragged else len(header)
         for j in range(1, max(len(fields), len(header))):
             label = labels[j] if j < len(labels) else ""
             text = fields[j] if j < len(fields) else None
-            if j >= len(header) and not (text or "").strip():
-                continue  # trailing empty fields beyond the header are harmless
             status, value = _parse_value(text)
             detail = f"header row {header_line}; column {j + 1}"
             if ragged:
                 detail += f"; ragged row: {len(fields)} fields, header has {len(header)}"
-                if text is None or j >= len(header):
+                if j >= shift:  # from the shift on, no figure stands under its year
+                    where = labels[shift] if shift < len(labels) else f"field {shift + 1}"
+                    detail += f"; shifted from column '{where}' on"
                     status, value = "invalid", float("nan")
             rows.append(
                 {
@@ -157,9 +163,27 @@ def _is_province_name(name: str) -> bool:
     return bool(letters) and all(c.isupper() for c in letters)
 
 
+def _shift_start(fields: list[str], n_header: int) -> int:
+    """The first field of a ragged row that no longer stands under its year column.
+
+    An extra field: where a decimal comma split a figure in two ("8,60" written unquoted gives "8" and "60"),
+    else the first empty field (a stray separator), else the first field past the header. A missing field:
+    the place cannot be told from the row, so every figure of it (field 2 on) is suspect.
+    """
+    if len(fields) < n_header:
+        return 1
+    for j in range(1, len(fields) - 1):
+        if _INTEGER.fullmatch(fields[j].strip()) and fields[j + 1].strip().isdigit():
+            return j
+    for j in range(1, len(fields)):
+        if not fields[j].strip():
+            return j
+    return n_header
+
+
 def _parse_value(text: str | None) -> tuple[str, float]:
     if text is None:
-        return "missing", float("nan")
+        return "invalid", float("nan")  # a cell the row does not have (ragged row)
     stripped = text.strip()
     if stripped in _MISSING_TEXTS:
         return "missing", float("nan")

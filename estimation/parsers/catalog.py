@@ -36,6 +36,7 @@ Covariate variable names (short English snake_case; unit as published):
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +46,7 @@ from estimation.cells import ParsedTable
 from estimation.parsers.bps_daerah import parse_province_daerah_rows
 from estimation.parsers.delimited import parse_delimited_table
 from estimation.parsers.json_records import parse_named_records
+from estimation.parsers.problems import as_file_error, require_nonempty, unreadable_cells
 from estimation.parsers.webapi import parse_bps_webapi
 
 
@@ -237,10 +239,25 @@ def source_path(name: str, raw_dir: Path) -> str:
 
 
 def parse_source(name: str, raw_dir: Path) -> ParsedTable:
-    """Parse the catalogued file `name`; `raw_dir` is the data/raw folder."""
+    """Parse the catalogued file `name`; `raw_dir` is the data/raw folder.
+
+    A file that cannot be read as its format (absent, empty, not UTF-8, cut off, a changed layout, a WebAPI
+    answer whose status is not OK) does not raise: the table holds one cell of status "unreadable" naming
+    file, row, column and the text found (`estimation.parsers.problems`), which the raw suite's blocking
+    check `file_readable` reports.
+    """
     relative = source_path(name, raw_dir)
     entry = RAW_SOURCES[name]
-    return entry.parser(Path(raw_dir) / relative, relative, **entry.kwargs)
+    path = Path(raw_dir) / relative
+    variable = entry.kwargs.get("variable") or (entry.variables[0] if entry.variables else None)
+    try:
+        require_nonempty(path, relative)
+        return entry.parser(path, relative, **entry.kwargs)
+    except (OSError, ValueError, csv.Error) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        error = as_file_error(exc, path, relative)
+        if error is None:
+            raise
+        return ParsedTable(cells=unreadable_cells(error, variable), title="", notes=[error.line()])
 
 
 def data_years(raw_dir: Path) -> list[int]:

@@ -31,6 +31,7 @@ from pathlib import Path
 import pandas as pd
 
 from estimation.cells import ParsedTable, as_cells, empty_cells
+from estimation.parsers.problems import RawFileError
 
 MISSING_TEXTS = frozenset({"", "-", "–", "—", "...", "…", "NA", "N/A", "n/a", "na", "NaN", "nan", "null"})
 
@@ -146,7 +147,7 @@ def parse_delimited_table(
     values left out. `region_name` names every row when the table has no region column (a national
     series); `province_rows=True` marks every row as a province/INDONESIA row.
 
-    A header lacking a named column is a changed layout: ValueError naming file and column. A row with
+    A header lacking a named column is a changed layout: RawFileError (a ValueError) naming file and column. A row with
     fewer fields than the header gives its absent cells status "invalid" (with a `note`), never an error.
     """
     if (year is None) == (year_column is None):
@@ -160,9 +161,13 @@ def parse_delimited_table(
     index = {h.strip(): j for j, h in enumerate(header)}
     labels = dict(detail_columns) if isinstance(detail_columns, Mapping) else {c: c for c in detail_columns}
     wanted = [c for c in (region_column, province_column, code_column, year_column) if c is not None]
-    for column in [*wanted, *value_columns, *labels]:
+    expected_columns = [*wanted, *value_columns, *labels]
+    for column in expected_columns:
         if column not in index:
-            raise ValueError(f"{source_file}: column {column!r} not in header {[h.strip() for h in header]}")
+            unknown = [h.strip() for h in header if h.strip() not in expected_columns]
+            raise RawFileError(source_file, f"column {column!r} not in the header (renamed or removed?)", row=1,
+                               column=column, found=", ".join(unknown) if unknown else ", ".join(header),
+                               expected=f"a header column named {column!r}")
 
     def field(fields: list[str], column: str | None) -> str | None:
         if column is None:

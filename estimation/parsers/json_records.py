@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from estimation.cells import ParsedTable, as_cells, empty_cells
+from estimation.parsers.problems import RawFileError
 from estimation.parsers.webapi import json_number, json_text, strip_html
 
 
@@ -38,7 +39,8 @@ def parse_named_records(
     data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
     if not isinstance(data, list):
         # a changed file layout, reported like the other parsers' layout errors
-        raise ValueError(f"{source_file}: expected a JSON list of records, found {type(data).__name__}")  # noqa: TRY004
+        raise RawFileError(source_file, "not a JSON list of records (layout changed?)",
+                           found=type(data).__name__, expected="a JSON list of records")
     rows: list[dict] = []
     for index, record in enumerate(data, start=1):
         row = {"source_file": source_file, "source_row": index, "source_column": value_key,

@@ -22,6 +22,7 @@ import pandas as pd
 
 from estimation.cells import ParsedTable, as_cells, empty_cells
 from estimation.parsers.delimited import parse_number
+from estimation.parsers.problems import RawFileError
 
 _DIMENSIONS = ("vervar", "var", "turvar", "tahun", "turtahun")
 
@@ -33,12 +34,24 @@ def strip_html(text: object) -> str:
 
 def parse_bps_webapi(path: Path, source_file: str, variable: str) -> ParsedTable:
     """Parse one WebAPI response holding a single `var` into published cells."""
-    data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+    text = Path(path).read_text(encoding="utf-8-sig")
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise RawFileError(source_file, "not a BPS WebAPI data response", found=type(data).__name__,
+                           expected="a JSON object with status, var, vervar, tahun and datacontent")
+    # BPS answers errors with HTTP 200 and a status field: data present beside it is not a published figure
+    for key, ok in (("status", "OK"), ("data-availability", "available")):
+        if key in data and str(data[key]).strip().lower() != ok.lower():
+            raise RawFileError(source_file, f"WebAPI answer whose {key} is not {ok!r}", row=_key_line(text, key),
+                               column=key, found=str(data[key]), expected=repr(ok))
     missing = [d for d in (*_DIMENSIONS, "datacontent") if d not in data]
     if missing:
-        raise ValueError(f"{source_file}: not a BPS WebAPI data response, keys {missing} absent")
+        raise RawFileError(source_file, f"not a BPS WebAPI data response: keys {missing} absent",
+                           column=missing[0], found=", ".join(map(str, data)),
+                           expected="keys status, var, vervar, turvar, tahun, turtahun, datacontent")
     if len(data["var"]) != 1:
-        raise ValueError(f"{source_file}: expected one var, found {len(data['var'])}")
+        raise RawFileError(source_file, "expected one var", row=_key_line(text, "var"), column="var",
+                           found=f"{len(data['var'])} vars", expected="one var")
     var = data["var"][0]
     dims = {d: [(str(item["val"]), item) for item in data[d]] for d in _DIMENSIONS}
 
@@ -90,6 +103,12 @@ def parse_bps_webapi(path: Path, source_file: str, variable: str) -> ParsedTable
     if data.get("last_update"):
         notes.append(f"last_update: {data['last_update']}")
     return ParsedTable(cells=cells, title=strip_html(var.get("label", "")), notes=notes)
+
+
+def _key_line(text: str, key: str) -> int | None:
+    """1-based line of the first `"key":` in the JSON text (None when absent)."""
+    found = re.search(rf'"{re.escape(key)}"\s*:', text)
+    return text.count("\n", 0, found.start()) + 1 if found else None
 
 
 def _decode(key: str, lists: list[list[str]]) -> list[tuple[str, ...]]:
