@@ -15,12 +15,22 @@ import numpy as np
 import pandas as pd
 
 
+def unbenchmarkable_groups(estimates: object, weights: object, groups: object) -> list:
+    """Groups whose weighted estimate or weight is zero: no ratio can move them to a target."""
+    frame = pd.DataFrame({"g": np.asarray(groups, dtype=object), "w": np.asarray(weights, dtype=float)})
+    frame["wy"] = frame["w"] * np.asarray(estimates, dtype=float)
+    agg = frame.groupby("g", sort=True)[["w", "wy"]].sum()
+    return list(agg.index[(agg["wy"] == 0) | (agg["w"] == 0)])
+
+
 def ratio_benchmark(estimates: object, weights: object, groups: object, targets: Mapping | pd.Series, *,
-                    target_kind: str = "mean") -> tuple[np.ndarray, np.ndarray, pd.Series]:
+                    target_kind: str = "mean", impossible: str = "raise") -> tuple[np.ndarray, np.ndarray, pd.Series]:
     """Return (benchmarked, factors per area, discrepancy per group).
 
     discrepancy = weighted aggregate of the estimates before benchmarking minus the target,
     indexed by group (how far the model was from the published figure).
+    impossible: what a group with a zero weighted estimate or zero weight gets (`unbenchmarkable_groups`):
+    "raise" (ValueError) or "leave" (factor 1 for that group only; the other groups are benchmarked).
     """
     est = np.asarray(estimates, dtype=float)
     w = np.asarray(weights, dtype=float)
@@ -29,6 +39,8 @@ def ratio_benchmark(estimates: object, weights: object, groups: object, targets:
         raise ValueError("estimates, weights and groups must be one-dimensional and of equal length")
     if target_kind not in ("mean", "total"):
         raise ValueError("target_kind must be 'mean' or 'total'")
+    if impossible not in ("raise", "leave"):
+        raise ValueError("impossible must be 'raise' or 'leave'")
     if np.any(~np.isfinite(est)):
         raise ValueError("estimates have NaN/inf values")
     if np.any(~np.isfinite(w)) or np.any(w < 0):
@@ -42,9 +54,12 @@ def ratio_benchmark(estimates: object, weights: object, groups: object, targets:
     frame = pd.DataFrame({"g": g, "w": w, "wy": w * est})
     agg = frame.groupby("g", sort=False)[["w", "wy"]].sum()
     before = agg["wy"] if target_kind == "total" else agg["wy"] / agg["w"]
-    if np.any(agg["wy"].to_numpy() == 0) or np.any(agg["w"].to_numpy() == 0):
-        raise ValueError("a group has zero weighted estimate or zero weight: ratio benchmarking impossible")
-    factor_g = tgt.reindex(before.index) / before
+    stuck = (agg["wy"] == 0) | (agg["w"] == 0)
+    if stuck.any() and impossible == "raise":
+        raise ValueError(f"group(s) {sorted(agg.index[stuck], key=str)} have a zero weighted estimate or zero "
+                         "weight: ratio benchmarking impossible")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor_g = (tgt.reindex(before.index) / before).where(~stuck, 1.0)
     factors = g.map(factor_g).to_numpy(dtype=float)
     discrepancy = (before - tgt.reindex(before.index)).rename("discrepancy")
     return est * factors, factors, discrepancy

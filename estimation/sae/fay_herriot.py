@@ -20,6 +20,7 @@ g3 = B^2 Var(sigma2_u_hat)/(sigma2_u + D);
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,6 +29,9 @@ from scipy import stats
 
 from estimation.sae.adjusted import ADJUSTED_METHODS, adjusted_bias, fit_adjusted
 
+MIN_RESIDUAL_DF = 2  # m - p: with one degree of freedom left, sigma2_u is a single squared residual
+FEW_RESIDUAL_DF = 10  # below this, warn
+MAX_CONDITION = 1e10  # of X with unit-norm columns; matrix_rank passes near-collinear columns far beyond it
 METHODS = ("REML", "ML", "FH", *ADJUSTED_METHODS)
 MSE_METHODS = ("prasad_rao", "datta_lahiri")
 
@@ -70,11 +74,21 @@ def _check_inputs(y: object, X: object, sampling_variance: object) -> tuple[np.n
     if not np.all(np.isfinite(X_arr)):
         raise ValueError("X has NaN/inf values")
     p = X_arr.shape[1]
-    if m <= p:
-        raise ValueError(f"need more areas than covariates: {m} areas, {p} columns in X")
+    if m < p + MIN_RESIDUAL_DF:
+        raise ValueError(f"need at least {MIN_RESIDUAL_DF} more areas than columns of X to estimate sigma2_u: "
+                         f"{m} areas, {p} columns")
     rank = np.linalg.matrix_rank(X_arr)
     if rank < p:
         raise ValueError(f"X is rank-deficient (rank {rank} < {p} columns): drop collinear covariates")
+    norms = np.linalg.norm(X_arr, axis=0)
+    condition = np.linalg.cond(X_arr / np.where(norms > 0, norms, 1.0))
+    if not condition < MAX_CONDITION:
+        raise ValueError(f"X is ill-conditioned (condition number {condition:.3g} of the scaled columns, limit "
+                         f"{MAX_CONDITION:.0e}): near-collinear covariates would give meaningless coefficients "
+                         "and standard errors; drop or combine them")
+    if m - p < FEW_RESIDUAL_DF:
+        warnings.warn(f"only {m - p} degrees of freedom for sigma2_u ({m} areas, {p} columns of X): its estimate, "
+                      "and every MSE built on it, is very uncertain", RuntimeWarning, stacklevel=3)
     return y_arr, X_arr, d_arr
 
 
@@ -244,6 +258,11 @@ class FayHerriotResult:
     g1: np.ndarray = field(repr=False)
     g2: np.ndarray = field(repr=False)
     g3: np.ndarray = field(repr=False)
+    # The MSE formula's own value (what R sae / emdi report; a bias-corrected one can be negative) and where
+    # `mse` was floored at g1 + g2, the MSE with sigma2_u known: by Kackar-Harville the EBLUP's MSE is at least
+    # that, so a smaller value is an artefact of the second-order correction, never a published precision.
+    mse_raw: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0))
+    mse_floored: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0, dtype=bool))
 
     @property
     def m(self) -> int:
@@ -255,11 +274,13 @@ class FayHerriotResult:
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.sqrt(self.mse) / np.abs(self.eblup)
 
-    def predict(self, X_new: object) -> tuple[np.ndarray, np.ndarray]:
+    def predict(self, X_new: object, *, floor: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """Synthetic estimate x'beta and its MSE for areas without a sample.
 
         MSE = sigma2_u + x'Var(beta)x, minus the bias b of sigma2_u_hat for bias-corrected
-        estimators (the limit of the in-sample formula as D -> inf).
+        estimators (the limit of the in-sample formula as D -> inf). With `floor` (default) the MSE is at
+        least sigma2_u + x'Var(beta)x, its value with sigma2_u known (see `mse_floored`); `floor=False` gives
+        the formula's value, as R emdi reports it.
         """
         Xn = _as_design(X_new, name="X_new")
         if Xn.shape[1] != self.X.shape[1]:
@@ -270,11 +291,12 @@ class FayHerriotResult:
                              "no estimate is possible for them")
         h = np.einsum("di,ij,dj->d", Xn, self.cov_beta, Xn)
         bias = self.sigma2_u_bias if self.mse_method != "prasad_rao" else 0.0
-        return Xn @ self.beta, self.sigma2_u - bias + h
+        mse = self.sigma2_u - bias + h
+        return Xn @ self.beta, np.maximum(mse, self.sigma2_u + h) if floor else mse
 
     def to_frame(self, index: object = None) -> pd.DataFrame:
         """One row per area: direct, direct_var, direct_rse, synthetic, eblup, mse, rse, gamma,
-        random_effect, standardized_residual, g1, g2, g3."""
+        random_effect, standardized_residual, g1, g2, g3, mse_floored."""
         with np.errstate(divide="ignore", invalid="ignore"):
             direct_rse = np.sqrt(self.sampling_variance) / np.abs(self.y)
         return pd.DataFrame({
@@ -282,7 +304,7 @@ class FayHerriotResult:
             "synthetic": self.synthetic, "eblup": self.eblup, "mse": self.mse, "rse": self.rse,
             "gamma": self.gamma, "random_effect": self.random_effects,
             "standardized_residual": self.standardized_residuals,
-            "g1": self.g1, "g2": self.g2, "g3": self.g3,
+            "g1": self.g1, "g2": self.g2, "g3": self.g3, "mse_floored": self.mse_floored,
         }, index=index)
 
     def coef_table(self, names: list[str] | None = None) -> pd.DataFrame:
@@ -362,6 +384,9 @@ def fay_herriot(y: object, X: object, sampling_variance: object, method: str = "
         A, converged, iterations = float(fit.sigma2_u[0]), bool(fit.converged[0]), int(fit.iterations[0])
         if not np.isfinite(A):
             raise ValueError(f"{method}: the adjusted likelihood has no interior maximum")
+        if not converged:
+            warnings.warn(f"{method}: sigma2_u did not converge in {max_iter} iterations (tolerance {tol:g}); the "
+                          "result carries converged=False", RuntimeWarning, stacklevel=2)
     else:
         if not np.isfinite(fixed_sigma2_u) or fixed_sigma2_u < 0:
             raise ValueError("fixed_sigma2_u must be a finite value >= 0")
@@ -385,12 +410,14 @@ def fay_herriot(y: object, X: object, sampling_variance: object, method: str = "
     mse_arr = g1 + g2 + 2.0 * g3
     if label != "prasad_rao":
         mse_arr = mse_arr - bias * Bd * Bd
+    floored = mse_arr < g1 + g2
 
     # Log-likelihood as R sae reports it (ML likelihood at the fitted sigma2_u, for every method).
     loglike = -0.5 * float(np.sum(np.log(2 * np.pi * V) + res * res / V))
     r2, adj_r2 = _r2_emdi(y_arr, X_arr, D)
     return FayHerriotResult(
-        beta=beta, beta_se=np.sqrt(np.diag(Q)), sigma2_u=A, gamma=gamma, eblup=eblup, mse=mse_arr,
+        beta=beta, beta_se=np.sqrt(np.diag(Q)), sigma2_u=A, gamma=gamma, eblup=eblup,
+        mse=np.where(floored, g1 + g2, mse_arr), mse_raw=mse_arr, mse_floored=floored,
         synthetic=synthetic, converged=converged, iterations=iterations, method=method, mse_method=label,
         loglike=loglike, aic=-2 * loglike + 2 * (p + 1), bic=-2 * loglike + (p + 1) * np.log(m),
         r2=r2, adj_r2=adj_r2, standardized_residuals=(y_arr - eblup) / np.sqrt(D), random_effects=gamma * res,

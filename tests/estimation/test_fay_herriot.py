@@ -282,7 +282,7 @@ def test_result_columns_residuals_and_labels(milk):
     np.testing.assert_allclose(r.random_effects, r.eblup - r.synthetic, rtol=1e-9, atol=1e-15)
     f = r.to_frame(index=np.arange(100, 143))
     assert list(f.columns) == ["direct", "direct_var", "direct_rse", "synthetic", "eblup", "mse", "rse", "gamma",
-                               "random_effect", "standardized_residual", "g1", "g2", "g3"]
+                               "random_effect", "standardized_residual", "g1", "g2", "g3", "mse_floored"]
     assert f.index[0] == 100
     np.testing.assert_allclose(f["direct_rse"], np.sqrt(D) / np.abs(y), rtol=1e-14)
     np.testing.assert_allclose(f[["gamma", "random_effect", "standardized_residual", "g1", "g2", "g3"]],
@@ -312,5 +312,44 @@ def test_one_dimensional_design_and_more_bad_input(milk):
     np.testing.assert_allclose(ones.eblup, fay_herriot(y, np.ones((y.size, 1)), D).eblup, rtol=1e-14)
     with pytest.raises(ValueError, match="sampling_variance has NaN/inf"):
         fay_herriot(y, X, np.r_[np.inf, D[1:]])
-    with pytest.raises(ValueError, match="need more areas than covariates"):
+    with pytest.raises(ValueError, match="more areas than columns of X"):
         fay_herriot(y[:4], X[:4], D[:4])
+
+
+def _design(m: int, seed: int = 5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    X = np.column_stack([np.ones(m), rng.normal(size=m), rng.normal(size=m)])
+    D = rng.uniform(0.5, 1.5, m)
+    return X @ np.array([1.0, 0.5, -0.3]) + rng.normal(0, 1.2, m), X, D
+
+
+def test_near_collinear_covariates_are_refused():
+    """A column equal to another up to 1e-12 passes matrix_rank and used to return NaN standard errors with
+    only a numpy warning."""
+    y, X, D = _design(60)
+    near = np.column_stack([X, X[:, 1] + 1e-12 * np.random.default_rng(1).normal(size=60)])
+    assert np.linalg.matrix_rank(near) == near.shape[1]  # the rank check alone lets it through
+    with pytest.raises(ValueError, match="ill-conditioned"):
+        fay_herriot(y, near, D)
+    noisy = X[:, 1] + 0.3 * np.random.default_rng(2).normal(size=60)
+    fay_herriot(y, np.column_stack([X, noisy]), D)  # correlated, not collinear: fits
+
+
+def test_too_few_areas_are_refused_and_few_are_warned():
+    y, X, D = _design(4)  # m = p + 1: sigma2_u would be one squared residual
+    with pytest.raises(ValueError, match="at least 2 more areas"):
+        fay_herriot(y, X, D)
+    y, X, D = _design(8)
+    with pytest.warns(RuntimeWarning, match="only 5 degrees of freedom"):
+        fay_herriot(y, X, D)
+    y, X, D = _design(60)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fay_herriot(y, X, D)
+
+
+def test_non_convergence_is_said():
+    y, X, D = _design(60)
+    with pytest.warns(RuntimeWarning, match="did not converge in 1 iterations"):
+        r = fay_herriot(y, X, D, "REML", max_iter=1)
+    assert r.converged is False

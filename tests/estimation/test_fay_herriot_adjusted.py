@@ -126,7 +126,7 @@ def test_milk_matches_dense_oracle(milk, method):
     r = fay_herriot(y, X, D, method)
     assert r.converged and r.sigma2_u > 0
     np.testing.assert_allclose(r.sigma2_u, dense_fit(y, X, D, method), rtol=1e-6)
-    np.testing.assert_allclose(r.mse, dense_mse(r.sigma2_u, X, D, method), rtol=1e-9)
+    np.testing.assert_allclose(r.mse_raw, dense_mse(r.sigma2_u, X, D, method), rtol=1e-9)
     assert r.mse_method == ("prasad_rao" if method == "YL" else "li_lahiri")
 
 
@@ -139,10 +139,10 @@ def test_eusilc_matches_emdi_all_94_domains(eusilc, method):
     r = fay_herriot(y, X, D, method)
     np.testing.assert_allclose(r.sigma2_u, variance, rtol=2e-6)  # emdi's optimize() tolerance
     np.testing.assert_allclose(r.eblup, e["FH"], rtol=2e-7)
-    np.testing.assert_allclose(r.mse, e["MSE"], rtol=2e-6)
+    np.testing.assert_allclose(r.mse_raw, e["MSE"], rtol=2e-6)
     # at emdi's own sigma2_u the Li-Lahiri MSE agrees to rounding
     f = fay_herriot(y, X, D, method, fixed_sigma2_u=variance)
-    np.testing.assert_allclose(f.mse, e["MSE"], rtol=1e-12)
+    np.testing.assert_allclose(f.mse_raw, e["MSE"], rtol=1e-12)
     np.testing.assert_allclose(f.eblup, e["FH"], rtol=1e-12)
 
 
@@ -164,7 +164,7 @@ def test_strictly_positive_where_reml_is_zero(method):
     assert r.converged and r.sigma2_u > 0
     assert np.all(r.gamma > 0)
     np.testing.assert_allclose(r.sigma2_u, dense_fit(y, X, D, method), rtol=1e-6)
-    np.testing.assert_allclose(r.mse, dense_mse(r.sigma2_u, X, D, method), rtol=1e-9)
+    np.testing.assert_allclose(r.mse_raw, dense_mse(r.sigma2_u, X, D, method), rtol=1e-9)
     if method == "YL":  # Prasad-Rao MSE with A > 0 exceeds the truncated REML's g2-only MSE
         assert np.all(r.mse > fay_herriot(y, X, D, "REML").mse)
 
@@ -175,7 +175,7 @@ def test_generated_matches_dense_oracle(seed, method):
     y, X, D = _generated(seed, 60, 0.3)
     r = fay_herriot(y, X, D, method)
     np.testing.assert_allclose(r.sigma2_u, dense_fit(y, X, D, method), rtol=1e-6)
-    np.testing.assert_allclose(r.mse, dense_mse(r.sigma2_u, X, D, method), rtol=1e-9)
+    np.testing.assert_allclose(r.mse_raw, dense_mse(r.sigma2_u, X, D, method), rtol=1e-9)
 
 
 def test_agree_with_reml_as_m_grows():
@@ -207,12 +207,12 @@ def test_batch_fit_and_jackknife_weights_match_single_fits(milk):
 def test_predict_and_options(milk):
     y, X, D = milk
     r = fay_herriot(y, X, D, "AMRL")
-    _, mse_new = r.predict(X[:2])
+    _, mse_new = r.predict(X[:2], floor=False)
     h = np.einsum("di,ij,dj->d", X[:2], r.cov_beta, X[:2])
     np.testing.assert_allclose(mse_new, r.sigma2_u - r.sigma2_u_bias + h)
     pr = fay_herriot(y, X, D, "AMRL", mse="prasad_rao")
     np.testing.assert_allclose(pr.mse, r.g1 + r.g2 + 2 * r.g3)
-    assert pr.mse_method == "prasad_rao" and np.all(r.mse < pr.mse)
+    assert pr.mse_method == "prasad_rao" and np.all(r.mse_raw < pr.mse)
     with pytest.raises(ValueError):
         fay_herriot(y, X, D, "AMXL")
 
@@ -265,3 +265,21 @@ def test_two_local_maxima_the_higher_one_is_kept():
     a, converged, _ = fit_adjusted(y, X, D, "YL")
     assert converged and a == pytest.approx(grid[peaks[0]], rel=1e-3)
     assert adjusted_loglik(a, y, X, D, "YL") >= ll.max() - 1e-9
+
+
+def test_no_mse_below_the_known_variance_mse(milk):
+    """AMRL's bias-corrected MSE on the milk data goes below g1 + g2 (the MSE with sigma2_u known) for a third
+    of the areas; the published MSE is floored there, and says so. Out of sample the same: at least sigma2_u +
+    x'Var(beta)x."""
+    y, X, D = milk
+    r = fay_herriot(y, X, D, "AMRL")
+    below = r.mse_raw < r.g1 + r.g2
+    assert 5 <= below.sum() < below.size  # the case exists on real data
+    np.testing.assert_array_equal(r.mse_floored, below)
+    np.testing.assert_allclose(r.mse, np.where(below, r.g1 + r.g2, r.mse_raw), rtol=0)
+    assert r.to_frame()["mse_floored"].sum() == below.sum()
+    h = np.einsum("di,ij,dj->d", X, r.cov_beta, X)
+    _, out = r.predict(X)
+    assert np.all(out >= r.sigma2_u + h) and np.all(r.predict(X, floor=False)[1] < out)
+    reml = fay_herriot(y, X, D, "REML")  # no bias term: nothing to floor
+    assert not reml.mse_floored.any() and np.array_equal(reml.mse, reml.mse_raw)

@@ -9,7 +9,7 @@ import statsmodels.api as sm
 from scipy import stats
 
 from estimation.sae import fay_herriot
-from estimation.sae.benchmark import ratio_benchmark
+from estimation.sae.benchmark import ratio_benchmark, unbenchmarkable_groups
 from estimation.sae.diagnostics import normality_table, shrinkage_summary
 from estimation.sae.gvf import smooth_sampling_variance
 from estimation.sae.publishability import flag_rse, relative_standard_error
@@ -249,3 +249,19 @@ def test_mse_gain_is_mse_over_direct_variance():
     g = mse_gain(r)
     assert list(g.columns) == ["direct_var", "mse", "efficiency"]
     np.testing.assert_allclose(g.to_numpy(), np.column_stack([D, r.mse, r.mse / D]), rtol=1e-14)
+
+
+def test_benchmarking_leaves_only_the_group_it_cannot_move():
+    """One province whose estimates are all 0 used to switch benchmarking off for every province."""
+    est = np.array([0.0, 0.0, 0.10, 0.30, 0.20])
+    w = np.array([1.0, 2.0, 1.0, 1.0, 2.0])
+    groups = np.array(["A", "A", "B", "B", "B"])
+    targets = {"A": 0.05, "B": 0.25}
+    assert unbenchmarkable_groups(est, w, groups) == ["A"]
+    with pytest.raises(ValueError, match=r"\['A'\]"):
+        ratio_benchmark(est, w, groups, targets)
+    bench, factors, disc = ratio_benchmark(est, w, groups, targets, impossible="leave")
+    np.testing.assert_array_equal(bench[:2], [0.0, 0.0])
+    assert factors[0] == factors[1] == 1.0
+    np.testing.assert_allclose(np.average(bench[2:], weights=w[2:]), 0.25)  # B still hits its target
+    np.testing.assert_allclose(disc["A"], -0.05)
