@@ -140,6 +140,8 @@ COLUMNS: dict[str, Column] = {
     "synthetic": _prop("Estimasi sintetis (regresi)", "regression-synthetic prediction x'beta"),
     "eblup": _prop("Estimasi EBLUP Fay-Herriot", "Fay-Herriot EBLUP (model-based small-area estimate)"),
     "mse": _c("MSE EBLUP", "mean squared error of the EBLUP", "proporsi kuadrat", SRC_MODEL),
+    "mse_floored": _c("MSE dibatasi bawah", "whether the MSE formula's value was below g1 + g2 (the MSE with the "
+                      "area variance known) and was raised to it", "", SRC_MODEL),
     "rse": _prop("Galat baku relatif (RSE) EBLUP", "relative standard error of the EBLUP (sqrt(MSE) / EBLUP)", 2),
     "gamma": _c("Bobot penyusutan (gamma)", "shrinkage weight of the direct estimate in the EBLUP", "rasio",
                 SRC_MODEL, 3),
@@ -169,6 +171,9 @@ COLUMNS: dict[str, Column] = {
     "gvf_deff": _c("Deff GVF", "design effect used by the generalised variance function", "rasio", SRC_MODEL),
     "benchmark_max_abs_discrepancy": _c("Selisih benchmark maksimum", "largest absolute province discrepancy "
                                         "before benchmarking", _PROPORTION, SRC_MODEL),
+    "unbenchmarked_provinces": _c("Provinsi tanpa benchmark", "provinces left unbenchmarked because all their "
+                                  "EBLUPs are 0 (comma-separated codes; empty when every province was benchmarked)",
+                                  "", SRC_MODEL),
     # --- registry (P3KE / DTSEN)
     "source": _c("Sumber registri", "registry the row comes from: p3ke or dtsen", "", SRC_REGISTRY),
     "snapshot_date": _c("Tanggal snapshot", "date of the registry snapshot", "tanggal", SRC_REGISTRY),

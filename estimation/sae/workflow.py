@@ -22,7 +22,8 @@ For one year of the validated kab/kota panel:
    the coverage is the same. AMRL's O(1/m) upward bias is what lifts the MSE: P0 coverage 0.844 mean,
    0.98 median, same RMSE (extreme: ~0.81 mean for every method). Its published Li-Lahiri MSE subtracts
    2 B^2/(A tr V^-2), negative for most areas when A is this small, so the Prasad-Rao form is used
-   (conservative given the upward bias). Any MSE is floored at g1 + g2 (the MSE with sigma2_u known).
+   (conservative given the upward bias). Any MSE is floored at g1 + g2 (the MSE with sigma2_u known;
+   `fay_herriot` does it and the `mse_floored` column says where).
    "REML", "YL", "AMRL", "AMPL", "ML", "FH" (each with an optional ":prasad_rao"/":datta_lahiri") stay
    selectable. Option `extreme_model="arcsine"`: arcsine scale with
    n_eff = n / deff_GVF, naive back-transform, parametric bootstrap MSE (B, seeded), linear fallback when
@@ -54,7 +55,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from estimation.covariates import design_matrix
-from estimation.sae.benchmark import ratio_benchmark
+from estimation.sae.benchmark import ratio_benchmark, unbenchmarkable_groups
 from estimation.sae.diagnostics import normality_table
 from estimation.sae.fay_herriot import fay_herriot
 from estimation.sae.gvf import smooth_sampling_variance
@@ -263,6 +264,7 @@ def fit_models(syn: SyntheticYear, direct_kab: pd.DataFrame, direct_prov: pd.Dat
             fit = res.fit
             eblup = res.estimate
             mse = res.mse
+            floored = np.zeros(len(mse), dtype=bool)  # a bootstrap MSE is never negative
             synthetic = arcsine_back(fit.synthetic)
             half = Z95 * np.sqrt(res.mse_transformed)
             ci_low, ci_high = arcsine_back(res.eblup_transformed - half), arcsine_back(res.eblup_transformed + half)
@@ -270,22 +272,23 @@ def fit_models(syn: SyntheticYear, direct_kab: pd.DataFrame, direct_prov: pd.Dat
         else:
             fit = fay_herriot(y, Xm, D, var_method, mse=mse_choice or None)
             eblup = np.clip(fit.eblup, 0, 1)
-            mse = np.maximum(fit.mse, fit.g1 + fit.g2)  # a bias-corrected MSE can go below it (or < 0)
+            mse, floored = fit.mse, fit.mse_floored  # floored at g1 + g2 by the library, recorded
             synthetic = np.clip(fit.synthetic, 0, 1)
             ci_low = np.clip(fit.eblup - Z95 * np.sqrt(mse), 0, 1)
             ci_high = np.clip(fit.eblup + Z95 * np.sqrt(mse), 0, 1)
             mse_method = fit.mse_method
         dp = direct_prov[direct_prov["indicator"] == ind]["estimate"]
-        try:
-            bench, factor, disc = ratio_benchmark(eblup, pop, prov, dp)
-        except ValueError:  # a province whose EBLUPs are all 0: leave it unbenchmarked
-            bench, factor, disc = eblup.copy(), np.ones_like(eblup), pd.Series(dtype=float)
+        # A province whose EBLUPs are all 0 cannot be moved by a ratio: it alone stays unbenchmarked, and says so.
+        unbenchmarked = unbenchmarkable_groups(eblup, pop, prov)
+        bench, factor, disc = ratio_benchmark(eblup, pop, prov, dp, impossible="leave")
+        disc = disc.drop(unbenchmarked)
         with np.errstate(divide="ignore", invalid="ignore"):
             rse = np.where(eblup > 0, np.sqrt(mse) / eblup, np.inf)
         models.append(pd.DataFrame({
             "bps_code": a["bps_code"].reindex(codes).to_numpy(), "prov_code": a["prov_label"].reindex(codes).to_numpy(),
             "year": syn.year, "line_definition": syn.line_definition, "indicator": ind,
-            "direct": y, "direct_var_smoothed": D, "synthetic": synthetic, "eblup": eblup, "mse": mse, "rse": rse,
+            "direct": y, "direct_var_smoothed": D, "synthetic": synthetic, "eblup": eblup, "mse": mse,
+            "mse_floored": floored, "rse": rse,
             "ci_low": ci_low, "ci_high": ci_high, "gamma": fit.gamma,
             "standardized_residual": fit.standardized_residuals, "benchmarked": bench,
             "benchmark_factor": factor, "persons": bench * pop, "flag": flag_rse(rse), "in_sample": in_sample,
@@ -301,6 +304,7 @@ def fit_models(syn: SyntheticYear, direct_kab: pd.DataFrame, direct_prov: pd.Dat
             "n_areas": len(codes), "n_covariates": Xm.shape[1] - 1, "covariates": ",".join(X.columns[1:]),
             "gvf_deff": gvf.params["deff"],
             "benchmark_max_abs_discrepancy": float(disc.abs().max()) if len(disc) else float("nan"),
+            "unbenchmarked_provinces": ",".join(str(g) for g in unbenchmarked),
         })
     return pd.concat(models, ignore_index=True), pd.DataFrame(fits)
 
