@@ -321,11 +321,13 @@ def test_svg_keeps_text_as_text(geometry: MapGeometry, tmp_path: Path):
     assert "<text" in chart_svg and "Tren P0" in chart_svg and 'id="DejaVuSans-' not in chart_svg
 
 
-def test_png_bytes_are_deterministic(geometry: MapGeometry):
+def test_png_and_svg_bytes_are_deterministic(geometry: MapGeometry):
     frame = sultra_values(geometry)
     first = render_bytes(p0_map(geometry, frame, year=2025, area=SULTRA), "png", dpi=60)
     second = render_bytes(p0_map(geometry, frame, year=2025, area=SULTRA), "png", dpi=60)
     assert first == second
+    hatched = [p0_change_map(geometry, frame, year=2025, area=SULTRA) for _ in range(2)]  # hatch patterns in SVG
+    assert render_bytes(hatched[0], "svg") == render_bytes(hatched[1], "svg")
     changed = frame.assign(p0=frame["p0"].where(frame["bps_code"] != "7401", 40.0))
     assert render_bytes(p0_map(geometry, changed, year=2025, area=SULTRA), "png", dpi=60) != first
 
