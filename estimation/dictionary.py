@@ -253,6 +253,109 @@ for _base in ("individuals", "families", "extreme_individuals", "extreme_familie
     COLUMNS[f"{_base}_change"] = replace(_entry, label=f"Perubahan {_entry.label.lower()}",
                                          meaning=f"change in {_entry.meaning} between the two years")
 
+# Columns of the intermediate assets (raw cells, synthetic Susenas, calibration, manifests, registry ingestion
+# report): described in the Dagster UI like the published ones, not listed in the readers' dictionary.
+SRC_RAW = "Berkas mentah di data/raw (SOURCES.md), seperti diterbitkan"
+SRC_SYNTHETIC = "Sampel SINTETIS serupa Susenas Maret (bukan data BPS)"
+SRC_GEO = "Batas kabupaten/kota 2016 (data/raw/geo, SOURCES.md)"
+INTERNAL_COLUMNS: dict[str, Column] = {
+    # raw cells (estimation/cells.py): one row per published figure, where it stood in its file
+    "source_file": _c("Berkas sumber", "raw file the figure comes from, relative to data/raw", "", SRC_RAW),
+    "source_row": _c("Baris sumber", "line of the source file as an editor shows it (JSON: record number)", "baris",
+                     SRC_RAW),
+    "source_column": _c("Kolom sumber", "column header (or JSON key) of the figure as published", "", SRC_RAW),
+    "region_name": _c("Nama wilayah (seperti diterbitkan)", "region name as published", "", SRC_RAW),
+    "province_name": _c("Nama provinsi (seperti diterbitkan)", "province block the row belongs to, as published",
+                        "", SRC_RAW),
+    "region_code": _c("Kode wilayah (seperti diterbitkan)", "region code carried by the source, when it has one",
+                      "", SRC_RAW),
+    "is_province_row": _c("Baris provinsi", "whether the row is a province (or Indonesia) row", "", SRC_RAW),
+    "variable": _c("Variabel", "what the figure measures: p0, poor_thousand, poverty_line_rp, p1, p2 or a covariate",
+                   "", SRC_RAW),
+    "value_text": _c("Teks sel", "the cell text exactly as published", "", SRC_RAW),
+    "value": _c("Nilai", "the parsed number of the cell (empty when missing or not a number)", "", SRC_RAW),
+    "status": _c("Status", "cell status: ok, missing (published as '-' or empty) or invalid (not a number); in the "
+                 "synthetic sample and registry, the person's status", "", SRC_RAW),
+    "detail": _c("Keterangan", "free text carried with the figure (period, line definition, URL)", "", SRC_RAW),
+    "match_method": _c("Cara pencocokan wilayah", "how the row was matched to a BPS code: code, exact, normalised",
+                       "", SRC_PIPELINE),
+    "n_poor_thousand": _c("Jumlah penduduk miskin (dikutip)", "number of poor quoted by the news item",
+                          "ribu jiwa", "Berita (data/raw/crosscheck)"),
+    "source_url_or_repo_path": _c("Sumber kutipan", "address of the news item quoted", "",
+                                  "Berita (data/raw/crosscheck)"),
+    # region reference
+    "bps_code_pre2022": _c("Kode BPS sebelum 2022", "BPS code before the 2022 Papua split", "", SRC_REFERENCE),
+    "dapoer_loc_id": _c("ID lokasi DAPOER", "the World Bank DAPOER location id of the kab/kota", "", SRC_REFERENCE),
+    "topo_id": _c("ID geometri", "id of the kab/kota in the 2016 boundary file (data/raw/geo)", "", SRC_REFERENCE),
+    "population_2019_dapoer": _c("Penduduk 2019 (DAPOER)", "population in 2019 from the DAPOER covariates", "jiwa",
+                                 "World Bank DAPOER"),
+    # synthetic Susenas (estimation/synthetic): BPS variable names
+    "R101": _c("Kode provinsi (R101)", "province code of the household", "", SRC_SYNTHETIC),
+    "R102": _c("Kode kabupaten/kota (R102)", "kab/kota code of the household, within the province", "",
+               SRC_SYNTHETIC),
+    "R105": _c("Klasifikasi perkotaan/perdesaan (R105)", "1 urban, 2 rural", "", SRC_SYNTHETIC),
+    "R301": _c("Jumlah anggota rumah tangga (R301)", "household size", "jiwa", SRC_SYNTHETIC),
+    "KAPITA": _c("Pengeluaran per kapita sebulan", "monthly per-capita expenditure of the household", "rupiah",
+                 SRC_SYNTHETIC),
+    "WERT": _c("Penimbang rumah tangga (WERT)", "household sampling weight", "", SRC_SYNTHETIC),
+    "WEIND": _c("Penimbang individu (WEIND)", "person weight: WERT x household size", "", SRC_SYNTHETIC),
+    "block_id": _c("Blok sensus", "census block (primary sampling unit) id within the kab/kota", "",
+                   SRC_SYNTHETIC),
+    "household_id": _c("ID rumah tangga", "synthetic household id", "", SRC_SYNTHETIC),
+    "psu": _c("Unit sampling primer", "primary sampling unit (the census block)", "", SRC_SYNTHETIC),
+    "stratum": _c("Strata", "sampling stratum: kab/kota x urban/rural", "", SRC_SYNTHETIC),
+    "true_p0": _c("P0 populasi sintetis", "poverty rate of the synthetic population (the truth the estimates are "
+                  "scored against)", _PROPORTION, SRC_SYNTHETIC),
+    "true_extreme_rate": _c("Persentase miskin ekstrem populasi sintetis", "extreme-poverty rate of the synthetic "
+                            "population", _PROPORTION, SRC_SYNTHETIC),
+    # calibration report of the synthetic population
+    "round_year": _c("Tahun putaran target", "Susenas round of the published target", "tahun", SRC_MODEL),
+    "definition": _c("Definisi garis", "extreme-poverty line definition of the target", "", SRC_MODEL),
+    "level": _c("Tingkat", "level of the target: national or province", "", SRC_MODEL),
+    "group": _c("Kelompok", "province code of a province target (0 for national)", "", SRC_MODEL),
+    "target_pct": _c("Target", "published extreme-poverty rate the calibration aims at", "persen", SRC_MODEL),
+    "achieved_pct": _c("Tercapai", "rate of the calibrated synthetic population", "persen", SRC_MODEL),
+    "national_extreme_line_rp": _c("Garis kemiskinan ekstrem nasional", "national extreme-poverty line of the "
+                                   "round", "rupiah/kapita/bulan", SRC_MODEL),
+    "line_source": _c("Asal garis", "whether the round's national line is published or derived", "", SRC_MODEL),
+    "year_estimated": _c("Tahun estimasi", "round whose estimates this calibration serves", "tahun", SRC_MODEL),
+    # kab/kota geometry (data/raw/geo, 2016 borders): one row per vertex of a ring
+    "feature": _c("Fitur", "index of the feature (kab/kota shape) in the TopoJSON file", "", SRC_GEO),
+    "province": _c("Provinsi (berkas geometri)", "province name as the geometry file writes it", "", SRC_GEO),
+    "geometry_type": _c("Jenis geometri", "Polygon or MultiPolygon (empty when the entry has no shape)", "",
+                        SRC_GEO),
+    "part": _c("Bagian", "polygon of a multipolygon", "", SRC_GEO),
+    "ring": _c("Cincin", "ring of the polygon: 0 the outer border, then holes", "", SRC_GEO),
+    "arc_seq": _c("Urutan busur", "position of the arc within the ring", "", SRC_GEO),
+    "arc": _c("Busur", "arc index in the TopoJSON (negative: walked backwards)", "", SRC_GEO),
+    "vertex": _c("Titik", "position of the vertex within the ring", "", SRC_GEO),
+    "lon": _c("Bujur", "longitude of the vertex", "derajat", SRC_GEO),
+    "lat": _c("Lintang", "latitude of the vertex", "derajat", SRC_GEO),
+    # manifests of written files (reports)
+    "long_digit_runs": _c("Deret 16+ angka", "runs of 16 or more digits in the file (a NIK or KK would be one; "
+                          "must be 0)", "", SRC_PIPELINE),
+    "path": _c("Berkas", "path of a written file", "", SRC_PIPELINE),
+    "bytes": _c("Ukuran", "size of the file", "byte", SRC_PIPELINE),
+    "sha256": _c("SHA-256", "SHA-256 digest of the file (to check a copy)", "", SRC_PIPELINE),
+    "has_identity_column": _c("Berisi kolom identitas", "whether a table has a NIK, KK, name or address column "
+                              "(must be false)", "", SRC_PIPELINE),
+    # registry manifest and ingestion report (counts only)
+    "key": _c("Kunci ekstrak", "name of the extract: source, kab/kota and year", "", SRC_REGISTRY),
+    "kind": _c("Jenis berkas", "p3ke, dtsen, sk (decree list) or intervensi", "", SRC_REGISTRY),
+    "file": _c("Nama berkas", "file name inside the extract (or worklist) folder", "", SRC_REGISTRY),
+    "rows": _c("Baris", "rows read from the extract", "baris", SRC_REGISTRY),
+    "nik_valid": _c("NIK valid", "rows whose NIK is valid", "baris", SRC_REGISTRY),
+    "nik_valid_rate": _c("Proporsi NIK valid", "nik_valid / rows", _PROPORTION, SRC_REGISTRY),
+    "nik_invalid_by_status": _c("NIK tidak valid menurut jenis", "invalid NIKs counted by reason (JSON)", "",
+                                SRC_REGISTRY),
+    "first_invalid_rows": _c("Baris NIK tidak valid pertama", "the first source rows of each invalid-NIK reason "
+                             "(JSON; row numbers, never the values)", "", SRC_REGISTRY),
+    "desil_out_of_range": _c("Desil di luar rentang", "rows whose desil is outside its source's range", "baris",
+                             SRC_REGISTRY),
+    "desil_out_of_range_rows": _c("Baris desil di luar rentang", "the first such rows with the desil found (JSON)",
+                                  "", SRC_REGISTRY),
+}
+
 # Columns whose meaning depends on the table.
 TABLE_COLUMNS: dict[tuple[str, str], Column] = {
     ("padu_padan_summary", "persons"): _c("Jumlah orang di daftar", "distinct persons on the decree list",
@@ -296,6 +399,8 @@ def column_info(column: str, table: str | None = None) -> Column:
         return TABLE_COLUMNS[(table, column)]
     if column in COLUMNS:
         return COLUMNS[column]
+    if column in INTERNAL_COLUMNS:
+        return INTERNAL_COLUMNS[column]
     entry = _pattern_entry(column)
     if entry is None:
         raise KeyError(f"column {column!r} has no entry in the data dictionary (estimation/dictionary.py)")

@@ -27,12 +27,22 @@ from dagster import (
 )
 
 from estimation.atomic import write_with_atomic
+from estimation.dictionary import column_info
 
 PARTITION_COLUMN = "year"
 
 
-def _table_schema(frame: pd.DataFrame) -> TableSchema:
-    return TableSchema(columns=[TableColumn(name=str(c), type=str(t)) for c, t in frame.dtypes.items()])
+def _description(column: str, table: str) -> str | None:
+    try:
+        return column_info(column, table).description()
+    except KeyError:  # tests/pipeline/test_full_run.py lists any column left without one
+        return None
+
+
+def _table_schema(frame: pd.DataFrame, table: str) -> TableSchema:
+    """Name, type and the data dictionary's description (estimation/dictionary.py) of every column."""
+    return TableSchema(columns=[TableColumn(name=str(c), type=str(t), description=_description(str(c), table))
+                                for c, t in frame.dtypes.items()])
 
 
 class ParquetIOManager(ConfigurableIOManager):
@@ -83,7 +93,7 @@ class ParquetIOManager(ConfigurableIOManager):
         context.add_output_metadata(
             {
                 "dagster/row_count": MetadataValue.int(len(obj)),
-                "dagster/column_schema": MetadataValue.table_schema(_table_schema(obj)),
+                "dagster/column_schema": MetadataValue.table_schema(_table_schema(obj, context.asset_key.path[-1])),
                 "path": MetadataValue.path(str(self._asset_dir(context))),
             }
         )

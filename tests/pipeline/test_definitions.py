@@ -33,7 +33,7 @@ def test_telemetry_off():
 def test_every_raw_asset_has_a_consumer():
     graph = defs.resolve_asset_graph()
     raw = [key for key in graph.get_all_asset_keys() if graph.get(key).group_name == "raw"]
-    assert len(raw) == 14
+    assert len(raw) == 15
     assert [key.to_user_string() for key in raw if not graph.get(key).child_keys] == []
 
 

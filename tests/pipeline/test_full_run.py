@@ -17,7 +17,21 @@ def test_every_asset_of_the_graph_materialises(good_run):
 
     _, result, _ = good_run
     every = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
-    assert materialised(result) == every and len(every) == 38
+    assert materialised(result) == every and len(every) == 41
+
+
+def test_every_column_of_every_asset_has_a_description(good_run):
+    """The UI's column schema of each table asset takes its descriptions from the data dictionary."""
+    _, result, _ = good_run
+    undescribed, tables = set(), 0
+    for event in result.get_asset_materialization_events():
+        schema = event.materialization.metadata.get("dagster/column_schema")
+        if schema is None:
+            continue
+        tables += 1
+        undescribed |= {f"{event.asset_key.to_user_string()}.{c.name}" for c in schema.value.columns
+                        if not c.description}
+    assert tables >= 25 and sorted(undescribed) == []
 
 
 def test_run_made_no_network_connection(good_run):
