@@ -5,7 +5,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)
+# Deployment profile (docs/team-server.md): local (default: SQLite instance in .dagster_home) or server/k8s/celery
+# (PostgreSQL; DAGSTER_HOME from the environment, outside the checkout).
+export KEMISKINAN_PROFILE ?= $(or $(KEMISKINAN_DEPLOYMENT),local)
+ifeq ($(KEMISKINAN_PROFILE),local)
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
+else ifndef DAGSTER_HOME
+$(error KEMISKINAN_PROFILE=$(KEMISKINAN_PROFILE) needs DAGSTER_HOME, a folder outside the checkout (docs/team-server.md))
+endif
 export DAGSTER_DISABLE_TELEMETRY := 1
 export MPLBACKEND := Agg
 # Registry pseudonyms: a real key from P3KE_PSEUDONYM_KEY, else the explicit demo mode (public demo key,
@@ -18,8 +25,8 @@ venv: $(STAMP)
 
 INSTANCE := $(DAGSTER_HOME)/dagster.yaml
 
-# The instance configuration of the local profile (telemetry off, SQLite) installed into DAGSTER_HOME.
-$(INSTANCE): deploy/local/dagster.yaml
+# The instance configuration of the profile (local: telemetry off, SQLite) installed into DAGSTER_HOME.
+$(INSTANCE): deploy/$(KEMISKINAN_PROFILE)/dagster.yaml
 	@mkdir -p $(DAGSTER_HOME)
 	cp $< $@
 

@@ -89,8 +89,23 @@ def run_pipeline(instance: DagsterInstance | None = None, tags: dict | None = No
                          "dagster/asset_partition_range_end": span[1]})
     run_tags.update(tags or {})
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    if job.executor_def.name != "in_process":  # server profiles: the profile's executor runs the steps
+        return _execute_with_profile_executor(job_name, instance, run_tags, run_config, asset_selection)
     return job.execute_in_process(instance=instance, tags=run_tags, raise_on_error=False, run_config=run_config,
                                   asset_selection=asset_selection)
+
+
+def _execute_with_profile_executor(job_name, instance, tags, run_config, asset_selection):
+    """The job from the code location (as the daemon loads it), on the executor of the deployment profile:
+    the multiprocess executor under `server` (docs/team-server.md)."""
+    from dagster import execute_job
+    from dagster._core.definitions.reconstruct import ReconstructableRepository
+
+    job = ReconstructableRepository.for_module("pipelines.definitions", "defs", str(ROOT)).get_reconstructable_job(
+        job_name)
+    with execute_job(job, instance=instance or DagsterInstance.get(), tags=tags, run_config=run_config,
+                     asset_selection=asset_selection) as result:
+        return result
 
 
 def check_failures(result) -> tuple[list, list]:
@@ -195,7 +210,9 @@ def _run(argv: list[str] | None) -> int:
     home = Path(os.environ["DAGSTER_HOME"])
     if not (home / "dagster.yaml").exists():
         home.mkdir(parents=True, exist_ok=True)
-        shutil.copy(INSTANCE_CONFIG, home / "dagster.yaml")
+        from pipelines.profiles import profile_name
+
+        shutil.copy(ROOT / "deploy" / profile_name() / "dagster.yaml", home / "dagster.yaml")
     instance = DagsterInstance.get()
     for run_id in fail_orphaned_runs(instance):
         print(f"Marked run {run_id} as failed: the process that ran it was killed before it finished.")
