@@ -93,13 +93,21 @@ def one_line(text: str) -> str:
     return " ".join(text.splitlines())
 
 
+_LOCATION_KEYS = ("source_file", "source_row", "source_column", "region_name", "province_name", "found", "problem")
+
+
 def _describe_location(example: dict[str, Any]) -> str:
     """"file F, row R, column 'C', region 'N', found 'T': problem" from a failing row's locating columns.
 
     `found` is the text found in the source, quoted exactly (repr: invisible characters show);
     `problem` says what is wrong with it; other columns are shown as key=value."""
     parts, problem = [], None
+    described = "found" in example or "problem" in example  # a located figure: the flag columns say nothing more
     for key, value in example.items():
+        if described and key not in _LOCATION_KEYS:
+            continue
+        if value is None and (key == "region_name" or (described and key in ("source_row", "source_column"))):
+            continue  # nothing to say: a file-level fault has no row, a JSON answer no region
         if key == "source_file":
             parts.insert(0, f"file {value}")
         elif key == "source_row":
@@ -109,7 +117,7 @@ def _describe_location(example: dict[str, Any]) -> str:
         elif key == "region_name":
             parts.append(f"region {value!r}")
         elif key == "found":
-            parts.append("no cell found" if value is None else f"found {value!r}")
+            parts.append("nothing found" if value is None else f"found {value!r}")
         elif key == "problem":
             problem = value
         else:

@@ -181,24 +181,31 @@ def region_names_rule() -> Rule:
 
 
 def _repeated_regions(cells: pd.DataFrame) -> pd.DataFrame:
-    """One row per figure cell; `unique` is False where the same region, year and variable (and detail, for
-    sources that publish a figure twice under two definitions) stand in more than one row of one file."""
+    """One row per figure cell; `unique` is False on one cell per region that stands in more than one row of a
+    file for the same year and variable (and detail, for sources that publish a figure twice under two
+    definitions): the first year where the copies differ (else the first year), with every copy quoted."""
     figures = _figures(cells)
     figures = figures[figures["bps_code"].notna() & figures["status"].isin(["ok", "missing"])]
     detail = _column(figures, "detail").astype("string").str.replace(r"header row \d+; column \d+", "",
                                                                        regex=True)
-    keyed = figures.assign(_detail=detail.fillna(""))
+    keyed = figures.assign(_detail=detail.fillna(""), unique=True)
     key = ["source_file", "bps_code", "year", "variable", "_detail"]
     repeated = keyed.duplicated(key, keep=False) & keyed["year"].notna()
-    keyed = keyed.assign(unique=~repeated)
     if repeated.any():
-        copies: dict[tuple, str] = {}
-        for k, group in keyed[repeated].groupby(key, dropna=False):
-            listed = "; ".join(f"row {r}: {t!r}" for r, t in zip(group["source_row"], group["value_text"],
+        per_region = ["source_file", "bps_code", "_detail"]
+        for _, group in keyed[repeated].groupby(per_region, dropna=False, sort=False):
+            figures_of = list(group.groupby(["variable", "year"], sort=False))
+            differing = [k for k, g in figures_of if g["value_text"].nunique(dropna=False) > 1]
+            variable, year = differing[0] if differing else figures_of[0][0]
+            copies = group[(group["variable"] == variable) & (group["year"] == year)]
+            listed = "; ".join(f"row {r}: {t!r}" for r, t in zip(copies["source_row"], copies["value_text"],
                                                                   strict=True))
-            copies[k] = f"{k[1]} {int(k[2])} {k[3]} stands in {len(group)} rows ({listed}); no copy may win"
-        keys = keyed.loc[repeated, key].itertuples(index=False, name=None)
-        keyed.loc[repeated, "problem"] = [copies[k] for k in keys]
+            rows = sorted({int(r) for r in group["source_row"]})
+            first = copies.index[0]
+            keyed.loc[first, "unique"] = False
+            keyed.loc[first, "problem"] = (
+                f"{group['bps_code'].iloc[0]} stands in rows {', '.join(map(str, rows))}; {variable} {int(year)} "
+                f"{'differs' if differing else 'repeats'} ({listed}): no copy may win")
     return keyed.drop(columns="_detail")
 
 
@@ -218,8 +225,8 @@ def _province_blocks(cells: pd.DataFrame) -> pd.DataFrame:
     figures = cells[_column(cells, "status") != UNREADABLE]
     rows = figures.drop_duplicates(["source_file", "source_row"]).sort_values(["source_file", "source_row"])
     rows = rows[rows["region_name"].notna()]
-    is_province = _column(rows, "is_province_row").fillna(False).astype(bool)
-    following = is_province.groupby(rows["source_file"]).shift(-1).fillna(True).astype(bool)
+    is_province = _column(rows, "is_province_row").astype("boolean").fillna(False).astype(bool)
+    following = is_province.groupby(rows["source_file"]).shift(-1).astype("boolean").fillna(True).astype(bool)
     out = rows[is_province].assign(has_kabkota=~following[is_province], found=rows.loc[is_province, "region_name"])
     return out.assign(problem="a province row with no kab/kota rows under it (rows deleted or cut off?)")
 

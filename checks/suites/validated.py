@@ -109,6 +109,9 @@ def population_jumps(panel: pd.DataFrame, p0_cells: pd.DataFrame, poor_cells: pd
     the year before; `plausible` False when it changes by more than MAX_POPULATION_CHANGE (not exempt).
     Located at the P0 cell of the later year, the poor cell and both texts quoted."""
     first = complete_years(panel, int(panel["bps_code"].nunique()))[0]
+    if "population_thousand" not in panel.columns:  # a panel as built has it; otherwise poor / P0 here
+        p0 = panel["p0"].astype(float)
+        panel = panel.assign(population_thousand=panel["poor_thousand"].astype(float) / p0.where(p0 > 0) * 100)
     frame = panel[["bps_code", "name", "year", "population_thousand"]].sort_values(["bps_code", "year"])
     before = frame.assign(year=frame["year"] + 1).rename(columns={"population_thousand": "previous"})
     pairs = frame.merge(before[["bps_code", "year", "previous"]], on=["bps_code", "year"])
@@ -126,8 +129,8 @@ def population_jumps(panel: pd.DataFrame, p0_cells: pd.DataFrame, poor_cells: pd
         poor_text = f"poor {poor_at[3]!r} (file {poor_at[0]}, row {poor_at[1]})" if poor_at else "poor -"
         rows.append({
             "source_file": p0_at[0], "source_row": p0_at[1], "source_column": p0_at[2], "region_name": name,
-            "found": f"P0 {p0_at[3]!r}",
-            "problem": (f"with {poor_text} the implied population is {population:,.1f} thousand, "
+            "found": p0_at[3],
+            "problem": (f"P0 with {poor_text}: implied population {population:,.1f} thousand, "
                         f"{year - 1}: {previous:,.1f} ({rel:+.1%})"),
             "bps_code": code, "year": int(year), "change": float(rel),
             "plausible": bool(free or abs(rel) <= MAX_POPULATION_CHANGE),

@@ -69,8 +69,8 @@ def parse_province_daerah_rows(path: Path, source_file: str, variable: str) -> P
             continue
         if len(fields) != EXPECTED_FIELDS:
             raise RawFileError(
-                source_file, f"{len(fields)} fields, the Provinsi-dan-Daerah layout has {EXPECTED_FIELDS}; "
-                "layout changed or a row shifted?", row=line, column=f"col{min(len(fields), EXPECTED_FIELDS) + 1}",
+                source_file, f"{source_file} line {line}: {len(fields)} fields, the Provinsi-dan-Daerah layout "
+                f"has {EXPECTED_FIELDS}; layout changed or a row shifted?", row=line, column=f"col{min(len(fields), EXPECTED_FIELDS) + 1}",
                 region=fields[0].strip() or None, found=f"{len(fields)} fields",
                 expected=(f"{EXPECTED_FIELDS} fields (name + 3 daerah x {N_YEARS} years {FIRST_YEAR}-"
                           f"{FIRST_YEAR + N_YEARS - 1} x 3 sub-columns)"))

@@ -18,14 +18,14 @@ from pathlib import Path
 import pandas as pd
 
 from estimation.cells import ParsedTable, as_cells, empty_cells
-from estimation.parsers.delimited import read_records
+from estimation.parsers.delimited import read_records, shift_start
+from estimation.parsers.problems import as_file_error
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _YEAR = re.compile(r"(?:19|20)\d{2}")
 # BPS marks "no figure" with a dash. An empty cell or an ellipsis is not how the export writes it (it is a
 # damaged or hand-edited file): "invalid", so a blank is never published silently.
 _MISSING_TEXTS = {"-", "–", "—"}
-_INTEGER = re.compile(r"-?\d+")
 _HEADER_NOTE = re.compile(r"header row (\d+)")
 
 
@@ -41,6 +41,7 @@ def parse_bps_statistics_table(path: Path, source_file: str, variable: str) -> P
     labels = [h.strip() for h in header]
     years = [int(lab) if _YEAR.fullmatch(lab) else None for lab in labels]
 
+    cut_line = records[-1][0] if not _ends_with_newline(Path(path)) else None  # a file cut inside its last row
     rows: list[dict] = []
     footnote_texts: list[str] = []
     province: str | None = None
@@ -59,7 +60,7 @@ def parse_bps_statistics_table(path: Path, source_file: str, variable: str) -> P
         while len(fields) > len(header) and not fields[-1].strip():
             fields = fields[:-1]  # trailing empty fields beyond the header are harmless
         ragged = len(fields) != len(header)
-        shift = _shift_start(fields, len(header)) if ragged else len(header)
+        shift = shift_start(fields, len(header)) if ragged else len(header)
         for j in range(1, max(len(fields), len(header))):
             label = labels[j] if j < len(labels) else ""
             text = fields[j] if j < len(fields) else None
@@ -69,8 +70,11 @@ def parse_bps_statistics_table(path: Path, source_file: str, variable: str) -> P
                 detail += f"; ragged row: {len(fields)} fields, header has {len(header)}"
                 if j >= shift:  # from the shift on, no figure stands under its year
                     where = labels[shift] if shift < len(labels) else f"field {shift + 1}"
-                    detail += f"; shifted from column '{where}' on"
+                    ends_early = len(fields) < len(header) and shift == len(fields)
+                    detail += f"; {'no cell' if ends_early else 'shifted'} from column '{where}' on"
                     status, value = "invalid", float("nan")
+                if line == cut_line:
+                    detail += "; the file ends inside this row (cut off?)"
             rows.append(
                 {
                     "source_file": source_file,
@@ -95,8 +99,14 @@ def parse_bps_statistics_table(path: Path, source_file: str, variable: str) -> P
 
 
 def table_years(path: Path) -> list[int]:
-    """The year columns of a statistics-table export, read from its header only (fast: no cells built)."""
-    records = read_records(Path(path))
+    """The year columns of a statistics-table export, read from its header only (fast: no cells built).
+
+    A file that cannot be read as text raises RawFileError (a ValueError) naming file, row and the bytes found."""
+    try:
+        records = read_records(Path(path))
+    except UnicodeDecodeError as exc:
+        error = as_file_error(exc, Path(path), Path(path).name)
+        raise (error or exc) from exc
     if not records:
         return []
     _, header = _find_header(records)
@@ -163,22 +173,13 @@ def _is_province_name(name: str) -> bool:
     return bool(letters) and all(c.isupper() for c in letters)
 
 
-def _shift_start(fields: list[str], n_header: int) -> int:
-    """The first field of a ragged row that no longer stands under its year column.
-
-    An extra field: where a decimal comma split a figure in two ("8,60" written unquoted gives "8" and "60"),
-    else the first empty field (a stray separator), else the first field past the header. A missing field:
-    the place cannot be told from the row, so every figure of it (field 2 on) is suspect.
-    """
-    if len(fields) < n_header:
-        return 1
-    for j in range(1, len(fields) - 1):
-        if _INTEGER.fullmatch(fields[j].strip()) and fields[j + 1].strip().isdigit():
-            return j
-    for j in range(1, len(fields)):
-        if not fields[j].strip():
-            return j
-    return n_header
+def _ends_with_newline(path: Path) -> bool:
+    with path.open("rb") as handle:
+        handle.seek(0, 2)
+        if handle.tell() == 0:
+            return True
+        handle.seek(-1, 2)
+        return handle.read(1) in (b"\n", b"\r")
 
 
 def _parse_value(text: str | None) -> tuple[str, float]:

@@ -122,6 +122,33 @@ def read_records(path: Path, sep: str = ",") -> list[tuple[int, list[str]]]:
     return records
 
 
+_INTEGER = re.compile(r"-?\d+")
+_FIGURE = re.compile(r"-?\d+(?:[.,]\d+)?|[-–—]")
+
+
+def shift_start(fields: list[str], n_header: int, keep: frozenset[int] = frozenset()) -> int:
+    """The first field (0-based) of a ragged row that no longer stands under its header column.
+
+    An extra field: where a decimal comma split a figure in two ("8,60" written unquoted gives "8" and "60"),
+    else the first empty field (a stray separator), else the first field past the header. A missing field:
+    the first field that is not a figure (a lost separator glues two: "15.5214.44"), else the first absent
+    field (a row cut short: the figures before it stand where they belong). `keep`: positions that hold no
+    figure (year, code columns), never the first half of a split decimal.
+    """
+    if len(fields) < n_header:
+        for j in range(1, len(fields)):
+            if j not in keep and not _FIGURE.fullmatch(fields[j].strip()):
+                return j
+        return len(fields)
+    for j in range(1, len(fields) - 1):
+        if j not in keep and _INTEGER.fullmatch(fields[j].strip()) and fields[j + 1].strip().isdigit():
+            return j
+    for j in range(1, len(fields)):
+        if not fields[j].strip():
+            return j
+    return n_header
+
+
 def parse_delimited_table(
     path: Path,
     source_file: str,
@@ -175,11 +202,17 @@ def parse_delimited_table(
         j = index[column]
         return fields[j] if j < len(fields) else None
 
+    header_names = [h.strip() for h in header]
+    not_figures = frozenset(index[c] for c in (*wanted, *labels))
     rows: list[dict] = []
     for line, fields in records[1:]:
         if not any(f.strip() for f in fields):
             continue  # blank line
+        while len(fields) > len(header) and not fields[-1].strip():
+            fields = fields[:-1]  # trailing empty fields beyond the header are harmless
         ragged = len(fields) < len(header)
+        # an extra field (an unquoted decimal comma, a stray separator) shifts every field after it
+        shifted_from = shift_start(fields, len(header), not_figures) if len(fields) > len(header) else None
         name = (field(fields, region_column) or "").strip() if region_column else region_name
         row_year: int | None = year
         year_problem = None
@@ -200,6 +233,10 @@ def parse_delimited_table(
             value, status, note = parse_number(cell, decimal)
             if cell is None:
                 status, note = "invalid", f"ragged row: {len(fields)} fields, header has {len(header)}"
+            elif shifted_from is not None and index[column] >= shifted_from:
+                value, status = _NAN, "invalid"
+                note = (f"ragged row: {len(fields)} fields, header has {len(header)}; shifted from column "
+                        f"'{header_names[shifted_from]}' on")
             elif year_problem:
                 value, status, note = _NAN, "invalid", year_problem
             rows.append(

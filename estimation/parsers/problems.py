@@ -87,7 +87,7 @@ def as_file_error(exc: BaseException, path: Path, source_file: str) -> RawFileEr
                             expected="UTF-8 text (save the export as UTF-8)")
     if isinstance(exc, json.JSONDecodeError):
         found = exc.doc[max(0, exc.pos - _CONTEXT):exc.pos + _CONTEXT]
-        cut = exc.pos >= len(exc.doc.rstrip())
+        cut = exc.pos >= len(exc.doc.rstrip()) or not exc.doc.rstrip().endswith(("}", "]"))
         problem = ("JSON ends before it is complete (file cut off?)" if cut
                    else f"not valid JSON: {exc.msg}")
         return RawFileError(source_file, problem, row=exc.lineno, column=f"character {exc.colno}",

@@ -41,7 +41,8 @@ STATISTICS_TABLE = "p0_kabkota"  # a yearly export with region names: every raw 
 
 def test_raw_suite_passes_on_good_cells():
     assert failing(raw_cells_suite(STATISTICS_TABLE), GOOD_CELLS) == set()
-    assert [r.name for r in raw_cells_suite("extreme_national").rules] == ["has_figures", "values_are_numbers"]
+    assert [r.name for r in raw_cells_suite("extreme_national").rules] == [
+        "has_figures", "values_are_numbers", "file_readable", "numbers_unambiguous", "values_in_range"]
 
 
 def test_invalid_figure_named_by_file_row_column():

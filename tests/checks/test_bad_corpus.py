@@ -1,0 +1,248 @@
+"""The corpus of bad raw inputs (tests/data/bad/cases.csv, issue 10): every case is blocked by the rule the
+index names, with a one-line message naming the file, the row, the column, the region and the text found.
+
+Cheap by design: each case parses its broken file with the catalogue's parser and evaluates only the named
+rule in process (no Dagster; tests/pipeline/test_bad_inputs.py proves that a failing blocking check stops the
+run downstream). Small case files live in tests/data/bad/ (written by build_corpus.py); `recipe:` cases
+derive the broken file from the shipped one (RECIPES below); registry cases go through the registry library.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+
+from checks.gx_bridge import run_suite
+from checks.suites.raw import MATCHED_SOURCES, raw_cells_suite
+from checks.suites.registry import ingested_suite
+from checks.suites.validated import kabkota_panel_suite
+from estimation.panel import build_kabkota_panel
+from estimation.parsers.catalog import RAW_SOURCES, REGION_LIST_FILE, parse_source
+from estimation.parsers.region_list import read_region_list
+from estimation.regions import match_region_names
+from estimation.registry.ingest import ingest_extract, ingest_nik_list
+from estimation.registry.ingest_folder import _report_row
+from estimation.registry.padu_padan import padu_padan
+from estimation.registry.pseudonym import DEMO_KEY, KeySource
+
+ROOT = Path(__file__).resolve().parents[2]
+RAW = ROOT / "data" / "raw"
+BAD = ROOT / "tests" / "data" / "bad"
+SEP = " || "
+
+with (BAD / "cases.csv").open(encoding="utf-8", newline="") as _handle:
+    CASES = list(csv.DictReader(_handle))
+RAW_CASES = [c for c in CASES if not c["source"].startswith("registry_")]
+REGISTRY_CASES = [c for c in CASES if c["source"].startswith("registry_")]
+P0, POOR = RAW_SOURCES["p0_kabkota"].path, RAW_SOURCES["poor_kabkota"].path
+
+
+# --- recipes: the broken file derived from the shipped one (whole files) ---------------------------------------
+def _replace_once(raw: Path, relative: str, old: str, new: str) -> None:
+    path = raw / relative
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) >= 1, (relative, old)
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _json_edit(raw: Path, relative: str, edit) -> None:
+    path = raw / relative
+    data = json.loads(path.read_text(encoding="utf-8"))
+    edit(data)
+    path.write_text(json.dumps(data, indent=4, ensure_ascii=False), encoding="utf-8")
+
+
+def _cut(raw: Path, relative: str, n: int) -> None:
+    path = raw / relative
+    path.write_text(path.read_text(encoding="utf-8")[:n], encoding="utf-8")
+
+
+def _first_datacontent_as_text(data: dict) -> None:
+    key = next(iter(data["datacontent"]))
+    data["datacontent"][key] = f"{int(data['datacontent'][key])},5"
+
+
+def _daerah_field(raw: Path, edit) -> None:
+    path = raw / RAW_SOURCES["p0_daerah_rows"].path
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    fields = lines[0].rstrip("\n").split(",")
+    edit(fields)
+    lines[0] = ",".join(fields) + "\n"
+    path.write_text("".join(lines), encoding="utf-8")
+
+
+def _jombang_altered_first(raw: Path) -> None:
+    path = raw / P0
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    row = next(i for i, line in enumerate(lines) if line.startswith("Jombang,"))
+    lines.insert(row, lines[row].replace(",8.6,", ",9.6,"))
+    path.write_text("".join(lines), encoding="utf-8")
+
+
+def _population_jump(raw: Path) -> None:
+    _replace_once(raw, P0, "\nJombang,24.13,", "\nJombang,24.13,")  # the row is there
+    for relative, old, new in ((P0, ",9.15,8.6,", ",9.15,9.60,"), (POOR, ",117.36,110.57,", ",117.36,145.58,")):
+        _replace_once(raw, relative, old, new)
+
+
+def _latin1(raw: Path) -> None:
+    path = raw / P0
+    text = path.read_text(encoding="utf-8")
+    assert "<b>Definisi :</b>" in text
+    path.write_bytes(text.replace("<b>Definisi :</b>", "<b>Definisi – </b>", 1).encode("cp1252"))
+
+
+WEBAPI = RAW_SOURCES["poverty_line_2025_webapi"].path
+BYNAME = RAW_SOURCES["poverty_line_2024_byname"].path
+RECIPES = {
+    "webapi_status_error": lambda raw: _replace_once(raw, WEBAPI, '"status": "OK"', '"status": "Error"'),
+    "webapi_cut_off": lambda raw: _cut(raw, WEBAPI, 60_000),
+    "webapi_decimal_comma_text": lambda raw: _json_edit(raw, WEBAPI, _first_datacontent_as_text),
+    "byname_cut_off": lambda raw: _cut(raw, BYNAME, 5_000),
+    "byname_duplicated_name": lambda raw: _json_edit(
+        raw, BYNAME, lambda d: d.append({"nama_wilayah": "Jombang", "garis_kemiskinan": 541170})),
+    "byname_letter_in_number": lambda raw: _json_edit(
+        raw, BYNAME, lambda d: d[0].update(garis_kemiskinan="5765O5")),
+    "daerah_row_field_missing": lambda raw: _daerah_field(raw, lambda f: f.pop(3)),
+    "daerah_letter_in_number": lambda raw: _daerah_field(raw, lambda f: f.__setitem__(3, f[3][:-1] + "l")),
+    "full_jombang_duplicated_altered_first": _jombang_altered_first,
+    "full_population_jump": _population_jump,
+    "full_latin1_export": _latin1,
+}
+RECIPE_FILES = {"full_population_jump": (P0, POOR)}  # shipped files a recipe needs besides its own
+
+
+@pytest.fixture(scope="module")
+def reference() -> pd.DataFrame:
+    return read_region_list(RAW / REGION_LIST_FILE)
+
+
+def broken_raw_dir(case: dict, tmp_path: Path) -> Path:
+    """A data/raw folder holding only the case's broken file at its catalogue path (and what a recipe needs)."""
+    raw = tmp_path / "raw"
+    target = raw / case["path"]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if case["file"].startswith("recipe:"):
+        name = case["file"].removeprefix("recipe:")
+        for relative in {case["path"], *RECIPE_FILES.get(name, ())}:
+            (raw / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(RAW / relative, raw / relative)
+        RECIPES[name](raw)
+    elif case["file"] != "deleted":
+        shutil.copy(BAD / case["file"], target)
+    return raw
+
+
+def _cells(source: str, raw: Path, reference: pd.DataFrame) -> pd.DataFrame:
+    cells = parse_source(source, raw).cells
+    return match_region_names(cells, reference) if source in MATCHED_SOURCES else cells
+
+
+def _assert_message(result, case: dict) -> None:
+    assert not result.passed, f"{case['case']}: {result.rule} passed: {result.message}"
+    assert result.severity == case["severity"]
+    message = result.message
+    assert "\n" not in message and "\r" not in message and "Traceback" not in message
+    missing = [f for f in case["fragments"].split(SEP) if f and f not in message]
+    assert not missing, f"{case['case']}: {missing} not in: {message}"
+
+
+def test_corpus_is_large_enough_and_covers_every_format():
+    assert len(CASES) >= 30
+    sources = {c["source"] for c in CASES}
+    assert set(RAW_SOURCES) - sources <= {"dapoer_2019", "extreme_province_2023", "poor_daerah_rows"}
+    assert {"registry_p3ke", "registry_sk"} <= sources
+    for case in RAW_CASES:
+        assert case["file"].startswith("recipe:") or case["file"] == "deleted" or (BAD / case["file"]).is_file()
+        assert case["check"] == "" or case["fragments"], case["case"]
+
+
+@pytest.mark.parametrize("case", [c for c in RAW_CASES if c["check"]], ids=lambda c: c["case"])
+def test_bad_raw_input_is_blocked(case, tmp_path, reference):
+    raw = broken_raw_dir(case, tmp_path)
+    cells = _cells(case["source"], raw, reference)
+    if case["check"] == "implied_population_stable":  # valid numbers, impossible together: validated layer
+        poor = _cells("poor_kabkota", raw, reference)
+        panel = build_kabkota_panel(cells, poor, reference)
+        suite = kabkota_panel_suite()
+        related = {"raw_p0_kabkota": cells, "raw_poor_kabkota": poor}
+    else:
+        suite, related = raw_cells_suite(case["source"]), {}
+        panel = cells
+    rules = [r for r in suite.rules if r.name == case["check"]]
+    assert rules, f"{case['check']} is not a rule of {suite.name}"
+    outcome = run_suite(suite, panel, rules=rules, related=related)
+    _assert_message(outcome.results[0], case)
+
+
+@pytest.mark.parametrize("case", [c for c in RAW_CASES if not c["check"]], ids=lambda c: c["case"])
+def test_harmless_variant_reads_like_the_original(case, tmp_path, reference):
+    """Controls: a UTF-8 BOM at the start gives the same cells as the file without it, and every rule passes."""
+    raw = broken_raw_dir(case, tmp_path)
+    cells = _cells(case["source"], raw, reference)
+    plain = tmp_path / "plain"
+    (plain / case["path"]).parent.mkdir(parents=True)
+    (plain / case["path"]).write_bytes((raw / case["path"]).read_bytes().removeprefix(b"\xef\xbb\xbf"))
+    pd.testing.assert_frame_equal(cells, _cells(case["source"], plain, reference))
+    outcome = run_suite(raw_cells_suite(case["source"]), cells)
+    assert outcome.passed, [r.message for r in outcome.results if not r.passed]
+
+
+# --- registry extracts ---------------------------------------------------------------------------------------
+def _ingested_report(path: Path, out: Path, key: str) -> dict:
+    report = ingest_extract(path, out, DEMO_KEY, KeySource("demo"), "2024-06-30", source="p3ke",
+                            kabkota_code="3517")
+    entry = SimpleNamespace(key=key, source="p3ke", kabkota_code="3517", year=2024, snapshot_date="2024-06-30")
+    return _report_row(entry, report, out)
+
+
+@pytest.mark.parametrize("case", [c for c in REGISTRY_CASES if c["source"] == "registry_p3ke"],
+                         ids=lambda c: c["case"])
+def test_bad_registry_extract_is_reported_by_row(case, tmp_path):
+    row = _ingested_report(BAD / case["file"], tmp_path / "out.parquet", case["case"])
+    suite = ingested_suite()
+    rules = [r for r in suite.rules if r.name == case["check"]]
+    outcome = run_suite(suite, pd.DataFrame([row]), rules=rules)
+    _assert_message(outcome.results[0], case)
+    ingested = pd.read_parquet(tmp_path / "out.parquet")
+    assert not ({"nik", "kk"} & set(ingested.columns))  # never an identity in the output
+
+
+def test_the_valid_extract_passes_every_registry_rule(tmp_path):
+    row = _ingested_report(BAD / "registry_p3ke_valid.csv", tmp_path / "out.parquet", "valid")
+    outcome = run_suite(ingested_suite(), pd.DataFrame([row]))
+    assert outcome.passed, [r.message for r in outcome.results if not r.passed]
+
+
+def test_decree_list_with_a_duplicated_nik_is_reported_with_its_rows(tmp_path):
+    """registry_decree_duplicated_nik: the library's padu padan summary counts the repeated row and the
+    person lists both list rows (no registry rule blocks on it yet: see the corpus report)."""
+    case = next(c for c in REGISTRY_CASES if c["case"] == "registry_decree_duplicated_nik")
+    snapshot = tmp_path / "snapshot.parquet"
+    ingest_extract(BAD / "registry_p3ke_valid.csv", snapshot, DEMO_KEY, KeySource("demo"), "2024-06-30",
+                   kabkota_code="3517")
+    decree, _ = ingest_nik_list(BAD / case["file"], DEMO_KEY, KeySource("demo"), "3517")
+    summary, persons = padu_padan(decree, [snapshot])
+    found = {f"duplicate_rows_on_list={int(summary['duplicate_rows_on_list'].iloc[0])}"}
+    repeated = persons[persons["duplicate_on_list"].astype(bool)]
+    found |= {f"first_list_row={r}, listed {n} times" for r, n in zip(repeated["first_list_row"],
+                                                                      repeated["list_rows"], strict=True)}
+    assert set(case["fragments"].split(SEP)) <= found, found
+
+
+def test_years_of_an_unreadable_export_are_refused_in_one_line():
+    """`catalog.data_years` reads the P0 header before Dagster starts: a latin-1 export is refused with one line
+    naming file, row and the bytes found (not a UnicodeDecodeError at a buffer position)."""
+    from estimation.parsers.bps_table import table_years
+    from estimation.parsers.problems import RawFileError
+
+    with pytest.raises(RawFileError) as refused:
+        table_years(BAD / "p0_latin1.csv")
+    message = str(refused.value)
+    assert "\n" not in message and "p0_latin1.csv" in message and "row 12" in message and "\\x96" in message
