@@ -1,11 +1,13 @@
 """The `server` profile under load: every yearly partition of the estimation job backfilled at once (one
 single-run backfill, the project's backfill policy) with the multiprocess executor, on a throwaway PostgreSQL.
 
-Reports the wall time and the peak memory of the whole process tree (the `dagster asset materialize` process,
-its forkserver and the step processes: RSS summed over the tree, sampled from /proc every 0.2 s). Also home
-of `throwaway_postgres`, the PostgreSQL cluster the bench and tests/pipeline/test_server_profile.py start.
+Reports the wall time, the CPU time and the peak memory of the whole process tree (the run's process, its
+forkserver and the step processes, sampled from /proc every 0.2 s): PSS summed over the tree (shared pages
+divided among the processes that share them: the real footprint) and RSS summed (shared pages counted in every
+process: an upper bound). Also home of `throwaway_postgres`,
+the PostgreSQL cluster the bench and tests/pipeline/test_server_profile.py start.
 
-Usage: `python -m benchmarks.bench_server` (or `make bench`, line `server_backfill_*`).
+Usage: `python -m benchmarks.bench_server` (or `make bench`, lines `server_*`).
 """
 
 from __future__ import annotations
@@ -173,22 +175,21 @@ def server_env(server: PgServer, home: Path, data_dir: Path, max_concurrent: int
     return env
 
 
-def dagster_cli(*args: str) -> list[str]:
-    return [str(Path(sys.executable).parent / "dagster"), *args]
+def _pss_bytes(pid: int) -> int:
+    """Proportional set size: resident pages, those shared with other processes (the forkserver's children
+    share its imported modules) divided among them. Sums over processes to the memory they really take."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
-def materialize_command(select: str, partition_range: str | None = None) -> list[str]:
-    """`dagster asset materialize` on the code location: one run, the Definitions' executor (multiprocess
-    under the server profile), recorded in the instance of DAGSTER_HOME."""
-    command = dagster_cli("asset", "materialize", "-m", "pipelines.definitions", "-d", str(ROOT), "--select", select)
-    if partition_range:
-        command += ["--partition-range", partition_range]
-    return command
-
-
-def _tree_sample(root_pid: int) -> tuple[int, dict[tuple[int, int], float]]:
-    """RSS summed over a process and all its descendants (from /proc), and the CPU seconds (user + system)
-    each of them has used so far, keyed by (pid, start time)."""
+def _tree_sample(root_pid: int) -> tuple[int, int, dict[tuple[int, int], float]]:
+    """RSS and PSS summed over a process and all its descendants (from /proc), and the CPU seconds (user +
+    system) each of them has used so far, keyed by (pid, start time)."""
     children: dict[int, list[int]] = {}
     stats: dict[int, list[str]] = {}
     for stat in glob.glob("/proc/[0-9]*/stat"):
@@ -200,7 +201,7 @@ def _tree_sample(root_pid: int) -> tuple[int, dict[tuple[int, int], float]]:
         pid = int(stat.split("/")[2])
         stats[pid] = fields
         children.setdefault(int(fields[1]), []).append(pid)
-    rss, cpu, todo = 0, {}, [root_pid]
+    rss, pss, cpu, todo = 0, 0, {}, [root_pid]
     page, tick = os.sysconf("SC_PAGE_SIZE"), os.sysconf("SC_CLK_TCK")
     while todo:
         pid = todo.pop()
@@ -209,31 +210,33 @@ def _tree_sample(root_pid: int) -> tuple[int, dict[tuple[int, int], float]]:
         if fields is None:
             continue
         rss += int(fields[21]) * page  # field 24 of stat: resident pages
+        pss += _pss_bytes(pid)
         cpu[(pid, int(fields[19]))] = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
-    return rss, cpu
+    return rss, pss, cpu
 
 
 @dataclass
 class Measured:
     wall_s: float
-    peak_rss_bytes: int
+    peak_rss_bytes: int  # upper bound: pages shared after a fork counted in every process
+    peak_pss_bytes: int  # the tree's real footprint
     cpu_s: float  # summed over the process tree (processes shorter than the sampling interval are missed)
     output: str
 
 
 def run_measured(command: list[str], env: dict[str, str], interval: float = 0.2) -> Measured:
-    """Run a command; wall seconds, peak RSS of its process tree, CPU seconds of the tree, its output."""
+    """Run a command; wall seconds, peak RSS and PSS of its process tree, CPU seconds of the tree, output."""
     started = time.perf_counter()
     with tempfile.TemporaryFile(mode="w+") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
-        peak, cpu = 0, {}
+        peak, peak_pss, cpu = 0, 0, {}
         done = threading.Event()
 
         def sample() -> None:
-            nonlocal peak
+            nonlocal peak, peak_pss
             while not done.is_set():
-                rss, seen = _tree_sample(process.pid)
-                peak = max(peak, rss)
+                rss, pss, seen = _tree_sample(process.pid)
+                peak, peak_pss = max(peak, rss), max(peak_pss, pss)
                 cpu.update(seen)
                 done.wait(interval)
 
@@ -247,19 +250,13 @@ def run_measured(command: list[str], env: dict[str, str], interval: float = 0.2)
         output = out.read()
     if code != 0:
         raise RuntimeError(f"{' '.join(command)} exited {code}:\n{output[-4000:]}")
-    return Measured(elapsed, peak, sum(cpu.values()), output)
-
-
-UPSTREAM = ("raw_region_reference,raw_dapoer_2019,raw_extreme_province_2023,raw_extreme_national,raw_p0_kabkota,"
-            "raw_poor_kabkota,raw_klasifikasi_2021,raw_poverty_line_2024_byname,raw_jateng_2020_2025,"
-            "raw_poverty_line_2025_webapi,raw_kabkota_2023_p0_p1_p2_gk,raw_news_quoted_figures,raw_p0_daerah_rows,"
-            "raw_poor_daerah_rows,region_reference,p0_province_validated,p0_kabkota_validated")
-ESTIMATION = ("synthetic_population_truth,synthetic_calibration,synthetic_household_expenditure,susenas_sample,"
-              "direct_estimates,sae_fit,sae_estimates")
+    return Measured(elapsed, peak, peak_pss, sum(cpu.values()), output)
 
 
 def backfill_estimation(max_concurrent: int = 2) -> dict[str, float]:
-    """Upstream tables once, then every estimation round in one run with the multiprocess executor."""
+    """The tables job first (what the estimates read: raw, validated, deltas), then every estimation round
+    and the reports on them in one run, each as `make run` runs it under the profile (`python -m scripts.run
+    <job>`: every partition in one run, the multiprocess executor), against a throwaway PostgreSQL."""
     from dagster import DagsterInstance, DagsterRunStatus
 
     from assets.partitions import DataCalendar
@@ -269,14 +266,22 @@ def backfill_estimation(max_concurrent: int = 2) -> dict[str, float]:
     with throwaway_postgres() as server, tempfile.TemporaryDirectory(prefix="kemiskinan-server-") as tmp:
         home = install_instance(Path(tmp) / "dagster_home")
         env = server_env(server, home, Path(tmp) / "data", max_concurrent=max_concurrent)
-        upstream = run_measured(materialize_command(UPSTREAM), env)
-        backfill = run_measured(materialize_command(ESTIMATION, f"{years[0]}...{years[-1]}"), env)
+        upstream = run_measured([sys.executable, "-m", "scripts.run", "annual_poverty_job"], env)
+        backfill = run_measured([sys.executable, "-m", "scripts.run", "annual_estimation_job"], env)
         saved = {key: os.environ.get(key) for key in env}
         os.environ.update(env)
         try:
             with DagsterInstance.get() as instance:
                 runs = instance.get_runs()
-                assert all(run.status == DagsterRunStatus.SUCCESS for run in runs), [r.status for r in runs]
+                assert [run.status for run in runs] == [DagsterRunStatus.SUCCESS] * 2, [r.status for r in runs]
+                assert runs[0].job_name == "annual_estimation_job"
+                tags = runs[0].tags
+                assert (tags["dagster/asset_partition_range_start"], tags["dagster/asset_partition_range_end"]) == (
+                    years[0], years[-1])
+                materialised = {(r.asset_key.to_user_string(), r.partition_key)
+                                for key in instance.get_asset_keys()
+                                for r in instance.fetch_materializations(key, limit=100).records}
+                assert {("sae_estimates", year) for year in years} <= materialised, materialised
         finally:
             for key, value in saved.items():
                 if value is None:
@@ -284,8 +289,8 @@ def backfill_estimation(max_concurrent: int = 2) -> dict[str, float]:
                 else:
                     os.environ[key] = value
     return {"partitions": float(len(years)), "wall_s": backfill.wall_s, "peak_rss_mb": backfill.peak_rss_bytes / 2**20,
-            "cpu_s": backfill.cpu_s, "upstream_wall_s": upstream.wall_s,
-            "upstream_peak_rss_mb": upstream.peak_rss_bytes / 2**20}
+            "peak_pss_mb": backfill.peak_pss_bytes / 2**20, "cpu_s": backfill.cpu_s,
+            "upstream_wall_s": upstream.wall_s, "upstream_peak_pss_mb": upstream.peak_pss_bytes / 2**20}
 
 
 def run() -> list[tuple[str, float, str]]:
@@ -297,10 +302,11 @@ def run() -> list[tuple[str, float, str]]:
     return [
         ("server_backfill_estimation_partitions", figures["partitions"], "partitions"),
         ("server_backfill_estimation_wall", round(figures["wall_s"], 2), "s"),
-        ("server_backfill_estimation_peak_rss", round(figures["peak_rss_mb"], 1), "MiB"),
+        ("server_backfill_estimation_peak_pss", round(figures["peak_pss_mb"], 1), "MiB"),
+        ("server_backfill_estimation_peak_rss_sum", round(figures["peak_rss_mb"], 1), "MiB"),
         ("server_backfill_estimation_cpu", round(figures["cpu_s"], 1), "s"),
-        ("server_upstream_tables_wall", round(figures["upstream_wall_s"], 2), "s"),
-        ("server_upstream_tables_peak_rss", round(figures["upstream_peak_rss_mb"], 1), "MiB"),
+        ("server_tables_job_wall", round(figures["upstream_wall_s"], 2), "s"),
+        ("server_tables_job_peak_pss", round(figures["upstream_peak_pss_mb"], 1), "MiB"),
     ]
 
 
