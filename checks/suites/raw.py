@@ -186,13 +186,15 @@ def _repeated_regions(cells: pd.DataFrame) -> pd.DataFrame:
     definitions): the first year where the copies differ (else the first year), with every copy quoted."""
     figures = _figures(cells)
     figures = figures[figures["bps_code"].notna() & figures["status"].isin(["ok", "missing"])]
-    detail = _column(figures, "detail").astype("string").str.replace(r"header row \d+; column \d+", "",
-                                                                       regex=True)
-    keyed = figures.assign(_detail=detail.fillna(""), unique=True)
-    key = ["source_file", "bps_code", "year", "variable", "_detail"]
+    detail = _column(figures, "detail").astype("string")  # statistics tables: "header row 2; column 21"
+    keyed = figures.assign(_detail=detail.fillna(""), unique=True,
+                           _definition=detail.str.replace(r"header row \d+; column \d+", "", regex=True).fillna(""))
+    # the column position is in `detail` of a statistics table: a repeated year column is year_columns_valid's
+    # finding, not a repeated region
+    key = ["source_file", "source_column", "bps_code", "year", "variable", "_detail"]
     repeated = keyed.duplicated(key, keep=False) & keyed["year"].notna()
     if repeated.any():
-        per_region = ["source_file", "bps_code", "_detail"]
+        per_region = ["source_file", "bps_code", "_definition"]
         for _, group in keyed[repeated].groupby(per_region, dropna=False, sort=False):
             figures_of = list(group.groupby(["variable", "year"], sort=False))
             differing = [k for k, g in figures_of if g["value_text"].nunique(dropna=False) > 1]
@@ -206,7 +208,7 @@ def _repeated_regions(cells: pd.DataFrame) -> pd.DataFrame:
             keyed.loc[first, "problem"] = (
                 f"{group['bps_code'].iloc[0]} stands in rows {', '.join(map(str, rows))}; {variable} {int(year)} "
                 f"{'differs' if differing else 'repeats'} ({listed}): no copy may win")
-    return keyed.drop(columns="_detail")
+    return keyed.drop(columns=["_detail", "_definition"])
 
 
 def regions_unique_rule() -> Rule:
