@@ -157,7 +157,7 @@ def test_corpus_is_large_enough_and_covers_every_format():
     assert len(CASES) >= 30
     sources = {c["source"] for c in CASES}
     assert set(RAW_SOURCES) - sources <= {"dapoer_2019", "extreme_province_2023", "poor_daerah_rows"}
-    assert {"registry_p3ke", "registry_sk"} <= sources
+    assert {"registry_p3ke", "registry_dtsen", "registry_sk"} <= sources
     for case in RAW_CASES:
         assert case["file"].startswith("recipe:") or case["file"] == "deleted" or (BAD / case["file"]).is_file()
         assert case["check"] == "" or case["fragments"], case["case"]
@@ -195,17 +195,18 @@ def test_harmless_variant_reads_like_the_original(case, tmp_path, reference):
 
 
 # --- registry extracts ---------------------------------------------------------------------------------------
-def _ingested_report(path: Path, out: Path, key: str) -> dict:
-    report = ingest_extract(path, out, DEMO_KEY, KeySource("demo"), "2024-06-30", source="p3ke",
+def _ingested_report(path: Path, out: Path, key: str, source: str = "p3ke") -> dict:
+    report = ingest_extract(path, out, DEMO_KEY, KeySource("demo"), "2024-06-30", source=source,
                             kabkota_code="3517")
-    entry = SimpleNamespace(key=key, source="p3ke", kabkota_code="3517", year=2024, snapshot_date="2024-06-30")
+    entry = SimpleNamespace(key=key, source=source, kabkota_code="3517", year=2024, snapshot_date="2024-06-30")
     return _report_row(entry, report, out)
 
 
-@pytest.mark.parametrize("case", [c for c in REGISTRY_CASES if c["source"] == "registry_p3ke"],
+@pytest.mark.parametrize("case", [c for c in REGISTRY_CASES if c["source"] in ("registry_p3ke", "registry_dtsen")],
                          ids=lambda c: c["case"])
 def test_bad_registry_extract_is_reported_by_row(case, tmp_path):
-    row = _ingested_report(BAD / case["file"], tmp_path / "out.parquet", case["case"])
+    source = case["source"].removeprefix("registry_")
+    row = _ingested_report(BAD / case["file"], tmp_path / "out.parquet", case["case"], source)
     suite = ingested_suite()
     rules = [r for r in suite.rules if r.name == case["check"]]
     outcome = run_suite(suite, pd.DataFrame([row]), rules=rules)

@@ -16,6 +16,7 @@ texts the one-line message must contain: file, row, column, region, the text fou
 from __future__ import annotations
 
 import csv
+import datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -306,6 +307,9 @@ REGISTRY_CASES = [
          broken="desil 0 (row 3) and 5 (row 5) in a P3KE extract (1-4)", check="desil_in_range",
          fragments=["key='registry_desil_0_and_5'", "desil_out_of_range_rows", '"row": 3, "desil": 0',
                     '"row": 5, "desil": 5']),
+    _case(case="registry_dtsen_desil_11", source="registry_dtsen", file="registry_dtsen_desil_11.xlsx",
+          broken="desil 11 (row 4) in a DTSEN xlsx export (1-10), NIKs typed as numbers", check="desil_in_range",
+          fragments=["key='registry_dtsen_desil_11'", '"row": 4, "desil": 11']),
     _case(case="registry_decree_duplicated_nik", source="registry_sk", file="registry_sk_duplicated.csv",
          broken="a decree list with the same NIK on rows 2 and 4", check="duplicate_rows_on_list",
          severity="REPORT", fragments=["duplicate_rows_on_list=1", "first_list_row=2, listed 2 times"]),
@@ -349,9 +353,23 @@ def _registry_files() -> dict[str, bytes]:
     }
 
 
+def _dtsen_xlsx(path: Path) -> None:
+    """A SIKS-NG desil export (xlsx) of the same persons, NIK and KK typed as numbers, desil 11 on row 4."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["NO", "NO KK", "NIK", "KODE KAB/KOTA", "KECAMATAN", "DESIL NASIONAL", "PERIODE"])
+    for number, (nik, kk, *_rest) in enumerate(PERSONS, start=1):
+        sheet.append([number, int(kk), int(nik), "3517", "Kecamatan 01", 11 if number == 3 else number, "2024-06"])
+    book.properties.created = book.properties.modified = datetime.datetime(2024, 6, 30)
+    book.save(path)
+
+
 def main() -> None:
     for name, data in _registry_files().items():
         (HERE / name).write_bytes(data)
+    _dtsen_xlsx(HERE / "registry_dtsen_desil_11.xlsx")
     rows = []
     for case in [*_p0_cases(), *_delimited_cases()]:
         suffix = Path(case["path"]).suffix
