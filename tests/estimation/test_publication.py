@@ -79,39 +79,44 @@ def test_tables_publish_byte_identical_on_the_same_input(tmp_path: Path) -> None
     assert b"run_id" not in pq.read_schema(tmp_path / "tables" / "t.parquet").metadata[b"provenance"]
 
 
-# A publisher that writes a set of three files, printing after each so the test can kill it there.
+# A publisher that writes a set of three files, printing after each and waiting for a line on stdin before
+# going on (when told to), so the test can kill it exactly there.
 PUBLISHER = """
-import sys, time
+import sys
 from pathlib import Path
 from estimation.publication import publication
-folder, tag = Path(sys.argv[1]), sys.argv[2]
+folder, tag, wait = Path(sys.argv[1]), sys.argv[2], sys.argv[3] == "wait"
 with publication(folder) as staged:
     for name in ("p0.parquet", "p0.csv", "p0.provenance.json"):
         (staged / name).write_text(tag)
         print(name, flush=True)
-        time.sleep(float(sys.argv[3]))
+        if wait:
+            sys.stdin.readline()
 print("switched", flush=True)
 """
 
 
-def _publisher(folder: Path, tag: str, pause: float) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", PUBLISHER, str(folder), tag, str(pause)], stdout=subprocess.PIPE,
-                            text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+def _publisher(folder: Path, tag: str, wait: bool) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", PUBLISHER, str(folder), tag, "wait" if wait else "go"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
 
 
 @pytest.mark.parametrize("killed_after", ["p0.parquet", "p0.csv", "p0.provenance.json"])
 def test_a_killed_publisher_leaves_the_previous_set(tmp_path: Path, killed_after: str) -> None:
     folder = tmp_path / "tables"
-    assert _publisher(folder, "good", 0).wait(timeout=60) == 0
-    killed = _publisher(folder, "killed", 30)
-    assert killed.stdout is not None
+    assert _publisher(folder, "good", wait=False).wait(timeout=60) == 0
+    killed = _publisher(folder, "killed", wait=True)
+    assert killed.stdout is not None and killed.stdin is not None
     while (line := killed.stdout.readline().strip()) != killed_after:
         assert line, "the publisher ended early"
+        killed.stdin.write("\n")
+        killed.stdin.flush()
     killed.send_signal(signal.SIGKILL)
     killed.wait(timeout=30)
     assert set(_contents(folder).values()) == {"good"} and len(_contents(folder)) == 3  # one complete set
     # the lock died with the publisher: the next publication runs and clears the killed one's staging
-    assert _publisher(folder, "next", 0).wait(timeout=60) == 0
+    assert _publisher(folder, "next", wait=False).wait(timeout=60) == 0
     assert set(_contents(folder).values()) == {"next"}
     assert not any(p.name.endswith(".staging") for p in (tmp_path / ".versions" / "tables").iterdir())
 
