@@ -76,8 +76,10 @@ def fail_orphaned_runs(instance: DagsterInstance) -> list[str]:
 
 def run_pipeline(instance: DagsterInstance | None = None, tags: dict | None = None, log_level: str = "ERROR",
                  job_name: str = "annual_poverty_job", defs: Definitions | None = None,
-                 asset_selection: list[AssetKey] | None = None):
-    """Run one job (or the selected assets of it) for every year partition, in one run; returns the result."""
+                 asset_selection: list[AssetKey] | None = None, asset_config: dict | None = None):
+    """Run one job (or the selected assets of it) for every year partition, in one run; returns the result.
+
+    asset_config: {asset name: its config} for assets of this job (as the UI's launchpad `ops:` section)."""
     if defs is None:
         from pipelines.definitions import defs
 
@@ -88,7 +90,9 @@ def run_pipeline(instance: DagsterInstance | None = None, tags: dict | None = No
         run_tags.update({"dagster/asset_partition_range_start": span[0],
                          "dagster/asset_partition_range_end": span[1]})
     run_tags.update(tags or {})
-    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    run_config: dict = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    if asset_config:
+        run_config["ops"] = {name: {"config": config} for name, config in asset_config.items()}
     if job.executor_def.name != "in_process":  # server profiles: the profile's executor runs the steps
         return _execute_with_profile_executor(job_name, instance, run_tags, run_config, asset_selection)
     return job.execute_in_process(instance=instance, tags=run_tags, raise_on_error=False, run_config=run_config,
