@@ -421,3 +421,15 @@ def test_multi_machine_profiles_build_the_same_definitions(name, monkeypatch, tm
     server_defs = build_definitions(profiles.server_profile())
     assert set(defs.resolve_asset_graph().get_all_asset_keys()) == set(
         server_defs.resolve_asset_graph().get_all_asset_keys())
+
+
+def test_missing_postgres_is_reported_for_the_skip(monkeypatch):
+    """Where PostgreSQL is not installed the fixture skips with this reason instead of failing."""
+    from benchmarks import bench_server
+
+    monkeypatch.setattr(bench_server.shutil, "which", lambda name: None)
+    monkeypatch.setattr(bench_server.glob, "glob", lambda pattern: [])
+    with pytest.raises(PostgresUnavailable, match="apt-get install postgresql"):
+        bench_server.postgres_bindir()
+    with pytest.raises(PostgresUnavailable), throwaway_postgres():
+        pass
