@@ -47,7 +47,7 @@ def _column(cells: pd.DataFrame, name: str) -> pd.Series:
 
 
 def _problem_text(cells: pd.DataFrame) -> pd.Series:
-    """What is wrong with a figure, in words: the parser's note, a ragged row's shift, else "not a number"."""
+    """What the parser says about a cell: a ragged row's shift (statistics tables), else its note."""
     detail = _column(cells, "detail").astype("object")
     note = _column(cells, "note").astype("object")
     out = []
@@ -61,27 +61,66 @@ def _problem_text(cells: pd.DataFrame) -> pd.Series:
     return pd.Series(out, index=cells.index, dtype="object")
 
 
-def located(cells: pd.DataFrame) -> pd.DataFrame:
-    """The cells with `found` (the text as published) and `problem` columns for the messages."""
-    return cells.assign(found=_column(cells, "value_text").astype("object"), problem=_problem_text(cells))
+def _add_problem(frame: pd.DataFrame, index: pd.Index, text: str | list[str]) -> None:
+    texts = [text] * len(index) if isinstance(text, str) else text
+    old = frame.loc[index, "problem"]
+    frame.loc[index, "problem"] = [t if not isinstance(o, str) else f"{o}; {t}" for o, t in zip(old, texts,
+                                                                                                 strict=True)]
 
 
-def _figures(cells: pd.DataFrame) -> pd.DataFrame:
-    """Figure cells (not the file-level fault of an unreadable file), located, invalid ones explained."""
-    figures = located(cells[_column(cells, "status") != UNREADABLE])
-    invalid = figures["status"] == "invalid"
-    figures.loc[invalid & figures["problem"].isna(), "problem"] = "not a number"
-    return figures
+def _repeated_regions(cells: pd.DataFrame) -> dict[object, str]:
+    """Cell index -> problem, one cell per region that stands in more than one row of a file for the same year
+    and variable (and definition, for sources that publish a figure twice): the first year where the copies
+    differ (else the first year), with every copy quoted. The column position is part of a statistics
+    table's `detail`, so a repeated year column is year_columns_valid's finding, not a repeated region."""
+    status = _column(cells, "status")
+    figures = cells[_column(cells, "bps_code").notna() & status.isin(["ok", "missing"]) & cells["year"].notna()]
+    detail = _column(figures, "detail").astype("string")
+    keyed = figures.assign(_detail=detail.fillna(""))
+    key = ["source_file", "source_column", "bps_code", "year", "variable", "_detail"]
+    repeated = keyed[keyed.duplicated(key, keep=False)]
+    repeated = repeated.assign(_definition=repeated["_detail"].str.replace(r"header row \d+; column \d+", "",
+                                                                           regex=True))
+    found: dict[object, str] = {}
+    for _, group in repeated.groupby(["source_file", "bps_code", "_definition"], dropna=False, sort=False):
+        figures_of = list(group.groupby(["variable", "year"], sort=False))
+        differing = [k for k, g in figures_of if g["value_text"].nunique(dropna=False) > 1]
+        variable, year = differing[0] if differing else figures_of[0][0]
+        copies = group[(group["variable"] == variable) & (group["year"] == year)]
+        listed = "; ".join(f"row {r}: {t!r}" for r, t in zip(copies["source_row"], copies["value_text"], strict=True))
+        rows = ", ".join(str(r) for r in sorted({int(r) for r in group["source_row"]}))
+        found[copies.index[0]] = (f"{group['bps_code'].iloc[0]} stands in rows {rows}; {variable} {int(year)} "
+                                  f"{'differs' if differing else 'repeats'} ({listed}): no copy may win")
+    return found
+
+
+def _empty_province_rows(cells: pd.DataFrame) -> pd.Index:
+    """First cell of each province row of a statistics table (cells whose detail names the header row) with no
+    kab/kota row before the next province row or the end of the table."""
+    table = cells[_column(cells, "detail").astype("string").str.startswith("header row").fillna(False)]
+    rows = table.drop_duplicates(["source_file", "source_row"]).sort_values(["source_file", "source_row"])
+    rows = rows[rows["region_name"].notna()]
+    if rows.empty:
+        return pd.Index([])
+    is_province = _column(rows, "is_province_row").astype("boolean").fillna(False).astype(bool)
+    following = is_province.groupby(rows["source_file"]).shift(-1).astype("boolean").fillna(True).astype(bool)
+    return rows.index[is_province & following]
 
 
 def checked_cells(cells: pd.DataFrame) -> pd.DataFrame:
-    """Every cell, located, with the flags of the per-cell rules (one GX batch for all of them): `readable`
-    (not a file-level fault), `unambiguous`, `in_range`; `problem` says what is wrong with a failing cell."""
-    out = located(cells)
+    """Every cell, located (`found`: the text as published; `problem`: what is wrong), with the flags of the
+    per-cell and per-row rules, so that one GX batch checks all of them: `readable` (not a file-level fault),
+    `unambiguous`, `in_range`, and where the raw asset matched names (a `bps_code` column) `name_known` and
+    `unique` (on the first cell of a row / of a repeated region), and for statistics tables `has_kabkota`."""
     status = _column(cells, "status")
-    out.loc[(status == "invalid") & out["problem"].isna(), "problem"] = "not a number"
+    out = cells.assign(found=_column(cells, "value_text").astype("object"),
+                       problem=pd.Series(None, index=cells.index, dtype="object"))
+    said = _problem_text(cells)
+    bad = status.isin(["invalid", UNREADABLE]).fillna(False).astype(bool)
+    out.loc[bad, "problem"] = said[bad].fillna("not a number")
     ambiguous = _column(cells, "note").astype("string").str.contains("ambiguous", regex=False)
     ambiguous = ambiguous.fillna(False).astype(bool)
+    out.loc[ambiguous, "problem"] = said[ambiguous]
     variable = _column(cells, "variable").astype("string")
     percent = (variable.isin(PERCENT_VARIABLES) | variable.str.endswith("_pct")).fillna(False).astype(bool)
     count = variable.isin(NONNEGATIVE_VARIABLES).fillna(False).astype(bool)
@@ -91,19 +130,34 @@ def checked_cells(cells: pd.DataFrame) -> pd.DataFrame:
     wrong_count = is_ok & count & ~(value >= 0)
     out.loc[wrong_percent, "problem"] = "a percentage outside 0-100"
     out.loc[wrong_count, "problem"] = "a negative count"
-    return out.assign(readable=(status != UNREADABLE).fillna(True).astype(bool), unambiguous=~ambiguous,
-                      in_range=~(wrong_percent | wrong_count))
+    out = out.assign(readable=(status != UNREADABLE).fillna(True).astype(bool), unambiguous=~ambiguous,
+                     in_range=~(wrong_percent | wrong_count), name_known=True, unique=True, has_kabkota=True)
+
+    if "bps_code" in cells.columns:  # matched by the raw asset
+        named = cells[cells["region_name"].notna()].drop_duplicates(["source_file", "source_row"])
+        unknown = named.index[named["bps_code"].isna()]
+        out.loc[unknown, "name_known"] = False
+        _add_problem(out, unknown, [f"no 2025 BPS kab/kota or province of this name in {p}" if isinstance(p, str)
+                                    else "no 2025 BPS kab/kota or province of this name"
+                                    for p in _column(named, "province_name")[unknown]])
+        repeated = _repeated_regions(cells)
+        out.loc[list(repeated), "unique"] = False
+        _add_problem(out, pd.Index(list(repeated)), list(repeated.values()))
+    empty = _empty_province_rows(cells)
+    out.loc[empty, "has_kabkota"] = False
+    _add_problem(out, empty, "a province row with no kab/kota rows under it (rows deleted or cut off?)")
+    return out
+
+
+def _per_cell_rule(name: str, expected: str, column: str, locate: Sequence[str] = FIGURE_LOCATION) -> Rule:
+    return Rule(name=name, expected=expected, frame=checked_cells, locate=locate,
+                expectation=lambda E: E.ExpectColumnValuesToBeInSet(column=column, value_set=[True]))
 
 
 def file_readable_rule() -> Rule:
-    return Rule(
-        name="file_readable",
-        expected="the published file, present, not empty, UTF-8, complete, in the layout its parser reads "
-                 "(a WebAPI answer with status OK)",
-        expectation=lambda E: E.ExpectColumnValuesToBeInSet(column="readable", value_set=[True]),
-        frame=checked_cells,
-        locate=FIGURE_LOCATION,
-    )
+    return _per_cell_rule(
+        "file_readable", "the published file, present, not empty, UTF-8, complete, in the layout its parser reads "
+        "(a WebAPI answer with status OK)", "readable")
 
 
 def status_rule() -> Rule:
@@ -118,24 +172,15 @@ def status_rule() -> Rule:
 
 def unambiguous_rule() -> Rule:
     """A lone point before three digits in a decimal-comma file ("11.394") is 11.394 or 11394: never guessed."""
-    return Rule(
-        name="numbers_unambiguous",
-        expected="every figure read one way only: in a decimal-comma file a thousands point is written with its "
-                 "decimals ('11.394,00') or not at all ('11394')",
-        expectation=lambda E: E.ExpectColumnValuesToBeInSet(column="unambiguous", value_set=[True]),
-        frame=checked_cells,
-        locate=FIGURE_LOCATION,
-    )
+    return _per_cell_rule(
+        "numbers_unambiguous", "every figure read one way only: in a decimal-comma file a thousands point is "
+        "written with its decimals ('11.394,00') or not at all ('11394')", "unambiguous")
 
 
 def range_rule() -> Rule:
-    return Rule(
-        name="values_in_range",
-        expected="percentages (P0, P1, P2, rates, *_pct) between 0 and 100; numbers of poor and poverty lines >= 0",
-        expectation=lambda E: E.ExpectColumnValuesToBeInSet(column="in_range", value_set=[True]),
-        frame=checked_cells,
-        locate=FIGURE_LOCATION,
-    )
+    return _per_cell_rule(
+        "values_in_range", "percentages (P0, P1, P2, rates, *_pct) between 0 and 100; numbers of poor and poverty "
+        "lines >= 0", "in_range")
 
 
 def not_empty_rule() -> Rule:
@@ -160,87 +205,20 @@ def year_columns_rule() -> Rule:
 
 def region_names_rule() -> Rule:
     """The raw asset matched each name once (`estimation.regions.match_region_names`): its `bps_code`."""
-
-    def matched(cells: pd.DataFrame) -> pd.DataFrame:
-        named = cells[cells["region_name"].notna()]
-        first = named.drop_duplicates(subset=["source_file", "source_row"])
-        first = first[["source_file", "source_row", "region_name", "province_name", "bps_code"]].astype(
-            {"bps_code": "object"})
-        return first.assign(found=first["region_name"].astype("object"),
-                            problem=first["province_name"].astype("object").map(
-                                lambda p: f"no 2025 BPS kab/kota or province of this name in {p}"
-                                if isinstance(p, str) else "no 2025 BPS kab/kota or province of this name"))
-
-    return Rule(
-        name="region_names_known",
-        expected="every published region name matches a 2025 BPS code (names, known variants, pre-2022 Papua)",
-        expectation=lambda E: E.ExpectColumnValuesToNotBeNull(column="bps_code"),
-        frame=matched,
-        locate=("source_file", "source_row", "region_name", "province_name", "found", "problem"),
-    )
-
-
-def _repeated_regions(cells: pd.DataFrame) -> pd.DataFrame:
-    """One row per figure cell; `unique` is False on one cell per region that stands in more than one row of a
-    file for the same year and variable (and detail, for sources that publish a figure twice under two
-    definitions): the first year where the copies differ (else the first year), with every copy quoted."""
-    figures = _figures(cells)
-    figures = figures[figures["bps_code"].notna() & figures["status"].isin(["ok", "missing"])]
-    detail = _column(figures, "detail").astype("string")  # statistics tables: "header row 2; column 21"
-    keyed = figures.assign(_detail=detail.fillna(""), unique=True,
-                           _definition=detail.str.replace(r"header row \d+; column \d+", "", regex=True).fillna(""))
-    # the column position is in `detail` of a statistics table: a repeated year column is year_columns_valid's
-    # finding, not a repeated region
-    key = ["source_file", "source_column", "bps_code", "year", "variable", "_detail"]
-    repeated = keyed.duplicated(key, keep=False) & keyed["year"].notna()
-    if repeated.any():
-        per_region = ["source_file", "bps_code", "_definition"]
-        for _, group in keyed[repeated].groupby(per_region, dropna=False, sort=False):
-            figures_of = list(group.groupby(["variable", "year"], sort=False))
-            differing = [k for k, g in figures_of if g["value_text"].nunique(dropna=False) > 1]
-            variable, year = differing[0] if differing else figures_of[0][0]
-            copies = group[(group["variable"] == variable) & (group["year"] == year)]
-            listed = "; ".join(f"row {r}: {t!r}" for r, t in zip(copies["source_row"], copies["value_text"],
-                                                                  strict=True))
-            rows = sorted({int(r) for r in group["source_row"]})
-            first = copies.index[0]
-            keyed.loc[first, "unique"] = False
-            keyed.loc[first, "problem"] = (
-                f"{group['bps_code'].iloc[0]} stands in rows {', '.join(map(str, rows))}; {variable} {int(year)} "
-                f"{'differs' if differing else 'repeats'} ({listed}): no copy may win")
-    return keyed.drop(columns=["_detail", "_definition"])
+    return _per_cell_rule(
+        "region_names_known", "every published region name matches a 2025 BPS code (names, known variants, "
+        "pre-2022 Papua)", "name_known", ("source_file", "source_row", "region_name", "province_name", "problem"))
 
 
 def regions_unique_rule() -> Rule:
-    return Rule(
-        name="regions_unique",
-        expected="each kab/kota (and province) once per year and variable in a file",
-        expectation=lambda E: E.ExpectColumnValuesToBeInSet(column="unique", value_set=[True]),
-        frame=_repeated_regions,
-        locate=FIGURE_LOCATION,
-    )
-
-
-def _province_blocks(cells: pd.DataFrame) -> pd.DataFrame:
-    """One row per province row of a statistics table; `has_kabkota` False when the next named row is
-    another province (or the end of the table): the province's kab/kota rows are missing."""
-    figures = cells[_column(cells, "status") != UNREADABLE]
-    rows = figures.drop_duplicates(["source_file", "source_row"]).sort_values(["source_file", "source_row"])
-    rows = rows[rows["region_name"].notna()]
-    is_province = _column(rows, "is_province_row").astype("boolean").fillna(False).astype(bool)
-    following = is_province.groupby(rows["source_file"]).shift(-1).astype("boolean").fillna(True).astype(bool)
-    out = rows[is_province].assign(has_kabkota=~following[is_province], found=rows.loc[is_province, "region_name"])
-    return out.assign(problem="a province row with no kab/kota rows under it (rows deleted or cut off?)")
+    return _per_cell_rule("regions_unique", "each kab/kota (and province) once per year and variable in a file",
+                          "unique")
 
 
 def province_blocks_rule() -> Rule:
-    return Rule(
-        name="province_blocks_complete",
-        expected="every province row of the statistics table followed by its kab/kota rows",
-        expectation=lambda E: E.ExpectColumnValuesToBeInSet(column="has_kabkota", value_set=[True]),
-        frame=_province_blocks,
-        locate=("source_file", "source_row", "region_name", "found", "problem"),
-    )
+    return _per_cell_rule("province_blocks_complete",
+                          "every province row of the statistics table followed by its kab/kota rows", "has_kabkota",
+                          ("source_file", "source_row", "region_name", "problem"))
 
 
 def raw_cells_suite(source: str) -> Suite:
