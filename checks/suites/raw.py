@@ -134,7 +134,8 @@ def checked_cells(cells: pd.DataFrame) -> pd.DataFrame:
                      in_range=~(wrong_percent | wrong_count), name_known=True, unique=True, has_kabkota=True)
 
     if "bps_code" in cells.columns:  # matched by the raw asset
-        named = cells[cells["region_name"].notna()].drop_duplicates(["source_file", "source_row"])
+        named = cells[cells["region_name"].notna() & (status != UNREADABLE).fillna(True).astype(bool)]
+        named = named.drop_duplicates(["source_file", "source_row"])  # the name of an unreadable line is no name
         unknown = named.index[named["bps_code"].isna()]
         out.loc[unknown, "name_known"] = False
         _add_problem(out, unknown, [f"no 2025 BPS kab/kota or province of this name in {p}" if isinstance(p, str)
