@@ -15,6 +15,7 @@ from assets.reports.charts import LINE_LABELS_ID
 from assets.resources import ProjectPaths
 from checks.dagster_checks import check_specs, evaluate
 from checks.suites.reports import maps_suite
+from estimation.publication import public_path, publication
 from estimation.publish import manifest
 
 MAPS_SUITE = maps_suite("poverty_maps")
@@ -74,18 +75,20 @@ def poverty_maps(
     out_dir = Path(paths.outputs_dir) / "maps"
     metadata: dict = {}
     written: list[Path] = []
-    for area in areas:
-        label = "indonesia" if area is None else area
-        figures = draw_maps(geometry, p0=p0, change=change, extreme=extreme, year=year, extreme_year=extreme_year,
-                            area=area, line_label=LINE_LABELS_ID.get(definition, definition))
-        for kind, figure in figures.items():
-            stem = f"{kind}_{label}_{extreme_year if kind in ('extreme', 'reliability') else year}"
-            files = save_figure(figure, out_dir / stem, dpi=MAP_DPI)
-            metadata[stem] = MetadataValue.md(markdown_thumbnail(files["png"].read_bytes(), stem,
-                                                                 width_px=METADATA_MAP_WIDTH_PX))
-            written += [files["png"], files["svg"]]
+    with publication(out_dir) as staged:  # the maps of this run switch together
+        for area in areas:
+            label = "indonesia" if area is None else area
+            figures = draw_maps(geometry, p0=p0, change=change, extreme=extreme, year=year,
+                                extreme_year=extreme_year, area=area,
+                                line_label=LINE_LABELS_ID.get(definition, definition))
+            for kind, figure in figures.items():
+                stem = f"{kind}_{label}_{extreme_year if kind in ('extreme', 'reliability') else year}"
+                files = save_figure(figure, staged / stem, dpi=MAP_DPI)
+                metadata[stem] = MetadataValue.md(markdown_thumbnail(files["png"].read_bytes(), stem,
+                                                                     width_px=METADATA_MAP_WIDTH_PX))
+                written += [files["png"], files["svg"]]
     missing = geometry.missing(geometry.kabkota_of(None))
-    listing = manifest(written)
+    listing = manifest(public_path(path, staged, out_dir) for path in written)
     yield Output(listing, metadata={
         **metadata,
         "directory": MetadataValue.path(str(out_dir)),
