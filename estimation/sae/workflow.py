@@ -15,12 +15,12 @@ For one year of the validated kab/kota panel:
    inside (0, 1)), so zero estimates and tiny samples get a usable variance;
 5. Fay-Herriot, linear on the rate, D = GVF variance, analytic MSE, EBLUP clipped at 0 -- the default for
    both indicators. sigma2_u: `variance_method`, default "AMRL:prasad_rao" = Li & Lahiri (2010) adjusted
-   REML (h = sigma2_u, strictly positive) with the Prasad-Rao MSE g1 + g2 + 2 g3. Chosen by the 2024 design
-   simulation (scripts/simulate_sae.py, R = 50): REML truncates sigma2_u at 0 for P0 in most samples, so
-   gamma = 0 and the MSE is g2 alone; its 95% intervals covered the truth in 66% (mean over kab/kota).
-   YL (Yoshimori & Lahiri 2014) is strictly positive but O(m^-2) from REML, so its sigma2_u is ~0 too and
-   the coverage is the same. AMRL's O(1/m) upward bias is what lifts the MSE: P0 coverage 0.844 mean,
-   0.98 median, same RMSE (extreme: ~0.81 mean for every method). Its published Li-Lahiri MSE subtracts
+   REML (h = sigma2_u, strictly positive) with the Prasad-Rao MSE g1 + g2 + 2 g3. Chosen by a 2024 design
+   simulation on the old, too-easy test bed (unclustered, the truth a function of the covariates): REML
+   truncated sigma2_u at 0 for P0 in most samples (gamma = 0, MSE g2 alone), YL is O(m^-2) from REML, and
+   AMRL's O(1/m) upward bias lifted the MSE. On the Susenas-like test bed (docs/simulation.md) the default's
+   intervals still cover only 0.81 on average and its MSE is a quarter (P0) to a sixth (extreme) of the
+   actual: the published precision is optimistic (issue 9). Its published Li-Lahiri MSE subtracts
    2 B^2/(A tr V^-2), negative for most areas when A is this small, so the Prasad-Rao form is used
    (conservative given the upward bias). Any MSE is floored at g1 + g2 (the MSE with sigma2_u known;
    `fay_herriot` does it and the `mse_floored` column says where).
