@@ -147,7 +147,11 @@ def checked_cells(cells: pd.DataFrame) -> pd.DataFrame:
     empty = _empty_province_rows(cells)
     out.loc[empty, "has_kabkota"] = False
     _add_problem(out, empty, "a province row with no kab/kota rows under it (rows deleted or cut off?)")
-    return out
+    return out[[c for c in CHECKED_COLUMNS if c in out.columns]]  # only what the rules read: GX copies the frame
+
+
+CHECKED_COLUMNS = ("source_file", "source_row", "source_column", "region_name", "province_name", "found", "problem",
+                   "status", "readable", "unambiguous", "in_range", "name_known", "unique", "has_kabkota")
 
 
 def _per_cell_rule(name: str, expected: str, column: str, locate: Sequence[str] = FIGURE_LOCATION) -> Rule:
