@@ -106,7 +106,7 @@ def _describe_location(example: dict[str, Any]) -> str:
     for key, value in example.items():
         if described and key not in _LOCATION_KEYS:
             continue
-        if value is None and (key == "region_name" or (described and key in ("source_row", "source_column"))):
+        if value is None and (key == "region_name" or (described and key != "found")):
             continue  # nothing to say: a file-level fault has no row, a JSON answer no region
         if key == "source_file":
             parts.insert(0, f"file {value}")
