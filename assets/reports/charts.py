@@ -12,6 +12,7 @@ from estimation.publish import manifest
 
 CHARTS_SUITE = manifest_suite("p0_charts")
 SAE_CHARTS_SUITE = manifest_suite("sae_charts")
+METADATA_CHART_WIDTH_PX = 900  # legible in the asset page (the written PNG is 1,125 px wide)
 FLAG_ID = {"publish": "layak", "caution": "hati-hati", "suppress": "tidak layak"}
 # How the extreme line is named to readers (Bahasa Indonesia, decimal comma).
 LINE_LABELS_ID = {"usd190_2011ppp": "USD 1,90 PPP 2011",
@@ -37,7 +38,7 @@ def p0_charts(
     p0_deltas_kabkota: pd.DataFrame,
 ):
     # matplotlib is imported here, not at module level, so the code location loads fast.
-    from estimation.charts.export import markdown_image, save_figure
+    from estimation.charts.export import markdown_thumbnail, save_figure
     from estimation.charts.poverty import p0_trend_chart, ranked_change_chart
 
     kab = p0_kabkota_validated[p0_kabkota_validated["bps_code"] == config.kabkota_code]
@@ -60,14 +61,19 @@ def p0_charts(
                                & (p0_deltas_kabkota["prov_code"] == config.province_code)]
     ranking = ranked_change_chart(ranked[["name", "p0", "delta_p0_pp"]], province_name=prov_name.title(),
                                   year=latest, year_prev=latest - 1)
-    metadata = {
-        "trend": MetadataValue.md(markdown_image(trend, f"Tren P0 {kab_name}", close=False)),
-        "ranking": MetadataValue.md(markdown_image(ranking, f"Peringkat P0 {prov_name.title()} {latest}", close=False)),
-    }
     slug = kab_name.lower().replace(" ", "_")
     with publication(paths.charts()) as staged:  # the charts of this asset switch together
-        written = [*save_figure(trend, staged / f"p0_trend_{slug}").values(),
-                   *save_figure(ranking, staged / f"p0_ranking_{config.province_code}_{latest}").values()]
+        trend_files = save_figure(trend, staged / f"p0_trend_{slug}")
+        ranking_files = save_figure(ranking, staged / f"p0_ranking_{config.province_code}_{latest}")
+        written = [*trend_files.values(), *ranking_files.values()]
+    # The metadata image is the written PNG scaled to a legible width (not a second rendering).
+    metadata = {
+        "trend": MetadataValue.md(markdown_thumbnail(trend_files["png"].read_bytes(), f"Tren P0 {kab_name}",
+                                                     width_px=METADATA_CHART_WIDTH_PX)),
+        "ranking": MetadataValue.md(markdown_thumbnail(ranking_files["png"].read_bytes(),
+                                                       f"Peringkat P0 {prov_name.title()} {latest}",
+                                                       width_px=METADATA_CHART_WIDTH_PX)),
+    }
     files = manifest(public_path(path, staged, paths.charts()) for path in written)
     yield Output(files, metadata={**metadata, "directory": MetadataValue.path(str(paths.charts()))})
     yield from evaluate(CHARTS_SUITE, files, "p0_charts", context.log)
@@ -90,7 +96,7 @@ def sae_charts(
     direct_estimates: pd.DataFrame,
     sae_estimates: pd.DataFrame,
 ):
-    from estimation.charts.export import markdown_image, save_figure
+    from estimation.charts.export import markdown_thumbnail, save_figure
     from estimation.charts.poverty import extreme_poverty_ranking_chart
     from estimation.charts.sae import cv_comparison_chart, direct_vs_eblup_chart
 
@@ -129,8 +135,10 @@ def sae_charts(
     metadata, written = {}, []
     with publication(paths.charts()) as staged:  # the charts of this asset switch together
         for stem, figure in figures.items():
-            metadata[stem] = MetadataValue.md(markdown_image(figure, stem, close=False))
-            written += list(save_figure(figure, staged / stem).values())
+            files = save_figure(figure, staged / stem)
+            metadata[stem] = MetadataValue.md(markdown_thumbnail(files["png"].read_bytes(), stem,
+                                                                 width_px=METADATA_CHART_WIDTH_PX))
+            written += list(files.values())
     files = manifest(public_path(path, staged, paths.charts()) for path in written)
     yield Output(files, metadata={**metadata, "directory": MetadataValue.path(str(paths.charts()))})
     yield from evaluate(SAE_CHARTS_SUITE, files, "sae_charts", context.log)

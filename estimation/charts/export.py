@@ -92,3 +92,22 @@ def markdown_image(fig: Figure, alt: str, *, dpi: float = METADATA_DPI, close: b
     if close:
         close_figure(fig)
     return f"![{safe_alt}](data:image/png;base64,{encoded})"
+
+
+def markdown_thumbnail(png: bytes, alt: str, *, width_px: int = 675, colours: int = 64) -> str:
+    """``![alt](data:image/png;base64,...)`` from a rendered PNG, downsampled (Lanczos) to `width_px` and
+    reduced to a `colours` palette: a 200 dpi map becomes a ~40 kB image for Dagster Markdown metadata,
+    without rendering the figure a second time."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    height = max(1, round(image.height * width_px / image.width))
+    small = image.resize((width_px, height), Image.Resampling.LANCZOS)
+    palette = small.quantize(colors=colours, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+    buffer = io.BytesIO()
+    palette.save(buffer, format="PNG")
+    safe_alt = " ".join(alt.replace("[", "(").replace("]", ")").split())
+    return f"![{safe_alt}](data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode('ascii')})"

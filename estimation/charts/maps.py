@@ -29,6 +29,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.path import Path
 
+from estimation.charts.export import markdown_thumbnail
 from estimation.charts.formatting import MINUS, format_number_id, format_percent_id, format_pp_id
 from estimation.charts.style import DEFAULT_SOURCE_NOTE, TEXT_MUTED, WIDTH_IN, chart_style, wrap_to_width
 from estimation.parsers.topojson import MIN_RING_AREA, ring_area
@@ -606,22 +607,3 @@ def poverty_maps(geometry: MapGeometry, *, p0: pd.DataFrame, change: pd.DataFram
                                        **common),
         "reliability": reliability_map(geometry, extreme, year=e_year, synthetic=synthetic, **common),
     }
-
-
-def markdown_thumbnail(png: bytes, alt: str, *, width_px: int = 675, colours: int = 64) -> str:
-    """``![alt](data:image/png;base64,...)`` from a rendered PNG, downsampled (Lanczos) to `width_px` and
-    reduced to a `colours` palette: a 200 dpi map becomes a ~40 kB image for Dagster Markdown metadata,
-    without rendering the figure a second time."""
-    import base64
-    import io
-
-    from PIL import Image
-
-    image = Image.open(io.BytesIO(png)).convert("RGB")
-    height = max(1, round(image.height * width_px / image.width))
-    small = image.resize((width_px, height), Image.Resampling.LANCZOS)
-    palette = small.quantize(colors=colours, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
-    buffer = io.BytesIO()
-    palette.save(buffer, format="PNG")
-    safe_alt = " ".join(alt.replace("[", "(").replace("]", ")").split())
-    return f"![{safe_alt}](data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode('ascii')})"
