@@ -66,14 +66,14 @@ def p0_charts(
         trend_files = save_figure(trend, staged / f"p0_trend_{slug}")
         ranking_files = save_figure(ranking, staged / f"p0_ranking_{config.province_code}_{latest}")
         written = [*trend_files.values(), *ranking_files.values()]
-    # The metadata image is the written PNG scaled to a legible width (not a second rendering).
-    metadata = {
-        "trend": MetadataValue.md(markdown_thumbnail(trend_files["png"].read_bytes(), f"Tren P0 {kab_name}",
-                                                     width_px=METADATA_CHART_WIDTH_PX)),
-        "ranking": MetadataValue.md(markdown_thumbnail(ranking_files["png"].read_bytes(),
-                                                       f"Peringkat P0 {prov_name.title()} {latest}",
-                                                       width_px=METADATA_CHART_WIDTH_PX)),
-    }
+        # The metadata image is the written PNG scaled to a legible width (not a second rendering).
+        metadata = {
+            "trend": MetadataValue.md(markdown_thumbnail(trend_files["png"].read_bytes(), f"Tren P0 {kab_name}",
+                                                         width_px=METADATA_CHART_WIDTH_PX)),
+            "ranking": MetadataValue.md(markdown_thumbnail(ranking_files["png"].read_bytes(),
+                                                           f"Peringkat P0 {prov_name.title()} {latest}",
+                                                           width_px=METADATA_CHART_WIDTH_PX)),
+        }
     files = manifest(public_path(path, staged, paths.charts()) for path in written)
     yield Output(files, metadata={**metadata, "directory": MetadataValue.path(str(paths.charts()))})
     yield from evaluate(CHARTS_SUITE, files, "p0_charts", context.log)
