@@ -201,15 +201,50 @@ def main(argv: list[str] | None = None) -> int:
         return 3
 
 
+def _arguments(argv: list[str]) -> tuple[list[str], list[str]]:
+    """(jobs, assets of `--select a,b`): the jobs to run, and when given, the assets to start from."""
+    jobs, assets, rest = [], [], list(argv)
+    while rest:
+        arg = rest.pop(0)
+        if arg.startswith("--select"):
+            value = arg.split("=", 1)[1] if "=" in arg else (rest.pop(0) if rest else "")
+            assets += [a for a in value.split(",") if a]
+        else:
+            jobs.append(arg)
+    return jobs or list(JOBS), assets
+
+
+def _downstream_keys(defs, job_name: str, assets: list[str], instance: DagsterInstance) -> list[AssetKey] | None:
+    """The assets of `job_name` that are `assets` or downstream of them, plus the upstream ones never
+    materialised in this instance (their stored value is needed); None: the whole job."""
+    if not assets:
+        return None
+    from dagster import AssetSelection
+
+    graph = defs.resolve_asset_graph()
+    job_keys = defs.resolve_job_def(job_name).asset_layer.executable_asset_keys
+    wanted = set(AssetSelection.assets(*assets).downstream().resolve(graph))
+    wanted |= {key for key in AssetSelection.assets(*assets).upstream().resolve(graph)
+               if instance.get_latest_materialization_event(key) is None}
+    return [key for key in wanted if key in job_keys]
+
+
 def _run(argv: list[str] | None) -> int:
-    """`python -m scripts.run [job ...]`: all jobs by default (tables, estimates, then the registry)."""
-    selected = [name for name in (argv if argv is not None else sys.argv[1:])] or list(JOBS)
+    """`python -m scripts.run [job ...] [--select asset,...]`: all jobs by default (tables, estimates, then
+    the registry); with --select, only those assets and what depends on them (the rest is read from storage;
+    what was never materialised is materialised too)."""
+    selected, start_from = _arguments(argv if argv is not None else sys.argv[1:])
     unknown = set(selected) - set(JOBS)
     if unknown:
         print(f"unknown job(s) {sorted(unknown)}; choose from {list(JOBS)}", file=sys.stderr)
         return 2
     started = time.perf_counter()
     from pipelines.definitions import defs
+
+    every = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
+    if set(start_from) - every:
+        print(f"unknown asset(s) {sorted(set(start_from) - every)}", file=sys.stderr)
+        return 2
 
     home = Path(os.environ["DAGSTER_HOME"])
     if not (home / "dagster.yaml").exists():
@@ -226,8 +261,12 @@ def _run(argv: list[str] | None) -> int:
             continue
         span = partition_range(defs, job_name)
         years = f" for years {span[0]}-{span[1]}" if span else ""
-        print(f"{job_name}: materialising every asset{years} ...", flush=True)
-        result = run_pipeline(instance, job_name=job_name, defs=defs)
+        keys = _downstream_keys(defs, job_name, start_from, instance)
+        if keys == []:
+            continue
+        what = "every asset" if keys is None else f"{len(keys)} asset(s) from {', '.join(start_from)}"
+        print(f"{job_name}: materialising {what}{years} ...", flush=True)
+        result = run_pipeline(instance, job_name=job_name, defs=defs, asset_selection=keys, log_level="CRITICAL")
         job_errors, job_warnings = check_failures(result)
         errors += job_errors
         warnings += job_warnings
@@ -240,14 +279,16 @@ def _run(argv: list[str] | None) -> int:
     for asset, check, text in warnings:
         print(f"WARNING {asset}: {text}")
     if errors or not success:
-        for asset, check, text in errors:
-            print(f"FAILED  {asset}: {text}", file=sys.stderr)
-        for event in failures:
-            print(f"FAILED  step {event.step_key}: {event.event_specific_data.error.message.strip()}",
-                  file=sys.stderr)
+        # What stopped the run comes last, one line each, without a traceback.
         print(f"\nRun stopped by a blocking check or an error after {elapsed:.1f} s; "
               f"{len(materialised)} asset(s) materialised; nothing downstream of the failure ran, and the "
               f"published outputs of the last good run are unchanged in {settings.outputs_dir()}.", file=sys.stderr)
+        for event in failures:
+            message = " ".join(event.event_specific_data.error.message.split())
+            if not (errors and "asset check" in message):  # the check's own line below says it better
+                print(f"FAILED  step {event.step_key}: {message}", file=sys.stderr)
+        for asset, check, text in errors:
+            print(f"FAILED  {asset}: {' '.join(text.split())}", file=sys.stderr)
         return 1
     print(f"\nOK: {len(materialised)} assets materialised, {len(warnings)} warning check(s), in {elapsed:.1f} s.\n")
     print(summary_table(settings.outputs_dir() / "tables"))

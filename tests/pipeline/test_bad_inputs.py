@@ -104,7 +104,11 @@ def test_make_run_exits_non_zero_and_says_why(tmp_path):
            "KEMISKINAN_RAW_DIR": str(raw), "DAGSTER_HOME": str(tmp_path / "home"), "DAGSTER_DISABLE_TELEMETRY": "1"}
     (tmp_path / "home").mkdir()
     shutil.copy(ROOT / "deploy" / "local" / "dagster.yaml", tmp_path / "home" / "dagster.yaml")
-    done = subprocess.run([sys.executable, "-m", "scripts.run"], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=600, check=False)
+    # --select: the broken file's raw asset and what depends on it (the CLI an analyst uses after fixing a file)
+    done = subprocess.run([sys.executable, "-m", "scripts.run", "--select", "raw_p0_kabkota"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 1
-    assert "values_are_numbers" in done.stderr and P0_FILE in done.stderr and f"row {row}" in done.stderr
+    last = done.stderr.strip().splitlines()[-1]  # the line that says why comes last, whole
+    assert last.startswith("FAILED  raw_p0_kabkota: values_are_numbers")
+    assert P0_FILE in last and f"row {row}" in last and "'9.l5'" in last
+    assert "Traceback" not in done.stderr and "raw_p0_kabkota" in done.stdout
