@@ -33,9 +33,12 @@ def _metadata(result, asset: str) -> dict:
 
 
 def test_every_asset_and_check(layer) -> None:
+    from pipelines.definitions import defs
+
     result, _, _, _ = layer
     assert result.success
-    assert {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()} >= {
+    registry_job = {key.to_user_string() for key in defs.resolve_job_def("registry_job").asset_layer.executable_asset_keys}
+    assert {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()} >= registry_job == {
         "registry_extracts", "registry_ingested", "registry_aggregates", "registry_year_over_year",
         "registry_desil1_share", "padu_padan_summary", "padu_padan_progress", "published_registry_tables"}
     checks = result.get_asset_check_evaluations()
@@ -143,7 +146,7 @@ def test_real_extracts_refused_under_the_demo_key_and_set_once(registry_demo, tm
     from assets.registry import registry_assets
     from assets.resources import ProjectPaths, PseudonymKey
     from pipelines.io_manager import ParquetIOManager
-    from tests.estimation.conftest import _upstream
+    from tests.conftest import _upstream
 
     real = tmp_path / "real"
     real.mkdir()
@@ -175,3 +178,16 @@ def test_real_extracts_refused_under_the_demo_key_and_set_once(registry_demo, tm
     monkeypatch.setenv("P3KE_PSEUDONYM_KEY", "a-real-key-from-the-office-vault-0123")
     accepted = run("env")
     assert accepted.success and _metadata(accepted, "registry_ingested")["key_mode"] == "env"
+
+
+def test_every_column_of_the_registry_assets_has_a_description(layer) -> None:
+    """As for the whole-graph run (tests/pipeline/test_full_run.py): the UI's column schemas are described."""
+    result, _, _, _ = layer
+    undescribed, tables = set(), 0
+    for event in result.get_asset_materialization_events():
+        schema = event.materialization.metadata.get("dagster/column_schema")
+        if schema is not None:
+            tables += 1
+            undescribed |= {f"{event.asset_key.to_user_string()}.{c.name}" for c in schema.value.columns
+                            if not c.description}
+    assert tables >= 8 and sorted(undescribed) == []

@@ -1,5 +1,7 @@
 """No NIK, KK number or name of the generated extracts leaves the restricted folder: not in any output file,
-the IO manager's storage, the Dagster instance (SQLite event log, run storage) or the run's logs."""
+the IO manager's storage, the Dagster instance (SQLite event log, run storage) or the run's logs. The run is
+the session's registry layer (tests/conftest.py: the registry job's assets on the generated extracts, an
+instance on disk, every log line captured)."""
 
 import csv
 import re
@@ -17,8 +19,8 @@ import pytest
 
 SIXTEEN = re.compile(r"(?<!\d)\d{16}(?!\d)")
 
-# Shares the session's whole-graph run: one xdist worker runs every test of this module (`make test`).
-pytestmark = pytest.mark.xdist_group("good_run")
+# The tests that read the session's registry layer run on the worker that has it (`make test`).
+REGISTRY = pytest.mark.xdist_group("registry")
 
 
 NUMBER_COLUMNS = ("nik", "no kk", "no_kk", "nomor kk")
@@ -112,15 +114,17 @@ def find_leaks(root: Path, restricted: Path, numbers: set[str], names: set[str])
     return leaks, scanned
 
 
-def test_no_identity_outside_restricted_folder(good_run):
-    data_dir, result, _ = good_run
-    restricted = data_dir / "restricted"
+@REGISTRY
+def test_no_identity_outside_restricted_folder(registry_layer):
+    data_dir, restricted = registry_layer.data, registry_layer.demo.restricted
     numbers, names = _identities(restricted)
     assert len(numbers) > 600_000 and len(names) > 500  # the scan has something to look for
     leaks, scanned = find_leaks(data_dir, restricted, numbers, names)
     assert leaks == []
-    assert scanned > 50  # outputs, storage, the SQLite instance, run.log
-    events = "\n".join(str(e) for r in result.results for e in r.all_events)
+    assert scanned > 20  # outputs, storage, the SQLite instance, run.log
+    assert {p.name for p in data_dir.iterdir()} >= {"outputs", "storage", "dagster_home", "run.log"}
+    assert "DEBUG" in (data_dir / "run.log").read_text()  # every level was captured
+    events = "\n".join(str(e) for e in registry_layer.result.all_events)
     assert not {n for n in SIXTEEN.findall(events) if n in numbers}
 
 
@@ -145,38 +149,13 @@ def test_the_name_pattern_matches_exactly_the_names():
         assert not pattern.search(other), other
 
 
-def test_restricted_files_are_owner_only(good_run):
-    data_dir, _, _ = good_run
-    restricted = data_dir / "restricted"
+@REGISTRY
+def test_restricted_files_are_owner_only(registry_layer):
+    restricted = registry_layer.demo.restricted
     assert stat.S_IMODE(restricted.stat().st_mode) == 0o700
     files = [p for p in restricted.rglob("*") if p.is_file()]
     assert any(p.parent.name == "worklists" for p in files)
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in files)
-
-
-def test_registry_cases_in_published_tables(good_run):
-    data_dir, _, _ = good_run
-    tables = data_dir / "outputs" / "tables"
-    summary = pd.read_csv(tables / "padu_padan_summary.csv", dtype={"kabkota_code": str})
-    jombang = summary[summary["kabkota_code"] == "3517"].iloc[0]
-    assert (jombang["found"], jombang["left_desil1"], jombang["still_desil1"]) == (7408, 5567, 1841)
-    # the decree list also carries the generator's planted errors: 23 absent, 6 absent with an impossible NIK,
-    # 9 duplicate rows, 12 unreadable
-    assert (jombang["not_found"], jombang["invalid_nik_not_found"], jombang["list_rows"]) == (
-        23, 6, 7408 + 23 + 6 + 9 + 12)
-    assert (jombang["optimal"], jombang["not_optimal"]) == (1752, 89)
-    assert (jombang["not_optimal_alive"], jombang["not_optimal_deceased"]) == (78, 11)
-    aggregates = pd.read_csv(tables / "registry_aggregates.csv", dtype={"kabkota_code": str})
-    assert aggregates.loc[(aggregates["kabkota_code"] == "3517") & (aggregates["year"] == 2024),
-                          "individuals"].iloc[0] == 654_220
-    yoy = pd.read_csv(tables / "registry_year_over_year.csv", dtype={"kabkota_code": str})
-    lebak = yoy[yoy["kabkota_code"] == "3602"].iloc[0]
-    assert (lebak["extreme_families_from"], lebak["extreme_families_to"], lebak["extreme_families_change"]) == (
-        6043, 5698, -345)
-    mojokerto = yoy[yoy["kabkota_code"] == "3576"].iloc[0]
-    assert (mojokerto["extreme_rate_pct_from"], mojokerto["extreme_rate_pct_to"]) == (1.10, 0.00)
-    provenance = (tables / "padu_padan_summary.provenance.json").read_text()
-    assert '"key_mode": "demo"' in provenance
 
 
 def test_registry_refuses_to_run_without_a_key(monkeypatch):

@@ -1,8 +1,9 @@
-"""Shared fixtures of the library tests.
+"""Session fixtures shared by the library and pipeline tests: the registry.
 
 The registry's demo extracts (~0.9 M fictitious persons) are generated once per session, and the registry
-layer is materialised once on them (`registry_layer`): the layer's own tests and the library's tests on the
-ingested files share that work instead of repeating it.
+layer is materialised once on them (`registry_layer`, with a Dagster instance on disk and its logs captured):
+the layer's own tests, the library's tests on the ingested files and the identity scan of the storage, the
+instance and the logs share that work. The whole-graph run of tests/pipeline leaves the registry job out.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ class RegistryLayer:
     """The registry layer (and its published tables) materialised once, in demo key mode."""
 
     result: ExecuteInProcessResult
-    data: Path  # storage/ and outputs/ of the run
+    data: Path  # storage/, outputs/, dagster_home/ (SQLite instance) and run.log of the run
     paths: ProjectPaths
     demo: RegistryDemo
 
@@ -101,7 +102,10 @@ def _upstream(panel: pd.DataFrame, households: pd.DataFrame) -> list:
 
 @pytest.fixture(scope="session")
 def registry_layer(registry_demo: RegistryDemo, tmp_path_factory: pytest.TempPathFactory) -> RegistryLayer:
-    from dagster import AssetKey, materialize
+    import contextlib
+    import io
+
+    from dagster import AssetKey, DagsterInstance, materialize
 
     from assets.registry import registry_assets
     from assets.reports.registry_tables import registry_report_assets
@@ -116,6 +120,15 @@ def registry_layer(registry_demo: RegistryDemo, tmp_path_factory: pytest.TempPat
     panel, households = _upstream(registry_demo.panel, registry_demo.households)
     assert materialize([households], resources=resources, partition_key=str(DEMO_SCENARIO.synthetic_year)).success
     layer = [*registry_assets, *registry_report_assets]
-    result = materialize([panel, households, *layer], resources=resources, raise_on_error=False,
-                         selection=[AssetKey("p0_kabkota_validated"), *(key for a in layer for key in a.keys)])
+    # An instance on disk (SQLite event log, as `make run` has) and every log line captured: the identity scan
+    # reads them (tests/pipeline/test_identities.py).
+    (data / "dagster_home").mkdir()
+    instance = DagsterInstance.local_temp(tempdir=str(data / "dagster_home"))
+    captured = io.StringIO()
+    with contextlib.redirect_stderr(captured), contextlib.redirect_stdout(captured):
+        result = materialize([panel, households, *layer], resources=resources, raise_on_error=False,
+                             selection=[AssetKey("p0_kabkota_validated"), *(key for a in layer for key in a.keys)],
+                             instance=instance,
+                             run_config={"loggers": {"console": {"config": {"log_level": "DEBUG"}}}})
+    (data / "run.log").write_text(captured.getvalue())
     return RegistryLayer(result, data, paths, registry_demo)
