@@ -60,6 +60,7 @@ class ExtremeLineDefinition:
     national_line_rp_by_year: Mapping[int, float] = field(default_factory=dict)  # published, March round
     national_rate_pct_by_period: Mapping[str, float] = field(default_factory=dict)  # published
     label: str = ""
+    label_id: str = ""  # as readers see it (Bahasa Indonesia, decimal comma)
     comparison_only: bool = False  # kept for comparison; never the default of the pipeline
 
     def with_national_line(self, year: int, rp: float) -> ExtremeLineDefinition:
@@ -81,6 +82,7 @@ DEFINITIONS: dict[str, ExtremeLineDefinition] = {
         national_line_rp_by_year={2023: 351_957.4},
         national_rate_pct_by_period={"2022-03": 2.04, "2022-09": 1.74, "2023-03": 1.12, "2024-03": 0.83},
         label="USD 1.90 2011 PPP",
+        label_id="USD 1,90 PPP 2011",
     ),
     "usd215_2017ppp": ExtremeLineDefinition(
         name="usd215_2017ppp",
@@ -92,6 +94,7 @@ DEFINITIONS: dict[str, ExtremeLineDefinition] = {
         national_line_rp_by_year={},
         national_rate_pct_by_period={"2024-03": 1.26, "2024-09": 0.99, "2025-03": 0.85},
         label="USD 2.15 2017 PPP with spatial deflator",
+        label_id="USD 2,15 PPP 2017 dengan deflator spasial",
     ),
     # comparison only: the same national Rupiah line for every kab/kota (capped at its GK); no targets
     "usd190_2011ppp_flat": ExtremeLineDefinition(
@@ -103,9 +106,11 @@ DEFINITIONS: dict[str, ExtremeLineDefinition] = {
         valid_until_release="2025-06",
         national_line_rp_by_year={2023: 351_957.4},
         label="USD 1.90 2011 PPP, flat national line (comparison only)",
+        label_id="USD 1,90 PPP 2011 (garis tunggal nasional)",
         comparison_only=True,
     ),
 }
+LINE_LABELS_ID = {name: d.label_id for name, d in DEFINITIONS.items()}
 
 
 def get_definition(definition: str | ExtremeLineDefinition) -> ExtremeLineDefinition:

@@ -7,17 +7,13 @@ from dagster import AssetExecutionContext, Config, MetadataValue, Output, asset
 from assets.resources import ProjectPaths
 from checks.dagster_checks import check_specs, evaluate
 from checks.suites.reports import manifest_suite
+from estimation.poverty_lines import LINE_LABELS_ID
 from estimation.publication import public_path, publication
 from estimation.publish import manifest
 
 CHARTS_SUITE = manifest_suite("p0_charts")
 SAE_CHARTS_SUITE = manifest_suite("sae_charts")
 METADATA_CHART_WIDTH_PX = 900  # legible in the asset page (the written PNG is 1,125 px wide)
-FLAG_ID = {"publish": "layak", "caution": "hati-hati", "suppress": "tidak layak"}
-# How the extreme line is named to readers (Bahasa Indonesia, decimal comma).
-LINE_LABELS_ID = {"usd190_2011ppp": "USD 1,90 PPP 2011",
-                  "usd215_2017ppp": "USD 2,15 PPP 2017 dengan deflator spasial",
-                  "usd190_2011ppp_flat": "USD 1,90 PPP 2011 (garis tunggal nasional)"}
 
 
 class ChartsConfig(Config):
@@ -99,6 +95,7 @@ def sae_charts(
     from estimation.charts.export import markdown_thumbnail, save_figure
     from estimation.charts.poverty import extreme_poverty_ranking_chart
     from estimation.charts.sae import cv_comparison_chart, direct_vs_eblup_chart
+    from estimation.sae.publishability import FLAG_LABELS_ID
 
     year = int(sae_estimates["year"].max())
     names = region_reference.set_index("bps_code")["name"]
@@ -129,7 +126,7 @@ def sae_charts(
     top = both.sort_values("eblup", ascending=False).head(config.top_n)
     figures[f"sae_ranking_{config.indicator}_{year}"] = extreme_poverty_ranking_chart(
         pd.DataFrame({"name": top["name"], "rate": top["eblup"] * pct, "ci_low": top["ci_low"] * pct,
-                      "ci_high": top["ci_high"] * pct, "flag": top["flag"].map(FLAG_ID)}),
+                      "ci_high": top["ci_high"] * pct, "flag": top["flag"].map(FLAG_LABELS_ID)}),
         title=f"{config.top_n} kab/kota dengan persentase penduduk {label} tertinggi (EBLUP), {year}",
         source_note=f"Sumber: sampel sintetis serupa Susenas, diolah; garis {definition}")
     metadata, written = {}, []

@@ -11,10 +11,10 @@ from pathlib import Path
 import pandas as pd
 from dagster import AssetExecutionContext, Config, MetadataValue, Output, asset
 
-from assets.reports.charts import LINE_LABELS_ID
 from assets.resources import ProjectPaths
 from checks.dagster_checks import check_specs, evaluate
 from checks.suites.reports import maps_suite
+from estimation.poverty_lines import LINE_LABELS_ID
 from estimation.publication import public_path, publication
 from estimation.publish import manifest
 

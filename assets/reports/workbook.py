@@ -10,7 +10,6 @@ from assets.resources import ProjectPaths
 from checks.dagster_checks import check_specs, evaluate
 from checks.suites.reports import workbook_suite
 from estimation.parsers.catalog import parse_source
-from estimation.publishing import CSV_FOLDER, publish_for_readers, reader_manifest
 
 WORKBOOK_SUITE = workbook_suite("published_workbook")
 FOOTNOTE_SOURCES = ("p0_kabkota", "poor_kabkota")  # the BPS tables whose Catatan rows the workbook repeats
@@ -32,6 +31,9 @@ def published_workbook(
     direct_estimates: pd.DataFrame,
     sae_estimates: pd.DataFrame,
 ):
+    # imported here, not at module level: XlsxWriter is not needed to load the code location
+    from estimation.publishing import CSV_FOLDER, publish_for_readers, reader_manifest
+
     raw = Path(paths.raw_dir)
     footnotes = list(dict.fromkeys(note for name in FOOTNOTE_SOURCES for note in parse_source(name, raw).notes))
     written = publish_for_readers(

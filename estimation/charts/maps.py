@@ -33,6 +33,7 @@ from estimation.charts.export import markdown_thumbnail
 from estimation.charts.formatting import MINUS, format_number_id, format_percent_id, format_pp_id
 from estimation.charts.style import DEFAULT_SOURCE_NOTE, TEXT_MUTED, WIDTH_IN, chart_style, wrap_to_width
 from estimation.parsers.topojson import MIN_RING_AREA, ring_area
+from estimation.sae.publishability import FLAG_LABELS_ID
 
 __all__ = [
     "CHANGE_SCALE",
@@ -67,7 +68,6 @@ PROVINCES_2022 = ("92", "95", "96", "97")
 PAPUA_NOTE = ("Provinsi pemekaran 2022 (Papua Barat Daya, Papua Selatan, Papua Tengah, Papua Pegunungan) "
               "digambar dari batas kab/kotanya.")
 # The publishability flags of `estimation.sae.publishability` and their Indonesian names.
-FLAG_LABELS_ID = {"publish": "layak", "caution": "hati-hati", "suppress": "tidak layak"}
 
 _PROVINCE_WORDS = {"DKI": "DKI", "D": "D", "I": "I", "DI": "DI", "KEP.": "Kepulauan"}
 

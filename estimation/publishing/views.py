@@ -22,12 +22,10 @@ import numpy as np
 import pandas as pd
 
 from estimation.dictionary import column_info
+from estimation.poverty_lines import LINE_LABELS_ID
 from estimation.publish import identity_columns
+from estimation.sae.publishability import FLAG_LABELS_ID
 
-FLAG_ID = {"publish": "layak", "caution": "hati-hati", "suppress": "tidak layak"}
-LINE_LABELS_ID = {"usd190_2011ppp": "USD 1,90 PPP 2011",
-                  "usd215_2017ppp": "USD 2,15 PPP 2017 dengan deflator spasial",
-                  "usd190_2011ppp_flat": "USD 1,90 PPP 2011 (garis tunggal nasional)"}
 LEVEL_ID = {"kabkota": "Kabupaten/Kota", "provinsi": "Provinsi", "indonesia": "Indonesia"}
 # Published BPS figures whose decimals are read per year from the data (capped by the dictionary's decimals).
 AS_PUBLISHED = ("p0", "poor_thousand", "p1", "p2")
@@ -201,7 +199,7 @@ def extreme_estimates_table(sae: pd.DataFrame, direct: pd.DataFrame, names: pd.D
         decimals[column] = d
         labels[column] = info.label
         units[column] = info.display_unit
-    out["flag"] = rows["flag"].map(lambda v: FLAG_ID.get(str(v), str(v)))
+    out["flag"] = rows["flag"].map(lambda v: FLAG_LABELS_ID.get(str(v), str(v)))
     labels["flag"], units["flag"] = column_info("flag", "estimates_sae").label, "RSE ≤ 25% / 25–50% / > 50%"
     labels["cv"] = "CV estimasi langsung"
     labels["persons"] = "Jumlah penduduk miskin ekstrem (estimasi)" if indicator == "extreme" else labels["persons"]

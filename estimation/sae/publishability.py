@@ -12,6 +12,7 @@ LABELS = {
     "en": ("publish", "caution", "suppress"),
     "id": ("layak", "hati-hati", "tidak layak"),
 }
+FLAG_LABELS_ID = dict(zip(LABELS["en"], LABELS["id"], strict=True))  # the flag as readers see it
 
 
 def relative_standard_error(estimate: object, mse: object) -> np.ndarray:

@@ -30,8 +30,9 @@ from estimation.publishing import (
     workbook_name,
 )
 from estimation.publishing.csv_id import BOM, csv_id_text, read_csv_id, strip_formula, write_csv_id
-from estimation.publishing.views import FLAG_ID, ReaderTable, published_decimals
+from estimation.publishing.views import ReaderTable, published_decimals
 from estimation.publishing.workbook import FIRST_DATA_ROW, NOTES_SHEET, long_digit_runs, write_workbook
+from estimation.sae.publishability import FLAG_LABELS_ID
 
 RAW = Path(__file__).resolve().parents[2] / "data" / "raw"
 pytestmark = pytest.mark.xdist_group("workbook")  # the module's fixtures are computed on one worker (loadgroup)
@@ -195,7 +196,7 @@ def test_estimates_in_percent_with_flags_in_bahasa(small):
     surabaya = next(r for r in records if r["Kode wilayah"] == "3578" and r["Tahun"] == "2024")
     assert surabaya["CV estimasi langsung"] is None  # zero direct estimate: CV undefined, an empty cell
     assert surabaya["Kelayakan publikasi"] == "tidak layak"
-    assert {r["Kelayakan publikasi"] for r in records} <= set(FLAG_ID.values())
+    assert {r["Kelayakan publikasi"] for r in records} <= set(FLAG_LABELS_ID.values())
     assert len(records) == 4  # the extreme indicator only, both years
     sae = small["sae"][small["sae"]["indicator"] == "extreme"].set_index(["bps_code", "year"])
     for record in records:
@@ -203,7 +204,7 @@ def test_estimates_in_percent_with_flags_in_bahasa(small):
         for column in ("direct", "eblup", "rse", "ci_low", "ci_high", "benchmarked"):
             expected = round(float(row[column]) * 100, 2) if np.isfinite(row[column]) else None
             assert record[column_info(column, "estimates_sae").label] == expected, (record, column)
-        assert record["Kelayakan publikasi"] == FLAG_ID[row["flag"]]
+        assert record["Kelayakan publikasi"] == FLAG_LABELS_ID[row["flag"]]
     units = [c.value for c in ws[6]]
     assert units[header.index(column_info("eblup").label)] == "persen"
 
