@@ -135,21 +135,29 @@ def _title(template: str, level: str, years: Sequence[str]) -> str:
     return f"{title}, {span}" if span else title
 
 
-def panel_tables(kabkota: pd.DataFrame, province: pd.DataFrame) -> list[ReaderTable]:
-    """P0, number of poor, poverty line, P1, P2 for each level, as BPS lays them out (empty ones left out)."""
+def _family_tables(frame: pd.DataFrame, level: str, families: Sequence[tuple[str, str, str, str]],
+                   year_labels: Mapping[int, str] | None = None, optional: bool = False) -> list[ReaderTable]:
+    """One wide table per indicator family with at least one year of figures; with `optional`, a family whose
+    column `frame` lacks is left out (P1, P2 exist only for kab/kota), else that is an error."""
     tables = []
-    for level, frame in (("kabkota", kabkota), ("provinsi", province), ("indonesia", province)):
-        for value, key, prefix, template in _PANEL_FAMILIES:
-            if value not in frame.columns:
+    for value, key, prefix, template in families:
+        if value not in frame.columns:
+            if optional:
                 continue
-            table = wide_table(frame, value, level, key=f"{key}_{level}",
-                               sheet=f"{prefix} {_SHEET_LEVEL[level]}", title="")
-            years = [c for c in table.frame.columns if c not in _id_columns(level)]
-            if not years:
-                continue
+            raise KeyError(f"{level} table has no column {value!r}")
+        table = wide_table(frame, value, level, key=f"{key}_{level}", sheet=f"{prefix} {_SHEET_LEVEL[level]}",
+                           title="", year_labels=year_labels)
+        years = [c for c in table.frame.columns if c not in _id_columns(level)]
+        if years:
             table.title = _title(template, level, years)
             tables.append(table)
     return tables
+
+
+def panel_tables(kabkota: pd.DataFrame, province: pd.DataFrame) -> list[ReaderTable]:
+    """P0, number of poor, poverty line, P1, P2 for each level, as BPS lays them out (empty ones left out)."""
+    return [table for level, frame in (("kabkota", kabkota), ("provinsi", province), ("indonesia", province))
+            for table in _family_tables(frame, level, _PANEL_FAMILIES, optional=True)]
 
 
 def delta_tables(kabkota: pd.DataFrame, province: pd.DataFrame) -> list[ReaderTable]:
@@ -160,14 +168,7 @@ def delta_tables(kabkota: pd.DataFrame, province: pd.DataFrame) -> list[ReaderTa
             continue
         pairs = frame.drop_duplicates("year").set_index("year")["year_prev"]
         year_labels = {int(y): f"{int(p)}–{int(y)}" for y, p in pairs.items() if pd.notna(p)}
-        for value, key, prefix, template in _DELTA_FAMILIES:
-            table = wide_table(frame, value, level, key=f"{key}_{level}", sheet=f"{prefix} {_SHEET_LEVEL[level]}",
-                               title="", year_labels=year_labels)
-            years = [c for c in table.frame.columns if c not in _id_columns(level)]
-            if not years:
-                continue
-            table.title = _title(template, level, years)
-            tables.append(table)
+        tables += _family_tables(frame, level, _DELTA_FAMILIES, year_labels)
     return tables
 
 
