@@ -1,10 +1,10 @@
 """Report charts (matplotlib, Agg, pyplot-free): Indonesian labels, decimal comma, deterministic files.
 
 Build a Figure with a chart function, then `save_figure(fig, stem)` for PNG + SVG files or
-`markdown_image(fig, alt)` for a small inline PNG in Dagster Markdown metadata.
+`markdown_thumbnail(png_bytes, alt)` for the written PNG, scaled, inline in Dagster Markdown metadata.
 """
 
-from estimation.charts.export import figure_png_base64, markdown_image, render_bytes, save_figure
+from estimation.charts.export import markdown_thumbnail, render_bytes, save_figure
 from estimation.charts.formatting import (
     format_number_id,
     format_percent_id,
@@ -21,13 +21,12 @@ __all__ = [
     "cv_comparison_chart",
     "direct_vs_eblup_chart",
     "extreme_poverty_ranking_chart",
-    "figure_png_base64",
     "format_number_id",
     "format_percent_id",
     "format_persons_id",
     "format_pp_id",
     "format_rupiah",
-    "markdown_image",
+    "markdown_thumbnail",
     "p0_trend_chart",
     "ranked_change_chart",
     "render_bytes",

@@ -26,7 +26,6 @@ from estimation.atomic import write_bytes_atomic
 from estimation.charts.style import chart_style
 
 REPORT_DPI = 150
-METADATA_DPI = 80  # a 7.5 in wide chart -> 600 px, tens of kB: keeps Dagster metadata small
 
 # Keys set to None are left out of the file; without this PNG carries "Software: Matplotlib x.y"
 # and SVG a creation date, so two renders of the same data would differ.
@@ -79,26 +78,10 @@ def save_figure(fig: Figure, stem: Path | str, *, dpi: float = REPORT_DPI, close
     return paths
 
 
-def figure_png_base64(fig: Figure, *, dpi: float = METADATA_DPI) -> str:
-    """The figure as a base64-encoded PNG (ASCII string)."""
-    return base64.b64encode(render_bytes(fig, "png", dpi=dpi)).decode("ascii")
-
-
-def markdown_image(fig: Figure, alt: str, *, dpi: float = METADATA_DPI, close: bool = True) -> str:
-    """``![alt](data:image/png;base64,...)`` for Dagster Markdown metadata."""
-    # Brackets or line breaks in the alt text would end the Markdown image early.
-    safe_alt = " ".join(alt.replace("[", "(").replace("]", ")").split())
-    encoded = figure_png_base64(fig, dpi=dpi)
-    if close:
-        close_figure(fig)
-    return f"![{safe_alt}](data:image/png;base64,{encoded})"
-
-
 def markdown_thumbnail(png: bytes, alt: str, *, width_px: int = 675, colours: int = 64) -> str:
     """``![alt](data:image/png;base64,...)`` from a rendered PNG, downsampled (Lanczos) to `width_px` and
     reduced to a `colours` palette: a 200 dpi map becomes a ~40 kB image for Dagster Markdown metadata,
     without rendering the figure a second time."""
-    import base64
     import io
 
     from PIL import Image

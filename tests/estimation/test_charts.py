@@ -21,13 +21,12 @@ from estimation.charts import (
     cv_comparison_chart,
     direct_vs_eblup_chart,
     extreme_poverty_ranking_chart,
-    figure_png_base64,
     format_number_id,
     format_percent_id,
     format_persons_id,
     format_pp_id,
     format_rupiah,
-    markdown_image,
+    markdown_thumbnail,
     p0_trend_chart,
     ranked_change_chart,
     render_bytes,
@@ -423,14 +422,12 @@ def test_different_data_give_different_bytes():
         render_bytes(p0_trend_chart(trend_frame(), title="Tren"), "jpg")
 
 
-def test_markdown_image_is_small_png():
+def test_metadata_image_is_the_written_png_scaled():
     fig = ranked_change_chart(JATIM_2024[["name", "p0", "delta_p0_pp"]], province_name="Jawa Timur", year=2024,
                               year_prev=2023)
-    encoded = figure_png_base64(fig)
-    assert base64.b64decode(encoded).startswith(b"\x89PNG")
-    md = markdown_image(fig, "P0 [Jawa Timur]\n2024")
-    assert md.startswith("![P0 (Jawa Timur) 2024](data:image/png;base64,")
-    assert md.endswith(")")
-    assert md[md.index("base64,") + 7:-1] == encoded
-    assert len(md) < 200_000  # dpi 80: tens of kB, not MB, in Dagster metadata
-    assert fig.axes == []
+    png = render_bytes(fig, "png")
+    md = markdown_thumbnail(png, "P0 [Jawa Timur]\n2024", width_px=900)
+    assert md.startswith("![P0 (Jawa Timur) 2024](data:image/png;base64,") and md.endswith(")")
+    small = base64.b64decode(md[md.index("base64,") + 7:-1])
+    assert small.startswith(b"\x89PNG") and int.from_bytes(small[16:20], "big") == 900  # PNG width field
+    assert len(md) < 200_000  # tens of kB, not MB, in Dagster metadata
