@@ -85,14 +85,31 @@ def _conflicts(*sources: pd.DataFrame, daerah: bool = False) -> pd.DataFrame:
 
 # Population implied by poor / P0: a kab/kota's changes by a few percent a year. A larger jump between two
 # consecutive years, from the first year all kab/kota are published, means one of the two figures is wrong
-# (a P0 or a poor count from another row). Exempt, with the reason the published figures show:
+# (a P0 or a poor count from another row) -- unless people moved between two kab/kota of one province: BPS
+# re-based on SP2020 (Kolaka +31.7% and Kolaka Timur -28.7% in 2021, their sum 400.1 -> 408.7 thousand). So a
+# jump is explained when a kab/kota of the same province jumped the other way the same year and the two
+# together changed by at most MAX_PAIR_CHANGE; the reason is carried in the row.
 MAX_POPULATION_CHANGE = 0.15
-POPULATION_JUMP_EXEMPT: dict[tuple[str, int], str] = {
-    ("7404", 2021): "Kolaka and Kolaka Timur 2021: population moved between the two neighbours in BPS's "
-                    "SP2020-based figures (their sum 400.1 -> 408.7 thousand, +2.1%)",
-    ("7411", 2021): "Kolaka and Kolaka Timur 2021: population moved between the two neighbours in BPS's "
-                    "SP2020-based figures (their sum 400.1 -> 408.7 thousand, +2.1%)",
-}
+MAX_PAIR_CHANGE = 0.05
+
+
+def _moved_between_neighbours(jumps: pd.DataFrame) -> dict[int, str]:
+    """{row of `jumps`: reason} for the jumps a neighbour's opposite jump explains (columns bps_code, name,
+    year, population_thousand, previous, change)."""
+    explained: dict[int, str] = {}
+    big = jumps[jumps["change"].abs() > MAX_POPULATION_CHANGE]
+    for (_province, _year), group in big.groupby([big["bps_code"].str[:2], "year"]):
+        for i, a in group.iterrows():
+            for j, b in group.iterrows():
+                if i == j or (a["change"] > 0) == (b["change"] > 0):
+                    continue
+                pair = (a["population_thousand"] + b["population_thousand"]) / (a["previous"] + b["previous"]) - 1
+                if abs(pair) <= MAX_PAIR_CHANGE:
+                    explained[i] = (f"population moved between {a['name']} and {b['name']}: their sum "
+                                    f"{a['previous'] + b['previous']:,.1f} -> "
+                                    f"{a['population_thousand'] + b['population_thousand']:,.1f} thousand "
+                                    f"({pair:+.1%})")
+    return explained
 
 
 def _raw_cell(cells: pd.DataFrame) -> dict[tuple[str, int], tuple[str, int, str, str]]:
@@ -106,7 +123,8 @@ def _raw_cell(cells: pd.DataFrame) -> dict[tuple[str, int], tuple[str, int, str,
 
 def population_jumps(panel: pd.DataFrame, p0_cells: pd.DataFrame, poor_cells: pd.DataFrame) -> pd.DataFrame:
     """One row per kab/kota and year (after the first complete year) with the implied population of it and
-    the year before; `plausible` False when it changes by more than MAX_POPULATION_CHANGE (not exempt).
+    the year before; `plausible` False when it changes by more than MAX_POPULATION_CHANGE and no neighbour's
+    opposite jump explains it (`explained_by`).
     Located at the P0 cell of the later year, the poor cell and both texts quoted."""
     first = complete_years(panel, int(panel["bps_code"].nunique()))[0]
     if "population_thousand" not in panel.columns:  # a panel as built has it; otherwise poor / P0 here
@@ -117,13 +135,12 @@ def population_jumps(panel: pd.DataFrame, p0_cells: pd.DataFrame, poor_cells: pd
     pairs = frame.merge(before[["bps_code", "year", "previous"]], on=["bps_code", "year"])
     pairs = pairs[(pairs["year"] > first) & pairs["population_thousand"].notna() & pairs["previous"].notna()
                   & (pairs["previous"] > 0)]
-    change = pairs["population_thousand"] / pairs["previous"] - 1
-    exempt = [(c, int(y)) in POPULATION_JUMP_EXEMPT for c, y in zip(pairs["bps_code"], pairs["year"], strict=True)]
+    pairs = pairs.assign(change=pairs["population_thousand"] / pairs["previous"] - 1).reset_index(drop=True)
+    moved = _moved_between_neighbours(pairs)
     p0, poor = _raw_cell(p0_cells), _raw_cell(poor_cells)
     rows = []
-    for (code, name, year, population, previous), rel, free in zip(
-            pairs[["bps_code", "name", "year", "population_thousand", "previous"]].itertuples(index=False),
-            change, exempt, strict=True):
+    for k, (code, name, year, population, previous, rel) in enumerate(
+            pairs[["bps_code", "name", "year", "population_thousand", "previous", "change"]].itertuples(index=False)):
         p0_at = p0.get((code, int(year)), (None, None, str(year), None))
         poor_at = poor.get((code, int(year)))
         poor_text = f"poor {poor_at[3]!r} (file {poor_at[0]}, row {poor_at[1]})" if poor_at else "poor -"
@@ -132,11 +149,11 @@ def population_jumps(panel: pd.DataFrame, p0_cells: pd.DataFrame, poor_cells: pd
             "found": p0_at[3],
             "problem": (f"P0 with {poor_text}: implied population {population:,.1f} thousand, "
                         f"{year - 1}: {previous:,.1f} ({rel:+.1%})"),
-            "bps_code": code, "year": int(year), "change": float(rel),
-            "plausible": bool(free or abs(rel) <= MAX_POPULATION_CHANGE),
+            "bps_code": code, "year": int(year), "change": float(rel), "explained_by": moved.get(k, ""),
+            "plausible": bool(k in moved or abs(rel) <= MAX_POPULATION_CHANGE),
         })
     columns = ["source_file", "source_row", "source_column", "region_name", "found", "problem", "bps_code", "year",
-               "change", "plausible"]
+               "change", "explained_by", "plausible"]
     return pd.DataFrame(rows, columns=columns)
 
 

@@ -250,3 +250,26 @@ def test_years_of_an_unreadable_export_are_refused_in_one_line():
         table_years(BAD / "p0_latin1.csv")
     message = str(refused.value)
     assert "\n" not in message and "p0_latin1.csv" in message and "row 12" in message and "\\x96" in message
+
+
+def test_a_neighbours_opposite_jump_explains_a_population_jump():
+    """People moving between two kab/kota of one province (Kolaka and Kolaka Timur, 2021) explain both jumps;
+    the same jumps whose sum does not hold, or a jump alone, stay blocked."""
+    from checks.suites.validated import population_jumps
+
+    def panel(a_2021: float, b_2021: float) -> pd.DataFrame:
+        rows = [("7404", "Kolaka", 2019, 240.0), ("7404", "Kolaka", 2020, 240.0), ("7404", "Kolaka", 2021, a_2021),
+                ("7411", "Kolaka Timur", 2019, 160.0), ("7411", "Kolaka Timur", 2020, 160.0),
+                ("7411", "Kolaka Timur", 2021, b_2021),
+                ("7401", "Buton", 2019, 100.0), ("7401", "Buton", 2020, 101.0), ("7401", "Buton", 2021, 102.0)]
+        return pd.DataFrame(rows, columns=["bps_code", "name", "year", "population_thousand"]).assign(p0=10.0)
+
+    empty = pd.DataFrame(columns=["status", "bps_code", "year", "source_file", "source_row", "source_column",
+                                  "value_text"])
+    moved = population_jumps(panel(300.0, 108.0), empty, empty).set_index(["bps_code", "year"])
+    assert moved.loc[("7404", 2021), "plausible"] and moved.loc[("7411", 2021), "plausible"]
+    assert "Kolaka Timur" in moved.loc[("7404", 2021), "explained_by"]
+    broken = population_jumps(panel(300.0, 130.0), empty, empty).set_index(["bps_code", "year"])  # sum +7.5%
+    assert not broken.loc[("7404", 2021), "plausible"] and not broken.loc[("7411", 2021), "plausible"]
+    alone = population_jumps(panel(300.0, 160.0), empty, empty).set_index(["bps_code", "year"])
+    assert not alone.loc[("7404", 2021), "plausible"] and alone.loc[("7411", 2021), "plausible"]
