@@ -18,6 +18,7 @@ def build_assets(calendar: DataCalendar) -> list[AssetsDefinition]:
     from assets.registry import registry_assets
     from assets.reports.charts import chart_assets
     from assets.reports.maps import map_assets
+    from assets.reports.profiles import profile_assets
     from assets.reports.registry_tables import registry_report_assets
     from assets.reports.tables import table_assets
     from assets.reports.workbook import workbook_assets
@@ -25,4 +26,4 @@ def build_assets(calendar: DataCalendar) -> list[AssetsDefinition]:
 
     return [*build_raw_assets(calendar), *validated_assets, *build_estimates_assets(calendar),
             *build_deltas_assets(calendar), *registry_assets, *table_assets, *chart_assets,
-            *map_assets, *registry_report_assets, *workbook_assets]
+            *map_assets, *registry_report_assets, *workbook_assets, *profile_assets]
