@@ -552,7 +552,8 @@ def render_profile(profile: KabkotaProfile, *, maps: ProvinceMaps | None, p0_by_
     `registry_demo`: the registry figures come from the demo extracts (marked DATA DEMO)."""
     _register_fonts()
     buffer = io.BytesIO()
-    c = Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1)
+    # the canvas starts in DejaVu, so no standard (non-embedded) Helvetica enters the resources
+    c = Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1, initialFontName=FONT, initialFontSize=9)
     c.setTitle(f"Profil Kemiskinan {profile.title_name} {profile.year}")
     c.setAuthor("Pipeline kemiskinan kab/kota")
     c.setSubject(DEFAULT_SOURCE_NOTE)
