@@ -7,7 +7,9 @@ the IO manager stores one file per year. The partitions follow the data (`assets
 import pandas as pd
 from dagster import AssetExecutionContext, AssetsDefinition, BackfillPolicy, MetadataValue, Output, asset
 
+from assets.metadata import preview, record_partitions
 from assets.partitions import DataCalendar
+from assets.resources import ProjectPaths
 from checks.dagster_checks import check_specs, evaluate
 from checks.suites.deltas import deltas_suite
 from estimation.deltas import year_over_year_kabkota, year_over_year_province
@@ -20,12 +22,22 @@ def _years(context: AssetExecutionContext) -> list[int]:
     return [int(key) for key in context.partition_keys]
 
 
-def _metadata(frame: pd.DataFrame) -> dict:
-    meta: dict = {"years": MetadataValue.text(", ".join(str(y) for y in sorted(frame["year"].unique())))}
-    if len(frame):
-        meta["mean_delta_p0_pp"] = MetadataValue.float(float(frame["delta_p0_pp"].mean()))
-        meta["regions_with_lower_p0"] = MetadataValue.int(int((frame["delta_p0_pp"] < 0).sum()))
-    return meta
+PREVIEW_COLUMNS = ("bps_code", "name", "year", "p0_prev", "p0", "delta_p0_pp", "poor_thousand", "delta_poor_persons")
+
+
+def _year_figures(table: str):
+    """The figures of one year (one partition), plotted by the UI across the years."""
+    def figures(year: pd.DataFrame) -> dict:
+        meta: dict = {"year": MetadataValue.int(int(year["year"].iloc[0])) if len(year) else MetadataValue.null()}
+        if len(year):
+            meta["mean_delta_p0_pp"] = MetadataValue.float(float(year["delta_p0_pp"].mean()))
+            meta["median_delta_p0_pp"] = MetadataValue.float(float(year["delta_p0_pp"].median()))
+            meta["regions_with_lower_p0"] = MetadataValue.int(int((year["delta_p0_pp"] < 0).sum()))
+            meta["delta_poor_persons_total"] = MetadataValue.int(int(year["delta_poor_persons"].sum()))
+            meta["preview"] = preview(year, "delta_p0_pp", PREVIEW_COLUMNS, table,
+                                      title="Perubahan P0 (poin) dari tahun sebelumnya")
+        return meta
+    return figures
 
 
 def build_deltas_assets(calendar: DataCalendar) -> list[AssetsDefinition]:
@@ -35,21 +47,23 @@ def build_deltas_assets(calendar: DataCalendar) -> list[AssetsDefinition]:
     @asset(**partitioned, check_specs=check_specs(KABKOTA_SUITE, "p0_deltas_kabkota"),
            description="Change in P0 (percentage points) and in poor persons from the year before, per kab/kota, "
                        "with the province and Indonesia P0 of both years beside each row.")
-    def p0_deltas_kabkota(context: AssetExecutionContext, p0_kabkota_validated: pd.DataFrame,
+    def p0_deltas_kabkota(context: AssetExecutionContext, paths: ProjectPaths, p0_kabkota_validated: pd.DataFrame,
                           p0_province_validated: pd.DataFrame):
         deltas = year_over_year_kabkota(p0_kabkota_validated, p0_province_validated)
         deltas = deltas[deltas["year"].isin(_years(context))].reset_index(drop=True)
-        yield Output(deltas, metadata=_metadata(deltas))
-        yield from evaluate(KABKOTA_SUITE, deltas, "p0_deltas_kabkota", context.log,
+        record_partitions(context, deltas, "p0_deltas_kabkota", _year_figures("p0_deltas_kabkota"))
+        yield Output(deltas)
+        yield from evaluate(KABKOTA_SUITE, deltas, "p0_deltas_kabkota", context.log, rows_dir=paths.check_rows(),
                             p0_province_validated=p0_province_validated)
 
     @asset(**partitioned, check_specs=check_specs(PROVINCE_SUITE, "p0_deltas_province"),
            description="Change in P0 (percentage points) and in poor persons from the year before, per province "
                        "and Indonesia.")
-    def p0_deltas_province(context: AssetExecutionContext, p0_province_validated: pd.DataFrame):
+    def p0_deltas_province(context: AssetExecutionContext, paths: ProjectPaths, p0_province_validated: pd.DataFrame):
         deltas = year_over_year_province(p0_province_validated)
         deltas = deltas[deltas["year"].isin(_years(context))].reset_index(drop=True)
-        yield Output(deltas, metadata=_metadata(deltas))
-        yield from evaluate(PROVINCE_SUITE, deltas, "p0_deltas_province", context.log)
+        record_partitions(context, deltas, "p0_deltas_province", _year_figures("p0_deltas_province"))
+        yield Output(deltas)
+        yield from evaluate(PROVINCE_SUITE, deltas, "p0_deltas_province", context.log, rows_dir=paths.check_rows())
 
     return [p0_deltas_kabkota, p0_deltas_province]

@@ -19,8 +19,11 @@ from dagster import (
     Output,
     multi_asset,
 )
+from pydantic import Field
 
+from assets.metadata import preview, record_partitions
 from assets.partitions import DataCalendar
+from assets.resources import ProjectPaths
 from checks.dagster_checks import check_specs, evaluate
 from checks.suites.estimates import (
     calibration_suite,
@@ -60,9 +63,15 @@ class EstimationConfig(Config):
     # "auto": for each round, the newest extreme-line definition BPS has published a national rate on
     # (`estimation.synthetic.targets.line_definition_for`: USD 1.90 2011 PPP, then USD 2.15 2017 PPP with the
     # spatial deflator from the round BPS revised in the July 2025 release). Or a definition name for all years.
-    line_definition: str = "auto"
-    seed: int = 2024  # the population of round Y uses seed + Y, its sample seed + Y + 1
-    n_households: int = 345_000
+    line_definition: str = Field(
+        default="auto",
+        description="Extreme-poverty line: 'auto' (USD 1.90 2011 PPP before 2024, USD 2.15 2017 PPP with the "
+                    "spatial deflator from 2024, as BPS publishes) or one definition for every round: "
+                    "'usd190_2011ppp' or 'usd215_2017ppp'.")
+    seed: int = Field(default=2024, description="Random seed: the synthetic population of round Y uses seed + Y, "
+                                                "its Susenas-like sample seed + Y + 1 (same seed, same figures).")
+    n_households: int = Field(default=345_000, description="Households in the Susenas-like sample of each round "
+                                                           "(Susenas March: about 345,000).")
 
 
 def build_estimates_assets(calendar: DataCalendar) -> list[AssetsDefinition]:
@@ -77,6 +86,7 @@ def build_estimates_assets(calendar: DataCalendar) -> list[AssetsDefinition]:
     def poverty_estimates(
         context: AssetExecutionContext,
         config: EstimationConfig,
+        paths: ProjectPaths,
         p0_kabkota_validated: pd.DataFrame,
         region_reference: pd.DataFrame,
         raw_dapoer_2019: pd.DataFrame,
@@ -116,10 +126,12 @@ def build_estimates_assets(calendar: DataCalendar) -> list[AssetsDefinition]:
         }
         related = {"synthetic_population_truth": frames["synthetic_population_truth"],
                    "province_direct": pd.concat([r.province_direct for r in results], ignore_index=True)}
+        names = region_reference.set_index("bps_code")["name"]
         for name, frame in frames.items():
-            yield Output(frame, output_name=name, metadata=_metadata(name, frame))
+            record_partitions(context, frame, name, lambda year, name=name: _year_figures(name, year, names))
+            yield Output(frame, output_name=name)
         for name, suite in SUITES.items():
-            yield from evaluate(suite, frames[name], name, context.log, **related)
+            yield from evaluate(suite, frames[name], name, context.log, rows_dir=paths.check_rows(), **related)
 
     return [poverty_estimates]
 
@@ -132,9 +144,23 @@ def _household_expenditure(population: pd.DataFrame, year: int) -> pd.DataFrame:
     return pd.DataFrame({"bps_code": bps_code, "year": year, "KAPITA": population["KAPITA"].to_numpy(float)})
 
 
-def _metadata(name: str, frame: pd.DataFrame) -> dict:
-    """Numbers Dagster plots across materialisations (medians of precision, shares publishable)."""
-    meta: dict = {"years": MetadataValue.text(", ".join(str(y) for y in sorted(frame["year"].unique())))}
+PREVIEWS = {  # output: (indicator shown, column ranked, columns shown, title)
+    "direct_estimates": ("extreme", "estimate", ("bps_code", "name", "year", "estimate", "cv", "ci_low", "ci_high",
+                                                 "persons", "flag"),
+                         "Penduduk miskin ekstrem, estimasi langsung (data sintetis)"),
+    "sae_estimates": ("extreme", "benchmarked", ("bps_code", "name", "year", "direct", "eblup", "benchmarked", "rse",
+                                                 "ci_low", "ci_high", "persons", "flag"),
+                      "Penduduk miskin ekstrem, EBLUP Fay-Herriot (data sintetis)"),
+    "synthetic_population_truth": (None, "true_extreme_rate", ("bps_code", "name", "year", "true_p0",
+                                                               "true_extreme_rate", "population"),
+                                   "Nilai sebenarnya populasi sintetis"),
+}
+
+
+def _year_figures(name: str, frame: pd.DataFrame, names: pd.Series) -> dict:
+    """One round's own figures (one partition), which Dagster plots across the rounds: medians of precision,
+    shares publishable, the model's variance; a preview of the kab/kota where the output is per kab/kota."""
+    meta: dict = {}
     if name == "direct_estimates":
         for indicator, group in frame.groupby("indicator"):
             meta[f"median_cv_{indicator}"] = MetadataValue.float(float(group["cv"].median()))
@@ -145,5 +171,14 @@ def _metadata(name: str, frame: pd.DataFrame) -> dict:
             meta[f"share_publishable_{indicator}"] = MetadataValue.float(float((group["flag"] == "publish").mean()))
     if name == "sae_fit":
         for row in frame.itertuples():
-            meta[f"sigma2_u_{row.indicator}_{row.year}"] = MetadataValue.float(float(row.sigma2_u))
+            meta[f"sigma2_u_{row.indicator}"] = MetadataValue.float(float(row.sigma2_u))
+            meta[f"r2_{row.indicator}"] = MetadataValue.float(float(row.r2))
+    if name == "synthetic_population_truth" and len(frame):
+        meta["mean_true_p0"] = MetadataValue.float(float(frame["true_p0"].mean()))
+        meta["mean_true_extreme_rate"] = MetadataValue.float(float(frame["true_extreme_rate"].mean()))
+    if name in PREVIEWS and len(frame):
+        indicator, rank_by, columns, title = PREVIEWS[name]
+        shown = frame if indicator is None else frame[frame["indicator"] == indicator]
+        meta["preview"] = preview(shown.assign(name=shown["bps_code"].map(names)), rank_by, columns, name,
+                                  title=title)
     return meta

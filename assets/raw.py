@@ -72,7 +72,7 @@ def _source_asset(name: str) -> AssetsDefinition:
         def _raw(context: AssetExecutionContext, paths: ProjectPaths):
             cells, metadata = cells_of(paths)
             yield Output(cells, metadata=metadata)
-            yield from evaluate(suite, cells, asset_name, context.log)
+            yield from evaluate(suite, cells, asset_name, context.log, rows_dir=paths.check_rows())
     else:
         @asset(**spec)
         def _raw(context: AssetExecutionContext, paths: ProjectPaths, raw_region_reference: pd.DataFrame):
@@ -80,7 +80,7 @@ def _source_asset(name: str) -> AssetsDefinition:
             # Matched once, here: the check reads the codes, the validated layer uses them.
             matched = match_region_names(cells, raw_region_reference)
             yield Output(matched, metadata=metadata)
-            yield from evaluate(suite, matched, asset_name, context.log)
+            yield from evaluate(suite, matched, asset_name, context.log, rows_dir=paths.check_rows())
 
     return _raw
 
@@ -94,7 +94,7 @@ def build_raw_assets(calendar: DataCalendar) -> list[AssetsDefinition]:
     def raw_region_reference(context: AssetExecutionContext, paths: ProjectPaths):
         reference = read_region_list(paths.raw(REGION_LIST_FILE))
         yield Output(reference, metadata={"rows": MetadataValue.int(len(reference))})
-        yield from evaluate(region_suite, reference, "raw_region_reference", context.log)
+        yield from evaluate(region_suite, reference, "raw_region_reference", context.log, rows_dir=paths.check_rows())
 
     @asset(group_name="raw", kinds={"pandas", "csv"},
            check_specs=check_specs(quotes_suite, "raw_news_quoted_figures"),
@@ -103,7 +103,7 @@ def build_raw_assets(calendar: DataCalendar) -> list[AssetsDefinition]:
     def raw_news_quoted_figures(context: AssetExecutionContext, paths: ProjectPaths):
         frame = parse_quoted_figures(paths.raw(QUOTED_FIGURES_FILE), QUOTED_FIGURES_FILE)
         yield Output(frame, metadata={"quoted_figures": MetadataValue.int(len(frame))})
-        yield from evaluate(quotes_suite, frame, "raw_news_quoted_figures", context.log)
+        yield from evaluate(quotes_suite, frame, "raw_news_quoted_figures", context.log, rows_dir=paths.check_rows())
 
     geo_suite = geometry_suite()
 
@@ -123,7 +123,7 @@ def build_raw_assets(calendar: DataCalendar) -> list[AssetsDefinition]:
             "arcs": MetadataValue.int(decoded.n_arcs),
             "vertices": MetadataValue.int(int(rings["vertex"].notna().sum())),
         })
-        yield from evaluate(geo_suite, rings, "raw_kabkota_geometry", context.log,
+        yield from evaluate(geo_suite, rings, "raw_kabkota_geometry", context.log, rows_dir=paths.check_rows(),
                             raw_region_reference=raw_region_reference, topo_attributes=attributes)
 
     return [raw_region_reference, raw_news_quoted_figures, raw_kabkota_geometry,

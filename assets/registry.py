@@ -20,6 +20,7 @@ from dagster import (
     asset,
     multi_asset,
 )
+from pydantic import Field
 
 from assets.resources import ProjectPaths, PseudonymKey
 from checks.dagster_checks import check_specs, evaluate
@@ -61,7 +62,9 @@ PROGRESS_SUITE = padu_padan_progress_suite()
 
 class RegistryConfig(Config):
     # The extract folder is one setting of the `paths` resource (KEMISKINAN_REGISTRY_EXTRACTS), not per asset.
-    reporting_period: str = DEMO_SCENARIO.reporting_period
+    reporting_period: str = Field(default=DEMO_SCENARIO.reporting_period,
+                                  description="Reporting period (year-month, e.g. 2024-11) of the TKPK progress "
+                                              "report the padu padan counts and worklists are labelled with.")
 
 
 @asset(group_name="registry", check_specs=check_specs(EXTRACTS_SUITE, "registry_extracts"),
@@ -83,7 +86,7 @@ def registry_extracts(context: AssetExecutionContext, paths: ProjectPaths,
     yield Output(files, metadata={"mode": MetadataValue.text("demo" if is_generated(folder) else "real"),
                                   "reused_previous_generation": MetadataValue.bool(reused),
                                   "files": MetadataValue.int(len(files))})
-    yield from evaluate(EXTRACTS_SUITE, files, "registry_extracts", context.log)
+    yield from evaluate(EXTRACTS_SUITE, files, "registry_extracts", context.log, rows_dir=paths.check_rows())
 
 
 @asset(group_name="registry", check_specs=check_specs(INGESTED_SUITE, "registry_ingested"),
@@ -101,7 +104,7 @@ def registry_ingested(context: AssetExecutionContext, paths: ProjectPaths, pseud
         "individuals": MetadataValue.int(int(reports["rows"].sum())),
         "nik_valid_rate": MetadataValue.float(float(reports["nik_valid"].sum() / max(reports["rows"].sum(), 1))),
     })
-    yield from evaluate(INGESTED_SUITE, reports, "registry_ingested", context.log)
+    yield from evaluate(INGESTED_SUITE, reports, "registry_ingested", context.log, rows_dir=paths.check_rows())
 
 
 @asset(group_name="registry", check_specs=check_specs(AGGREGATES_SUITE, "registry_aggregates"),
@@ -179,8 +182,8 @@ def padu_padan(context: AssetExecutionContext, config: RegistryConfig, paths: Pr
     yield Output(progress, output_name="padu_padan_progress",
                  metadata={"rows": MetadataValue.int(len(progress)),
                            "persons": MetadataValue.int(int(progress["persons"].sum()))})
-    yield from evaluate(PADU_PADAN_SUITE, summary, "padu_padan_summary", context.log)
-    yield from evaluate(PROGRESS_SUITE, progress, "padu_padan_progress", context.log)
+    yield from evaluate(PADU_PADAN_SUITE, summary, "padu_padan_summary", context.log, rows_dir=paths.check_rows())
+    yield from evaluate(PROGRESS_SUITE, progress, "padu_padan_progress", context.log, rows_dir=paths.check_rows())
 
 
 registry_assets = [registry_extracts, registry_ingested, registry_aggregates, registry_year_over_year,

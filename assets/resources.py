@@ -47,6 +47,11 @@ class ProjectPaths(ConfigurableResource):
     def charts(self) -> Path:
         return Path(self.outputs_dir) / "charts"
 
+    def check_rows(self) -> Path:
+        """Every failing row of a data-quality check, and the rows an exemption let through, as CSV
+        (`<asset>/<check>.failing_rows.csv`, linked from the check's metadata)."""
+        return Path(self.outputs_dir) / "checks"
+
 
 class PseudonymKey(ConfigurableResource):
     """The HMAC key for NIK/KK pseudonyms, from the environment variable `P3KE_PSEUDONYM_KEY`.

@@ -19,7 +19,12 @@ from typing import Any, Literal
 import pandas as pd
 
 Severity = Literal["ERROR", "WARN"]
-MAX_EXAMPLES = 10
+MAX_EXAMPLES = 10  # rows quoted in the one-line message and logged; every failing row is in `failing_rows`
+# A derived frame may carry exemptions with their reason: rows whose `exempt` is true are set aside before
+# the expectation runs (they cannot fail it), rows with a reason in one of these columns are reported as an
+# exemption that applied, so a reader sees which rows a rule let through and why.
+EXEMPT_COLUMN = "exempt"
+EXEMPTION_REASON_COLUMNS = ("exempt_reason", "explained_by")
 
 _validation_counter = itertools.count()
 
@@ -64,6 +69,8 @@ class RuleResult:
     examples: list[dict[str, Any]] = field(default_factory=list)
     observed: Any = None
     error: str | None = None  # the frame could not be derived / the expectation could not run
+    failing_rows: list[dict[str, Any]] = field(default_factory=list)  # every failing row, located
+    exemptions: list[dict[str, Any]] = field(default_factory=list)  # rows let through, with `reason`
 
     @property
     def message(self) -> str:
@@ -194,14 +201,17 @@ def _rule_result(rule: Rule, result: Any, n_rows: int) -> RuleResult:
     exception = (result.exception_info or {}).get("exception_message") if result.exception_info else None
     if exception:
         return RuleResult(rule.name, rule.severity, False, rule.expected, error=str(exception)[:500])
-    examples = []
-    for item in (info.get("unexpected_index_list") or [])[:MAX_EXAMPLES]:
+    rows = []
+    for item in info.get("unexpected_index_list") or []:
         if isinstance(item, dict):
             ordered = {c: _plain(item[c]) for c in rule.locate if c in item}
             ordered.update({k: _plain(v) for k, v in item.items() if k not in ordered})
-            examples.append(ordered)
-    if not examples and info.get("partial_unexpected_list"):
-        examples = [{"value": _plain(v)} for v in info["partial_unexpected_list"][:MAX_EXAMPLES]]
+            rows.append(ordered)
+    if not rows and info.get("unexpected_list"):
+        rows = [{"value": _plain(v)} for v in info["unexpected_list"]]
+    if not rows and info.get("partial_unexpected_list"):
+        rows = [{"value": _plain(v)} for v in info["partial_unexpected_list"]]
+    examples = rows[:MAX_EXAMPLES]
     observed = info.get("observed_value")
     return RuleResult(
         rule=rule.name,
@@ -212,7 +222,28 @@ def _rule_result(rule: Rule, result: Any, n_rows: int) -> RuleResult:
         checked_count=int(info.get("element_count") or n_rows),
         examples=examples,
         observed=_plain(observed) if not isinstance(observed, (list, dict)) else observed,
+        failing_rows=rows,
     )
+
+
+def exemptions_of(derived: pd.DataFrame, locate: Sequence[str]) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """(the frame the expectation checks, the exemptions that applied): rows whose EXEMPT_COLUMN is true are
+    set aside; every row with a reason (EXEMPTION_REASON_COLUMNS) is listed by its locating columns and
+    `reason`."""
+    reasons = [c for c in EXEMPTION_REASON_COLUMNS if c in derived.columns]
+    exempt = (derived[EXEMPT_COLUMN].fillna(False).astype(bool) if EXEMPT_COLUMN in derived.columns
+              else pd.Series(False, index=derived.index))
+    if not reasons and not exempt.any():
+        return derived, []
+    reason = pd.Series(pd.NA, index=derived.index, dtype="object")
+    for column in reasons:
+        text = derived[column].astype("string").str.strip()
+        reason = reason.where(reason.notna(), text.where(text.notna() & (text != "")))
+    listed = derived[exempt | reason.notna()]
+    shown = [c for c in dict.fromkeys(locate) if c in derived.columns]
+    exemptions = [{**{c: _plain(row[c]) for c in shown}, "reason": _plain(reason[i]) or "exempt"}
+                  for i, row in listed.iterrows()]
+    return derived[~exempt], exemptions
 
 
 def run_suite(suite: Suite, frame: pd.DataFrame, rules: Sequence[Rule] | None = None,
@@ -237,6 +268,8 @@ def run_suite(suite: Suite, frame: pd.DataFrame, rules: Sequence[Rule] | None = 
                     rule.name, rule.severity, False, rule.expected, error=f"{type(exc).__name__}: {exc}"
                 )
             continue
-        for result in _validate_group(derived, group, suite.name):
+        checked, exemptions = exemptions_of(derived, [c for rule in group for c in rule.locate])
+        for result in _validate_group(checked, group, suite.name):
+            result.exemptions = exemptions
             results[result.rule] = result
     return SuiteResult(suite.name, [results[rule.name] for rule in rules])

@@ -3,6 +3,7 @@
 
 import pandas as pd
 from dagster import AssetExecutionContext, Config, MetadataValue, Output, asset
+from pydantic import Field
 
 from assets.resources import ProjectPaths
 from checks.dagster_checks import check_specs, evaluate
@@ -17,9 +18,12 @@ METADATA_CHART_WIDTH_PX = 900  # legible in the asset page (the written PNG is 1
 
 
 class ChartsConfig(Config):
-    kabkota_code: str = "3517"  # Jombang
-    province_code: str = "35"  # Jawa Timur
-    years_shown: int = 11  # the trend shows the kab/kota's last years with a figure
+    kabkota_code: str = Field(default="3517", description="Kab/kota of the trend chart, 4-digit BPS code "
+                                                          "(default 3517 Jombang).")
+    province_code: str = Field(default="35", description="Province whose kab/kota the ranking chart compares, "
+                                                         "2-digit BPS code (default 35 Jawa Timur).")
+    years_shown: int = Field(default=11, description="Years the trend shows: the kab/kota's last years with a "
+                                                     "figure.")
 
 
 @asset(group_name="reports", kinds={"matplotlib"}, check_specs=check_specs(CHARTS_SUITE, "p0_charts"),
@@ -72,13 +76,14 @@ def p0_charts(
         }
     files = manifest(public_path(path, staged, paths.charts()) for path in written)
     yield Output(files, metadata={**metadata, "directory": MetadataValue.path(str(paths.charts()))})
-    yield from evaluate(CHARTS_SUITE, files, "p0_charts", context.log)
+    yield from evaluate(CHARTS_SUITE, files, "p0_charts", context.log, rows_dir=paths.check_rows())
 
 
 class SaeChartsConfig(Config):
-    province_code: str = "35"  # Jawa Timur
-    indicator: str = "extreme"
-    top_n: int = 25
+    province_code: str = Field(default="35", description="Province whose kab/kota the direct vs EBLUP and CV "
+                                                         "charts show, 2-digit BPS code (default 35 Jawa Timur).")
+    indicator: str = Field(default="extreme", description="Indicator charted: 'extreme' (extreme poverty) or 'p0'.")
+    top_n: int = Field(default=25, description="Kab/kota in the national ranking chart (highest EBLUP first).")
 
 
 @asset(group_name="reports", kinds={"matplotlib"}, check_specs=check_specs(SAE_CHARTS_SUITE, "sae_charts"),
@@ -138,7 +143,7 @@ def sae_charts(
             written += list(files.values())
     files = manifest(public_path(path, staged, paths.charts()) for path in written)
     yield Output(files, metadata={**metadata, "directory": MetadataValue.path(str(paths.charts()))})
-    yield from evaluate(SAE_CHARTS_SUITE, files, "sae_charts", context.log)
+    yield from evaluate(SAE_CHARTS_SUITE, files, "sae_charts", context.log, rows_dir=paths.check_rows())
 
 
 chart_assets = [p0_charts, sae_charts]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 from dagster import AssetExecutionContext, Config, MetadataValue, Output, asset
+from pydantic import Field
 
 from assets.resources import ProjectPaths
 from checks.dagster_checks import check_specs, evaluate
@@ -26,10 +27,13 @@ METADATA_MAP_WIDTH_PX = 675  # 90 px per inch: the kab/kota of a province stay r
 class MapsConfig(Config):
     # Provinces of the field notes' kab/kota: Jawa Timur (Jombang, Kota Mojokerto), Banten (Lebak),
     # Kalimantan Tengah (Kota Palangka Raya); plus the whole country.
-    provinces: list[str] = ["35", "36", "62"]  # noqa: RUF012 - pydantic copies field defaults per instance
-    include_indonesia: bool = True
-    year: int = 0  # 0: the latest year with a published P0
-    indicator: str = "extreme"
+    provinces: list[str] = Field(default=["35", "36", "62"],
+                                 description="Provinces to map, by 2-digit BPS code (default: Jawa Timur, Banten, "
+                                             "Kalimantan Tengah, the provinces of the field notes).")
+    include_indonesia: bool = Field(default=True, description="Also draw the four maps of the whole country.")
+    year: int = Field(default=0, description="Year of P0 and its change; 0: the latest year with a published P0.")
+    indicator: str = Field(default="extreme", description="Model estimate mapped with its reliability class: "
+                                                          "'extreme' (extreme poverty) or 'p0'.")
 
 
 @asset(group_name="reports", kinds={"matplotlib"}, check_specs=check_specs(MAPS_SUITE, "poverty_maps"),
@@ -98,7 +102,7 @@ def poverty_maps(
         "kabkota_without_geometry": MetadataValue.text(
             ", ".join(f"{code} {geometry.names[code]}" for code in missing)),
     })
-    yield from evaluate(MAPS_SUITE, listing, "poverty_maps", context.log)
+    yield from evaluate(MAPS_SUITE, listing, "poverty_maps", context.log, rows_dir=paths.check_rows())
 
 
 map_assets = [poverty_maps]

@@ -44,7 +44,7 @@ def published_registry_tables(context: AssetExecutionContext, paths: ProjectPath
     files = manifest(publish_tables({name: frame.reset_index(drop=True) for name, frame in tables.items()},
                                     paths.tables(), provenance=provenance, decimals=DECIMALS))
     yield Output(files, metadata={"directory": MetadataValue.path(str(paths.tables()))})
-    yield from evaluate(PUBLISHED_REGISTRY_SUITE, files, "published_registry_tables", context.log)
+    yield from evaluate(PUBLISHED_REGISTRY_SUITE, files, "published_registry_tables", context.log, rows_dir=paths.check_rows())
 
 
 registry_report_assets = [published_registry_tables]

@@ -35,7 +35,7 @@ def published_tables(
                                     paths.tables(), provenance=record))
     yield Output(files, metadata={"directory": MetadataValue.path(str(paths.tables())),
                                   "files": MetadataValue.int(len(files))})
-    yield from evaluate(TABLES_SUITE, files, "published_tables", context.log)
+    yield from evaluate(TABLES_SUITE, files, "published_tables", context.log, rows_dir=paths.check_rows())
 
 
 @asset(group_name="reports", kinds={"parquet", "csv"},
@@ -68,7 +68,7 @@ def published_estimates(
          for name, frame in tables.items()}, paths.tables(), provenance=record, decimals=decimals))
     yield Output(files, metadata={"directory": MetadataValue.path(str(paths.tables())),
                                   "files": MetadataValue.int(len(files))})
-    yield from evaluate(ESTIMATES_TABLES_SUITE, files, "published_estimates", context.log)
+    yield from evaluate(ESTIMATES_TABLES_SUITE, files, "published_estimates", context.log, rows_dir=paths.check_rows())
 
 
 table_assets = [published_tables, published_estimates]

@@ -45,7 +45,7 @@ def published_workbook(
     yield Output(files, metadata={"workbook": MetadataValue.path(str(written[0])),
                                   "csv_directory": MetadataValue.path(str(paths.tables() / CSV_FOLDER)),
                                   "files": MetadataValue.int(len(files))})
-    yield from evaluate(WORKBOOK_SUITE, files, "published_workbook", context.log)
+    yield from evaluate(WORKBOOK_SUITE, files, "published_workbook", context.log, rows_dir=paths.check_rows())
 
 
 workbook_assets = [published_workbook]

@@ -68,8 +68,8 @@ def _per_year_counts(panel: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFra
 
 
 def _sums_not_exempt(kab: pd.DataFrame, province: pd.DataFrame) -> pd.DataFrame:
-    compared = province_sum_comparison(kab, province, variable="poor_thousand")
-    return compared[~compared["exempt"].astype(bool)]
+    # the exempt rows stay in: checks.gx_bridge sets them aside and lists them with their `exempt_reason`
+    return province_sum_comparison(kab, province, variable="poor_thousand")
 
 
 def _conflicts(*sources: pd.DataFrame, daerah: bool = False) -> pd.DataFrame:
