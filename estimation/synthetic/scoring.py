@@ -24,8 +24,11 @@ _KEY = ["replicate", "estimator", "bps_code"]
 
 def change_records(records: pd.DataFrame, indicators: Iterable[str] = ("p0", "extreme")) -> pd.DataFrame:
     """Change round 1 -> round 2 per replicate, estimator and kab/kota: the difference of the two rounds'
-    estimates, its variance the sum of theirs (the covariance between rounds is ignored: no estimator of it
-    exists in the library yet), and a normal 95% interval. Indicators become `change_<indicator>`."""
+    estimates, its variance V1 + V2 - 2 C and a normal 95% interval. C comes from the optional `cov` column of
+    the later round's rows: the covariance of the two rounds' direct estimates from their common census blocks
+    (`estimation.survey.change`) or the cross term of the bivariate Fay-Herriot's MSE matrix
+    (`estimation.sae.multivariate`); where the column is absent or NaN (the univariate Fay-Herriot rows) C = 0,
+    the covariance ignored. Indicators become `change_<indicator>`."""
     out = []
     for ind in indicators:
         r = records[records["indicator"] == ind]
@@ -33,7 +36,8 @@ def change_records(records: pd.DataFrame, indicators: Iterable[str] = ("p0", "ex
         b = r[r["round"] == 1].set_index(_KEY)
         both = a.index.intersection(b.index)
         diff = b.loc[both, "estimate"] - a.loc[both, "estimate"]
-        var = b.loc[both, "var"] + a.loc[both, "var"]
+        cov = b.loc[both, "cov"].fillna(0.0) if "cov" in b.columns else 0.0
+        var = (b.loc[both, "var"] + a.loc[both, "var"] - 2.0 * cov).clip(lower=0.0)
         half = Z95 * np.sqrt(var)
         out.append(pd.DataFrame({"estimate": diff, "var": var, "ci_low": diff - half, "ci_high": diff + half})
                    .reset_index().assign(indicator=f"change_{ind}", round=1))

@@ -82,7 +82,7 @@ def test_unstructured_reml_maximises_the_dense_reml_likelihood():
     Xb, _ = block_design([x1, x2])
     theta = np.array([fit.sigma_u[0, 0], fit.sigma_u[1, 1], fit.sigma_u[0, 1]])
     # the dense likelihood's numerical gradient vanishes at the estimate and its Hessian is negative definite
-    f = lambda t: _dense_reml_loglike(t, y, Xb, ve)  # noqa: E731
+    f = lambda t: _dense_reml_loglike(t, y, Xb, ve)
     h = 1e-6
     steps = np.eye(3) * h
     grad = np.array([(f(theta + e) - f(theta - e)) / (2 * h) for e in steps])
