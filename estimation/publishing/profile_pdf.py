@@ -395,13 +395,18 @@ def _page_one(c: Canvas, profile: KabkotaProfile, maps: ProvinceMaps | None, p0_
         ["Indonesia", _pct(profile.indonesia_p0_prev), _pct(profile.indonesia_p0),
          change(profile.indonesia_p0, profile.indonesia_p0_prev)],
     ])
-    direction = ("turun" if profile.delta_p0_pp < 0 else "naik" if profile.delta_p0_pp > 0 else "tetap")
+    def compared(other: float, what: str) -> str:
+        if not np.isfinite(other):
+            return f"angka {what} tidak tersedia"
+        return (f"lebih rendah dari angka {what}" if profile.p0 < other else
+                f"lebih tinggi dari angka {what}" if profile.p0 > other else f"sama dengan angka {what}")
+
     if np.isfinite(profile.delta_p0_pp):
+        direction = "turun" if profile.delta_p0_pp < 0 else "naik" if profile.delta_p0_pp > 0 else "tetap"
         page.paragraph(f"Persentase penduduk miskin {profile.title_name} {direction} dari {_pct(profile.p0_prev)} "
                        f"(Maret {prev}) menjadi {_pct(profile.p0)} (Maret {profile.year}); "
-                       f"{'lebih rendah' if profile.p0 < profile.prov_p0 else 'lebih tinggi'} dari angka provinsi "
-                       f"dan {'lebih rendah' if profile.p0 < profile.indonesia_p0 else 'lebih tinggi'} dari angka "
-                       f"nasional.", 8.4, colour=TEXT)
+                       f"{compared(profile.prov_p0, 'provinsi')} dan {compared(profile.indonesia_p0, 'nasional')}.",
+                       8.4, colour=TEXT)
 
     page.heading(f"Tren P0 sejak {profile.trend[0].year if profile.trend else profile.year} dan peta provinsi")
     top = page.y
@@ -439,11 +444,12 @@ def _page_one(c: Canvas, profile: KabkotaProfile, maps: ProvinceMaps | None, p0_
             c.rect(lx, yy - 1, 9, 7, stroke=1, fill=1)
             c.setFillColor(TEXT)
             c.drawString(lx + 12, yy, f"{label}%")
-        c.setStrokeColor(HexColor("#000000"))
-        c.setLineWidth(1.6)
-        c.rect(map_x, ly - 27, 9, 7, stroke=1, fill=0)
-        c.setFillColor(TEXT)
-        c.drawString(map_x + 12, ly - 26, f"{profile.title_name} (P0 Maret {profile.year})")
+        if profile.code in maps.province(profile.prov_code)[0]:  # the outline's legend, when it is drawn
+            c.setStrokeColor(HexColor("#000000"))
+            c.setLineWidth(1.6)
+            c.rect(map_x, ly - 27, 9, 7, stroke=1, fill=0)
+            c.setFillColor(TEXT)
+            c.drawString(map_x + 12, ly - 26, f"{profile.title_name} (P0 Maret {profile.year})")
         page.y = ly - 40
     else:
         notes = ["Peta provinsi tidak tersedia (geometri kab/kota tidak dimuat)."]
