@@ -32,8 +32,8 @@ import pandas as pd
 from estimation.sae.multivariate import MultivariateFHResult, multivariate_fay_herriot
 from estimation.survey.change import RoundScores, change_table, round_covariance, round_scores
 
-__all__ = ["NOT_COMPARABLE", "PairInputs", "design_correlation", "model_change", "pair_changes",
-           "round_scores_for", "sampling_covariances", "simulation_records"]
+__all__ = ["CHANGE_COLUMNS", "NOT_COMPARABLE", "PairInputs", "design_correlation", "model_change", "pair_changes",
+           "round_changes", "round_scores_for", "sampling_covariances", "simulation_records"]
 
 NOT_COMPARABLE = "tidak dapat dibandingkan (definisi garis berbeda)"
 MAX_CORRELATION = 0.95
@@ -172,3 +172,70 @@ def round_scores_for(sample: pd.DataFrame, line: np.ndarray) -> RoundScores:
     WERT x R301; domain bps_code)."""
     return round_scores(sample["KAPITA"].to_numpy(), line, sample["WERT"].to_numpy(), sample["bps_code"].to_numpy(),
                         sample["stratum"].to_numpy(), sample["psu"].to_numpy(), household_size=sample["R301"].to_numpy())
+
+
+CHANGE_COLUMNS = ["bps_code", "prov_code", "year_prev", "year", "indicator", "line_definition_prev",
+                  "line_definition", "estimator", "rate_prev", "rate", "cov_rounds", "change", "change_se",
+                  "change_ci_low", "change_ci_high", "significance"]
+
+
+def _areas(panel: pd.DataFrame, year: int, codes: pd.Index) -> pd.DataFrame:
+    """What `design_matrix` needs of a round (int bps_code index, prov_code, poverty_line_rp): from the
+    validated panel; a round without a published poverty line loses the log-GK covariate."""
+    p = panel[panel["year"] == year].assign(code=lambda f: f["bps_code"].astype(int)).set_index("code")
+    return pd.DataFrame({"prov_code": p["prov_code"].reindex(codes).astype(int),
+                         "poverty_line_rp": p["poverty_line_rp"].reindex(codes).astype(float)}, index=codes)
+
+
+def round_changes(direct: pd.DataFrame, model: pd.DataFrame, panel: pd.DataFrame,
+                  covariates: pd.DataFrame | None, years: list[int], direct_cov: pd.DataFrame | None = None,
+                  confidence: float = 0.95) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The published change table (CHANGE_COLUMNS) for every year of `years` whose previous round is in
+    `direct`, and one fit row per year and indicator.
+
+    `direct`: the direct-estimates table (bps_code, prov_code, year, line_definition, indicator, estimate, se);
+    `model`: the small-area table (bps_code, year, indicator, direct_var_smoothed); `panel`: the validated
+    kab/kota panel (covariates of each round, as the univariate model's `design_matrix`); `direct_cov`:
+    covariance of the two rounds' direct estimates (year, indicator, bps_code, cov), from
+    `estimation.survey.change` where the rounds share census blocks; None = independent samples (0).
+    """
+    from estimation.covariates import design_matrix
+
+    rows, fits = [], []
+    have = {int(y) for y in direct["year"].unique()}
+    for year in sorted(years):
+        prev = year - 1
+        if prev not in have or year not in have:
+            continue
+        for ind in ("p0", "extreme"):
+            def pick(frame: pd.DataFrame, y: int, ind: str = ind) -> pd.DataFrame:
+                f = frame[(frame["year"] == y) & (frame["indicator"] == ind)]
+                return f.assign(code=f["bps_code"].astype(int)).set_index("code")
+
+            d1, d2, m1, m2 = pick(direct, prev), pick(direct, year), pick(model, prev), pick(model, year)
+            codes = d1.index.intersection(d2.index).intersection(m1.index).intersection(m2.index).sort_values()
+            X1 = design_matrix(panel, prev, _areas(panel, prev, codes), covariates)
+            X2 = design_matrix(panel, year, _areas(panel, year, codes), covariates)
+            cov = pd.Series(0.0, index=codes)
+            if direct_cov is not None:
+                c = pick(direct_cov, year)["cov"]
+                cov = c.reindex(codes).fillna(0.0)
+            line_prev, line = str(d1["line_definition"].iloc[0]), str(d2["line_definition"].iloc[0])
+            inputs = PairInputs(
+                direct_first=d1["estimate"].reindex(codes), direct_second=d2["estimate"].reindex(codes),
+                var_first=d1["se"].reindex(codes) ** 2, var_second=d2["se"].reindex(codes) ** 2,
+                smoothed_first=m1["direct_var_smoothed"].reindex(codes),
+                smoothed_second=m2["direct_var_smoothed"].reindex(codes), X_first=X1, X_second=X2,
+                direct_cov=cov, comparable=ind == "p0" or line_prev == line)
+            out, info = pair_changes(inputs, confidence)
+            out = out.rename(columns={"level_prev": "rate_prev", "level": "rate"})
+            labels = d2["bps_code"].reindex(out["bps_code"]).to_numpy()
+            out = out.assign(bps_code=labels, prov_code=d2["prov_code"].reindex(codes).to_numpy().tolist() * 2,
+                             year_prev=prev, year=year, indicator=ind, line_definition_prev=line_prev,
+                             line_definition=line)
+            rows.append(out[CHANGE_COLUMNS])
+            fits.append({"year_prev": prev, "year": year, "indicator": ind, "n_areas": len(codes),
+                         "covariates": ",".join(X1.columns[1:]) + " | " + ",".join(X2.columns[1:]), **info})
+    if not rows:
+        return pd.DataFrame(columns=CHANGE_COLUMNS), pd.DataFrame(fits)
+    return pd.concat(rows, ignore_index=True), pd.DataFrame(fits)

@@ -152,14 +152,30 @@ def multivariate_fay_herriot(y: object, X: object, sampling_covariance: object, 
     theta = np.array([su[a, b] for a, b in params])
     scale = float(np.mean(np.diagonal(Ve, axis1=1, axis2=2)))
     converged, iterations = False, 0
+    Vi, Q, beta, r = _gls(su, Ve, Xb, y_arr)
+    current = _reml_loglike(Vi, Q, r)
     for it in range(1, max_iter + 1):
-        Vi, Q, beta, r = _gls(su, Ve, Xb, y_arr)
         score, info = _reml_score_info(Vi, Q, Xb, r, E)
         step = np.linalg.solve(info, score)
-        new = _project(theta + step, params, K, structure)
         iterations = it
+        # Fisher step projected onto the PSD cone; halved while it lowers the REML likelihood (near the
+        # cone's boundary a full projected step can overshoot and cycle)
+        for _ in range(30):
+            new = _project(theta + step, params, K, structure)
+            Vi_n, Q_n, beta_n, r_n = _gls(_sigma(new, params, K), Ve, Xb, y_arr)
+            value = _reml_loglike(Vi_n, Q_n, r_n)
+            if value >= current - 1e-12 * abs(current):
+                break
+            step = step / 2.0
+        else:  # no step raises the likelihood: a constrained maximum
+            converged = True
+            break
         done = np.max(np.abs(new - theta)) <= tol * max(np.max(np.abs(new)), 1e-8 * scale)
-        theta = new
+        # on the cone's boundary (the projection active) a step that no longer raises the likelihood is the end
+        projected = not np.allclose(new, theta + step, rtol=0.0, atol=1e-12 * scale)
+        done = done or (projected and value - current <= 1e-12 * abs(current))
+        theta, current = new, value
+        Vi, Q, beta, r = Vi_n, Q_n, beta_n, r_n
         su = _sigma(theta, params, K)
         if done:
             converged = True
@@ -217,6 +233,13 @@ def _gls(su: np.ndarray, Ve: np.ndarray, Xb: np.ndarray, y: np.ndarray) -> tuple
     beta = Q @ (ViX.T @ y.reshape(-1))
     r = y - (Xf @ beta).reshape(m, K)
     return Vi, Q, beta, r
+
+
+def _reml_loglike(Vi: np.ndarray, Q: np.ndarray, r: np.ndarray) -> float:
+    """REML log-likelihood without its constant: -(log|V| + log|X'V^-1X| + r'V^-1 r) / 2."""
+    logdet_v = -float(np.sum(np.linalg.slogdet(Vi)[1]))
+    logdet_x = -float(np.linalg.slogdet(Q)[1])
+    return -0.5 * (logdet_v + logdet_x + float(np.einsum("dk,dkl,dl->", r, Vi, r)))
 
 
 def _reml_score_info(Vi: np.ndarray, Q: np.ndarray, Xb: np.ndarray, r: np.ndarray,
