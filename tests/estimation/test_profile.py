@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -257,3 +258,33 @@ def test_pdf_without_model_or_registry_says_so(inputs, maps):
 
 def test_same_figures_same_bytes(inputs, maps):
     assert _pdf(inputs, maps)[0] == _pdf(inputs, maps)[0]
+
+
+def test_profiles_suite_passes_a_profile_and_fails_each_broken_pdf(inputs, maps, tmp_path):
+    from reportlab.pdfgen.canvas import Canvas
+
+    from checks.gx_bridge import run_suite
+    from checks.suites.reports import profiles_suite
+    from estimation.publish import manifest
+
+    good = tmp_path / "good.pdf"
+    good.write_bytes(_pdf(inputs, maps)[0])
+    results = {r.rule: r for r in run_suite(profiles_suite(), manifest([good])).results}
+    assert results and all(r.passed for r in results.values()), [r.message for r in results.values()]
+
+    broken = tmp_path / "broken.pdf"  # Helvetica (not embedded), three pages, a 16-digit run, no synthetic mark
+    canvas = Canvas(str(broken), invariant=1)
+    for _ in range(3):
+        canvas.drawString(72, 720, "PROFIL KEMISKINAN " + "3517" * 4)
+        canvas.showPage()
+    canvas.save()
+    blank = tmp_path / "blank.pdf"  # no text at all
+    canvas = Canvas(str(blank), invariant=1)
+    canvas.rect(72, 72, 100, 100)
+    canvas.showPage()
+    canvas.save()
+    bad = {r.rule: r for r in run_suite(profiles_suite(), manifest([good, broken, blank])).results}
+    failing = {rule: sorted(Path(e["path"]).name for e in r.examples) for rule, r in bad.items() if not r.passed}
+    assert failing == {"pdf_pages": ["broken.pdf"], "pdf_fonts_embedded": ["blank.pdf", "broken.pdf"],
+                       "pdf_synthetic_mark": ["blank.pdf", "broken.pdf"], "pdf_no_16_digit_numbers": ["broken.pdf"],
+                       "pdf_text_extractable": ["blank.pdf"]}
