@@ -10,10 +10,12 @@ ratio benchmarking). Writes data/outputs/simulation/sae_simulation_<year>.csv (o
 estimator, `estimation.synthetic.scoring.TABLE_COLUMNS` plus the run's settings) and a Markdown copy with the
 bed's diagnostics (.md), and prints the Markdown.
 
-Estimators: `direct` (Hajek, linearised SE, the published Wilson interval), `fh_reml` (EBLUP with REML),
-`fh_default` (EBLUP with the pipeline's default sigma2_u method; the published rate, RSE and interval),
-`benchmarked` (the default EBLUP ratio-benchmarked to the province direct estimate; the published persons,
-scored with the default EBLUP's MSE, as the pipeline attaches it). The change rows use the difference of the
+Estimators: `direct` (Hajek, linearised SE, the published Wilson interval), `fh_reml` (EBLUP with REML, area
+effects with variance proportional to the sampling variance), `fh_constant` (the default before 2026-12-02:
+AMRL, homoscedastic area effects), `fh_default` (EBLUP with the pipeline's default: AMRL, proportional
+effects; its analytic MSE and EBLUP +- 1.96 sqrt(MSE)), `benchmarked` (the default EBLUP ratio-benchmarked to
+the province direct estimate, with its parametric bootstrap MSE that repeats the benchmarking: the published
+rate, persons, RSE, interval and flag). The change rows use the difference of the
 two rounds' estimates with the sum of their variances (covariance ignored: see `scoring.change_records`).
 """
 
@@ -32,6 +34,7 @@ from estimation.covariates import design_matrix
 from estimation.sae.change import simulation_records
 from estimation.sae.workflow import (
     DEFAULT_DIRECT_CI,
+    DEFAULT_EFFECT_VARIANCE,
     DEFAULT_VARIANCE_METHOD,
     SyntheticYear,
     anchor_years,
@@ -50,9 +53,11 @@ OUT = ROOT / "data" / "outputs" / "simulation"
 PUBLISHED = ("direct", "fh_default", "benchmarked")
 VARIANCE_NOTE = {  # what `var` (and so mse_ratio and the interval) is for each estimator
     "direct": "linearised design variance",
-    "fh_reml": "analytic MSE of the REML EBLUP",
-    "fh_default": f"analytic MSE of the {DEFAULT_VARIANCE_METHOD} EBLUP",
-    "benchmarked": f"MSE of the {DEFAULT_VARIANCE_METHOD} EBLUP (as published)",
+    "fh_reml": f"analytic MSE of the REML EBLUP, area effects {DEFAULT_EFFECT_VARIANCE}",
+    "fh_constant": f"analytic MSE of the {DEFAULT_VARIANCE_METHOD} EBLUP, homoscedastic area effects (the default "
+                   "before 2026-12-02)",
+    "fh_default": f"analytic MSE of the {DEFAULT_VARIANCE_METHOD} EBLUP, area effects {DEFAULT_EFFECT_VARIANCE}",
+    "benchmarked": "parametric bootstrap MSE of the benchmarked default EBLUP, benchmarking repeated (as published)",
 }
 VARIANCE_NOTE["bivariate_fh"] = ("MSE of the bivariate Fay-Herriot over the two rounds (REML, design covariance of "
                                  "the rounds from the common census blocks)")
@@ -103,8 +108,8 @@ def _records(frame: pd.DataFrame, est: str, var: np.ndarray, lo: np.ndarray, hi:
                          "estimate": frame[est].to_numpy(float), "var": var, "ci_low": lo, "ci_high": hi})
 
 
-def replicate_records(bed: SusenasBed, years: list[SyntheticYear], X: list[pd.DataFrame], replicate: int
-                      ) -> tuple[pd.DataFrame, dict[str, float]]:
+def replicate_records(bed: SusenasBed, years: list[SyntheticYear], X: list[pd.DataFrame], replicate: int,
+                      bootstrap_replicates: int = 200) -> tuple[pd.DataFrame, dict[str, float]]:
     """Estimates of one replicate (both rounds, every estimator) and the sample's design figures."""
     rs = draw_rounds(bed, replicate)
     out = []
@@ -118,16 +123,20 @@ def replicate_records(bed: SusenasBed, years: list[SyntheticYear], X: list[pd.Da
             info["median_deff_p0"] = float(d_kab.loc[d_kab["indicator"] == "p0", "deff"].median())
             info["median_deff_extreme"] = float(d_kab.loc[d_kab["indicator"] == "extreme", "deff"].median())
         deff = None
-        for method, name in (("REML", "fh_reml"), (DEFAULT_VARIANCE_METHOD, "fh_default")):
-            model, fit = fit_models(syn, d_kab, d_prov, x, seed=replicate, variance_method=method)
-            mse = model["mse"].to_numpy(float)
-            out.append(_records(model, "eblup", mse, model["ci_low"].to_numpy(float),
-                                model["ci_high"].to_numpy(float), name, replicate, t))
-            if name == "fh_default":
+        for method, effects, name in (("REML", DEFAULT_EFFECT_VARIANCE, "fh_reml"),
+                                      (DEFAULT_VARIANCE_METHOD, "constant", "fh_constant"),
+                                      (DEFAULT_VARIANCE_METHOD, DEFAULT_EFFECT_VARIANCE, "fh_default")):
+            default = name == "fh_default"
+            model, fit = fit_models(syn, d_kab, d_prov, x, seed=replicate, variance_method=method,
+                                    effect_variance=effects, B=bootstrap_replicates if default else 0)
+            mse = model["mse"].to_numpy(float)  # the EBLUP's analytic MSE; its interval: EBLUP +- 1.96 sqrt(MSE)
+            e, half = model["eblup"].to_numpy(float), Z95 * np.sqrt(mse)
+            out.append(_records(model, "eblup", mse, np.clip(e - half, 0, 1), np.clip(e + half, 0, 1), name,
+                                replicate, t))
+            if default:  # the published figure: benchmarked, with its bootstrap MSE and interval, as published
                 deff = dict(zip(fit["indicator"], fit["gvf_deff"].astype(float), strict=True))
-                b = model["benchmarked"].to_numpy(float)
-                half = Z95 * np.sqrt(mse)
-                out.append(_records(model, "benchmarked", mse, np.clip(b - half, 0, 1), np.clip(b + half, 0, 1),
+                out.append(_records(model, "benchmarked", model["mse_benchmarked"].to_numpy(float),
+                                    model["ci_low"].to_numpy(float), model["ci_high"].to_numpy(float),
                                     "benchmarked", replicate, t))
         d = direct_frame(syn, d_kab, DEFAULT_DIRECT_CI, deff)
         defaults.append(model)  # the default fit's frame (last of the loop above): its smoothed variances
@@ -169,7 +178,7 @@ QUICK_SCALE, QUICK_REPLICATES, QUICK_PROVINCES = 0.02, 2, (33, 35)
 def run(year: int, replicates: int, params: BedParams, line_definition: str = "usd215_2017ppp",
         raw: Path = RAW, out_dir: Path | None = OUT, provinces: list[int] | None = None,
         inputs: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None = None,
-        calibration: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+        calibration: tuple[pd.DataFrame, pd.DataFrame] | None = None, bootstrap_replicates: int = 200,
         ) -> tuple[pd.DataFrame, dict[str, float], str]:
     """The whole simulation; returns (table, diagnostics, markdown) and writes them under `out_dir`.
 
@@ -191,7 +200,7 @@ def run(year: int, replicates: int, params: BedParams, line_definition: str = "u
     X = [design_matrix(panel, syn.year, syn.areas, cov) for syn in years]
     recs, infos = [], []
     for r in range(replicates):
-        rec, info = replicate_records(bed, years, X, 1000 + r)
+        rec, info = replicate_records(bed, years, X, 1000 + r, bootstrap_replicates)
         recs.append(rec)
         infos.append(info)
     records = pd.concat(recs, ignore_index=True)
@@ -251,6 +260,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--overlap", type=float, default=BedParams.overlap)
     ap.add_argument("--quick", action="store_true",
                     help="a seconds-long check: scale 0.02, 2 replicates, Jawa Tengah and Jawa Timur only")
+    ap.add_argument("--bootstrap", type=int, default=200,
+                    help="replicates B of the bootstrap MSE of the benchmarked figure (the pipeline's default)")
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args(argv)
     provinces = None
@@ -258,7 +269,8 @@ def main(argv: list[str] | None = None) -> None:
         args.scale, args.replicates, provinces = QUICK_SCALE, QUICK_REPLICATES, list(QUICK_PROVINCES)
     params = BedParams(scale=args.scale, seed=args.seed, extreme_share_sd=args.extreme_share_sd,
                        block_share=args.block_share, overlap=args.overlap)
-    _, _, text = run(args.year, args.replicates, params, args.line_definition, RAW, args.out, provinces)
+    _, _, text = run(args.year, args.replicates, params, args.line_definition, RAW, args.out, provinces,
+                     bootstrap_replicates=args.bootstrap)
     print(text)
 
 

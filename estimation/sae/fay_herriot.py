@@ -16,12 +16,18 @@ g3 = B^2 Var(sigma2_u_hat)/(sigma2_u + D);
   b_FH = 2 (m sum V^-2 - (sum V^-1)^2) / (sum V^-1)^3, same as R `sae::mseFH`.
 - Adjusted likelihoods "AMPL", "AMRL" (Li & Lahiri 2010) and "YL" (Yoshimori & Lahiri 2014): strictly
   positive sigma2_u; Li-Lahiri MSE (bias-corrected) for AMPL/AMRL, Prasad-Rao for YL. See `adjusted`.
+
+Heteroscedastic area effects (`effect_scale`): u_d ~ N(0, sigma2_u k_d) with known k_d > 0 (k = 1 is the
+model above). Dividing area d by sqrt(k_d) gives the homoscedastic model y/sqrt(k) = (X/sqrt(k)) beta + u' + e'
+with u' ~ N(0, sigma2_u) and Var(e') = D/k, so the fit, the EBLUP and every MSE term are those of the
+rescaled data multiplied back (EBLUP x sqrt(k), MSE x k): exact, not an approximation. The likelihoods gain
+the Jacobian -0.5 sum(log k). With k_d proportional to D_d the shrinkage gamma is the same in every area.
 """
 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -263,6 +269,8 @@ class FayHerriotResult:
     # that, so a smaller value is an artefact of the second-order correction, never a published precision.
     mse_raw: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0))
     mse_floored: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0, dtype=bool))
+    # k_d of Var(u_d) = sigma2_u k_d (all ones for the homoscedastic model); see the module docstring
+    effect_scale: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0))
 
     @property
     def m(self) -> int:
@@ -274,13 +282,14 @@ class FayHerriotResult:
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.sqrt(self.mse) / np.abs(self.eblup)
 
-    def predict(self, X_new: object, *, floor: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    def predict(self, X_new: object, *, floor: bool = True, effect_scale: object = None
+                ) -> tuple[np.ndarray, np.ndarray]:
         """Synthetic estimate x'beta and its MSE for areas without a sample.
 
-        MSE = sigma2_u + x'Var(beta)x, minus the bias b of sigma2_u_hat for bias-corrected
-        estimators (the limit of the in-sample formula as D -> inf). With `floor` (default) the MSE is at
-        least sigma2_u + x'Var(beta)x, its value with sigma2_u known (see `mse_floored`); `floor=False` gives
-        the formula's value, as R emdi reports it.
+        MSE = k (sigma2_u - b) + x'Var(beta)x, b the bias of sigma2_u_hat for bias-corrected estimators (the
+        limit of the in-sample formula as D -> inf), k the new areas' `effect_scale` (default 1). With `floor`
+        (default) the MSE is at least k sigma2_u + x'Var(beta)x, its value with sigma2_u known (see
+        `mse_floored`); `floor=False` gives the formula's value, as R emdi reports it.
         """
         Xn = _as_design(X_new, name="X_new")
         if Xn.shape[1] != self.X.shape[1]:
@@ -289,10 +298,13 @@ class FayHerriotResult:
         if bad.any():
             raise ValueError(f"{int(bad.sum())} area(s) have no sample and missing covariates: "
                              "no estimate is possible for them")
+        k = np.ones(Xn.shape[0]) if effect_scale is None else np.asarray(effect_scale, dtype=float)
+        if k.shape != (Xn.shape[0],) or not np.all(np.isfinite(k)) or np.any(k <= 0):
+            raise ValueError("effect_scale must be finite and > 0, one per row of X_new")
         h = np.einsum("di,ij,dj->d", Xn, self.cov_beta, Xn)
         bias = self.sigma2_u_bias if self.mse_method != "prasad_rao" else 0.0
-        mse = self.sigma2_u - bias + h
-        return Xn @ self.beta, np.maximum(mse, self.sigma2_u + h) if floor else mse
+        mse = k * (self.sigma2_u - bias) + h
+        return Xn @ self.beta, np.maximum(mse, k * self.sigma2_u + h) if floor else mse
 
     def to_frame(self, index: object = None) -> pd.DataFrame:
         """One row per area: direct, direct_var, direct_rse, synthetic, eblup, mse, rse, gamma,
@@ -357,7 +369,7 @@ def _r2_emdi(y: np.ndarray, X: np.ndarray, D: np.ndarray) -> tuple[float, float]
 
 def fay_herriot(y: object, X: object, sampling_variance: object, method: str = "REML", *,
                 mse: str | None = None, tol: float = 1e-10, max_iter: int = 200,
-                fixed_sigma2_u: float | None = None) -> FayHerriotResult:
+                fixed_sigma2_u: float | None = None, effect_scale: object = None) -> FayHerriotResult:
     """Fit the Fay-Herriot model.
 
     y: direct estimates (m,); X: full design matrix (m, p), no intercept added;
@@ -368,7 +380,12 @@ def fay_herriot(y: object, X: object, sampling_variance: object, method: str = "
     REML and YL);
     default is the second-order unbiased one for the method, as R `sae::mseFH`.
     fixed_sigma2_u: skip estimation and use this value (reproducing another package's fit).
+    effect_scale: k_d > 0 of heteroscedastic area effects Var(u_d) = sigma2_u k_d (module docstring);
+    default None, the homoscedastic model (k = 1).
     """
+    if effect_scale is not None:
+        return _fay_herriot_scaled(y, X, sampling_variance, method, effect_scale, mse=mse, tol=tol,
+                                   max_iter=max_iter, fixed_sigma2_u=fixed_sigma2_u)
     method = method.upper()
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
@@ -422,5 +439,29 @@ def fay_herriot(y: object, X: object, sampling_variance: object, method: str = "
         loglike=loglike, aic=-2 * loglike + 2 * (p + 1), bic=-2 * loglike + (p + 1) * np.log(m),
         r2=r2, adj_r2=adj_r2, standardized_residuals=(y_arr - eblup) / np.sqrt(D), random_effects=gamma * res,
         y=y_arr, X=X_arr, sampling_variance=D, cov_beta=Q, sigma2_u_var=var_a, sigma2_u_bias=bias,
-        g1=g1, g2=g2, g3=g3,
+        g1=g1, g2=g2, g3=g3, effect_scale=np.ones(m),
+    )
+
+
+def _fay_herriot_scaled(y: object, X: object, sampling_variance: object, method: str, effect_scale: object,
+                        **kwargs: object) -> FayHerriotResult:
+    """`fay_herriot` with Var(u_d) = sigma2_u k_d: the homoscedastic fit of the rescaled data, scaled back."""
+    y_arr, X_arr, D = _check_inputs(y, X, sampling_variance)
+    k = np.asarray(effect_scale, dtype=float)
+    if k.shape != y_arr.shape:
+        raise ValueError(f"length mismatch: effect_scale has shape {k.shape}, y has {y_arr.size} areas")
+    if not np.all(np.isfinite(k)) or np.any(k <= 0):
+        raise ValueError(f"effect_scale must be finite and > 0 (first offending area: "
+                         f"{int(np.flatnonzero(~(np.isfinite(k) & (k > 0)))[0])})")
+    rk = np.sqrt(k)
+    f = fay_herriot(y_arr / rk, X_arr / rk[:, None], D / k, method, **kwargs)  # type: ignore[arg-type]
+    m, p = X_arr.shape
+    jac = -0.5 * float(np.sum(np.log(k)))  # density of y = density of y/sqrt(k) times prod k^-1/2
+    loglike = f.loglike + jac
+    r2, adj_r2 = _r2_emdi(y_arr, X_arr, D)
+    return replace(
+        f, eblup=f.eblup * rk, synthetic=X_arr @ f.beta, mse=f.mse * k, mse_raw=f.mse_raw * k,
+        g1=f.g1 * k, g2=f.g2 * k, g3=f.g3 * k, random_effects=f.random_effects * rk, loglike=loglike,
+        aic=-2 * loglike + 2 * (p + 1), bic=-2 * loglike + (p + 1) * np.log(m), r2=r2, adj_r2=adj_r2,
+        y=y_arr, X=X_arr, sampling_variance=D, effect_scale=k,
     )

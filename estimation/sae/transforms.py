@@ -80,6 +80,10 @@ class ArcsineFHResult:
     mse_method: str
     fit: FayHerriotResult = field(repr=False)
     bootstrap_converged: float = float("nan")  # share of replicates whose refit converged
+    # jackknife only: areas whose Jiang-Lahiri-Wan value fell below g1 + g2 on the transformed scale (the MSE with
+    # sigma2_u known, a lower bound by Kackar-Harville) and were floored there; the bias correction
+    # -(m-1)/m sum(g1_l - g1) can exceed g1 and make the raw jackknife negative
+    mse_floored: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0, dtype=bool))
 
     @property
     def rse(self) -> np.ndarray:
@@ -213,12 +217,17 @@ def fay_herriot_arcsine(p: object, X: object, sampling_variance: object = None, 
     estimate = _back(eblup_t, g1, back_transform)
 
     conv = float("nan")
+    floored = np.zeros(M, dtype=bool)
     if mse == "bootstrap":
         if B < 2:
             raise ValueError("B must be >= 2")
         mse_p, conv = _bootstrap_mse(fit, X_all, smp, back_transform, B, seed, tol, max_iter)
     elif mse == "jackknife":
-        jk = _jackknife_mse_transformed(fit, tol, max_iter)
+        jk_raw = _jackknife_mse_transformed(fit, tol, max_iter)
+        floor = fit.g1 + fit.g2
+        jk = np.maximum(jk_raw, floor)
+        floored = np.zeros(M, dtype=bool)
+        floored[smp] = jk_raw < floor
         mse_p = np.full(M, np.nan)
         # delta method; degenerate (slope 0) where the EBLUP leaves [0, pi/2]: NaN, use the bootstrap
         inside = (fit.eblup > 0) & (fit.eblup < HALF_PI)
@@ -230,4 +239,4 @@ def fay_herriot_arcsine(p: object, X: object, sampling_variance: object = None, 
     direct = np.where(smp, p_arr, np.nan)
     return ArcsineFHResult(estimate=estimate, mse=mse_p, sampled=smp, direct=direct, direct_var=direct_var,
                            eblup_transformed=eblup_t, mse_transformed=mse_t, back_transform=back_transform,
-                           mse_method=str(mse), fit=fit, bootstrap_converged=conv)
+                           mse_method=str(mse), fit=fit, bootstrap_converged=conv, mse_floored=floored)

@@ -56,6 +56,7 @@ from scipy.stats import norm
 
 from estimation.covariates import design_matrix
 from estimation.sae.benchmark import ratio_benchmark, unbenchmarkable_groups
+from estimation.sae.bootstrap import bootstrap_mse
 from estimation.sae.diagnostics import normality_table
 from estimation.sae.fay_herriot import fay_herriot
 from estimation.sae.gvf import smooth_sampling_variance
@@ -68,7 +69,7 @@ from estimation.synthetic.population import iter_population, population_truth
 from estimation.synthetic.sample import allocate_blocks, draw_sample, expected_households
 
 __all__ = [
-    "DEFAULT_DIRECT_CI", "DEFAULT_VARIANCE_METHOD", "DIRECT_CI", "INDICATORS", "SyntheticYear", "YearEstimates",
+    "DEFAULT_DIRECT_CI", "DEFAULT_EFFECT_VARIANCE", "DEFAULT_VARIANCE_METHOD", "DIRECT_CI", "EFFECT_VARIANCES", "INDICATORS", "SyntheticYear", "YearEstimates",
     "anchor_years", "direct_estimates", "direct_frame", "estimate_year", "estimates_from_sample", "fit_models",
     "prepare_synthetic_year", "sample_year",
 ]
@@ -78,6 +79,8 @@ HOUSEHOLDS_PER_BLOCK = 50  # 10 of 50 households per block: block fraction ~20% 
 Z95 = float(norm.ppf(0.975))
 INDICATORS = ("p0", "extreme")
 DEFAULT_VARIANCE_METHOD = "AMRL:prasad_rao"
+EFFECT_VARIANCES = ("proportional", "constant")
+DEFAULT_EFFECT_VARIANCE = "proportional"
 DIRECT_CI = ("wald", "wilson", "clopper_pearson")
 DEFAULT_DIRECT_CI = "wilson"
 
@@ -226,13 +229,20 @@ def _gvf(direct: np.ndarray, var: np.ndarray, n: np.ndarray, X: np.ndarray, floo
 
 def fit_models(syn: SyntheticYear, direct_kab: pd.DataFrame, direct_prov: pd.DataFrame, X: pd.DataFrame, *,
                B: int = 200, seed: int = 0, extreme_model: str = "linear",
-               variance_method: str = DEFAULT_VARIANCE_METHOD) -> tuple[pd.DataFrame, pd.DataFrame]:
+               variance_method: str = DEFAULT_VARIANCE_METHOD, effect_variance: str = DEFAULT_EFFECT_VARIANCE
+               ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """GVF + Fay-Herriot + benchmarking for both indicators: (model frame, fit frame).
 
     extreme_model: "linear" (default, analytic MSE) or "arcsine" (REML, bootstrap MSE, linear fallback).
     variance_method: sigma2_u estimator of the linear fits (DEFAULT_VARIANCE_METHOD; see module docstring), optionally
     with the MSE after a colon, e.g. "AMRL:prasad_rao" (default: the method's own, see `fay_herriot`).
+    effect_variance: "proportional" (Var(u_d) = sigma2_u D_d / geometric mean of D, the default) or "constant"
+    (the homoscedastic Fay-Herriot model); see the module docstring.
+    B: replicates of the parametric bootstrap MSE of the published (benchmarked) figure; B = 0 skips it and
+    publishes the EBLUP's analytic MSE for the benchmarked figure too (what the pipeline did before).
     """
+    if effect_variance not in EFFECT_VARIANCES:
+        raise ValueError(f"effect_variance must be one of {EFFECT_VARIANCES}, got {effect_variance!r}")
     var_method, _, mse_choice = variance_method.partition(":")
     a = syn.areas
     codes = X.index.to_numpy()
@@ -270,7 +280,10 @@ def fit_models(syn: SyntheticYear, direct_kab: pd.DataFrame, direct_prov: pd.Dat
             ci_low, ci_high = arcsine_back(res.eblup_transformed - half), arcsine_back(res.eblup_transformed + half)
             mse_method = f"parametric bootstrap B={B}"
         else:
-            fit = fay_herriot(y, Xm, D, var_method, mse=mse_choice or None)
+            # heteroscedastic area effects: Var(u_d) proportional to D_d (module docstring, docs/simulation.md)
+            k = D / np.exp(np.mean(np.log(D))) if effect_variance == "proportional" else None
+            fit = fay_herriot(y, Xm, D, var_method, mse=mse_choice or None, effect_scale=k)
+            method = f"{variance_method} linear, area effects {effect_variance}"
             eblup = np.clip(fit.eblup, 0, 1)
             mse, floored = fit.mse, fit.mse_floored  # floored at g1 + g2 by the library, recorded
             synthetic = np.clip(fit.synthetic, 0, 1)
@@ -282,13 +295,21 @@ def fit_models(syn: SyntheticYear, direct_kab: pd.DataFrame, direct_prov: pd.Dat
         unbenchmarked = unbenchmarkable_groups(eblup, pop, prov)
         bench, factor, disc = ratio_benchmark(eblup, pop, prov, dp, impossible="leave")
         disc = disc.drop(unbenchmarked)
+        # The published figure is the benchmarked one: its MSE (parametric bootstrap repeating the clipping and
+        # the benchmarking) gives the published RSE, interval and flag. The arcsine fit keeps its own MSE.
+        mse_bench, bench_method = mse, f"{mse_method} of the EBLUP (benchmarking not in the MSE)"
+        if res is None and B >= 2:
+            boot = bootstrap_mse(fit, B=B, seed=seed + (0 if ind == "p0" else 1), groups=prov, weights=pop)
+            mse_bench, bench_method = boot.mse_benchmarked, boot.method
         with np.errstate(divide="ignore", invalid="ignore"):
-            rse = np.where(eblup > 0, np.sqrt(mse) / eblup, np.inf)
+            rse = np.where(bench > 0, np.sqrt(mse_bench) / bench, np.inf)
+        half_b = Z95 * np.sqrt(mse_bench)
+        ci_low, ci_high = np.clip(bench - half_b, 0, 1), np.clip(bench + half_b, 0, 1)
         models.append(pd.DataFrame({
             "bps_code": a["bps_code"].reindex(codes).to_numpy(), "prov_code": a["prov_label"].reindex(codes).to_numpy(),
             "year": syn.year, "line_definition": syn.line_definition, "indicator": ind,
             "direct": y, "direct_var_smoothed": D, "synthetic": synthetic, "eblup": eblup, "mse": mse,
-            "mse_floored": floored, "rse": rse,
+            "mse_floored": floored, "mse_benchmarked": mse_bench, "rse": rse,
             "ci_low": ci_low, "ci_high": ci_high, "gamma": fit.gamma,
             "standardized_residual": fit.standardized_residuals, "benchmarked": bench,
             "benchmark_factor": factor, "persons": bench * pop, "flag": flag_rse(rse), "in_sample": in_sample,
@@ -299,7 +320,7 @@ def fit_models(syn: SyntheticYear, direct_kab: pd.DataFrame, direct_prov: pd.Dat
             # as emdi's summary: Shapiro-Wilk p of the standardised residuals and of the random effects
             "shapiro_p_residuals": float(normality.loc["standardized_residuals", "shapiro_p"]),
             "shapiro_p_random_effects": float(normality.loc["random_effects", "shapiro_p"]),
-            "mse_method": mse_method, "sigma2_u": fit.sigma2_u, "converged": bool(fit.converged),
+            "mse_method": mse_method, "benchmarked_mse_method": bench_method, "sigma2_u": fit.sigma2_u, "converged": bool(fit.converged),
             "iterations": int(fit.iterations), "r2": fit.r2, "aic": fit.aic, "bic": fit.bic,
             "n_areas": len(codes), "n_covariates": Xm.shape[1] - 1, "covariates": ",".join(X.columns[1:]),
             "gvf_deff": gvf.params["deff"],
@@ -313,8 +334,8 @@ def fit_models(syn: SyntheticYear, direct_kab: pd.DataFrame, direct_prov: pd.Dat
 def estimate_year(panel: pd.DataFrame, year: int, targets: pd.DataFrame, *, line_definition: str,
                   scale: float = 0.01, seed: int = 0, covariates: pd.DataFrame | None = None,
                   n_households: int = 345_000, bootstrap_replicates: int = 200, extreme_model: str = "linear",
-                  variance_method: str = DEFAULT_VARIANCE_METHOD, direct_ci: str = DEFAULT_DIRECT_CI
-                  ) -> YearEstimates:
+                  variance_method: str = DEFAULT_VARIANCE_METHOD, direct_ci: str = DEFAULT_DIRECT_CI,
+                  effect_variance: str = DEFAULT_EFFECT_VARIANCE) -> YearEstimates:
     """Synthetic Susenas for `year` and its direct + Fay-Herriot estimates (see module docstring).
 
     `panel`: the validated kab/kota panel; `targets`: `estimation.synthetic.targets.extreme_targets(...)`;
@@ -326,19 +347,20 @@ def estimate_year(panel: pd.DataFrame, year: int, targets: pd.DataFrame, *, line
     sample = sample_year(syn, seed + 1)
     return estimates_from_sample(syn, sample, panel, covariates, B=bootstrap_replicates, seed=seed + 2,
                                  extreme_model=extreme_model, variance_method=variance_method,
-                                 direct_ci=direct_ci)
+                                 direct_ci=direct_ci, effect_variance=effect_variance)
 
 
 def estimates_from_sample(syn: SyntheticYear, sample: pd.DataFrame, panel: pd.DataFrame,
                           covariates: pd.DataFrame | None = None, *, B: int = 200, seed: int = 0,
                           extreme_model: str = "linear", variance_method: str = DEFAULT_VARIANCE_METHOD,
-                          direct_ci: str = DEFAULT_DIRECT_CI) -> YearEstimates:
+                          direct_ci: str = DEFAULT_DIRECT_CI,
+                          effect_variance: str = DEFAULT_EFFECT_VARIANCE) -> YearEstimates:
     """Direct, GVF, FH and benchmarking on one sample of a fixed synthetic year."""
     kab = direct_estimates(syn, sample, "bps_code")
     prov = direct_estimates(syn, sample, "prov_code")
     X = design_matrix(panel, syn.year, syn.areas, covariates)
     model, fit = fit_models(syn, kab, prov, X, B=B, seed=seed, extreme_model=extreme_model,
-                            variance_method=variance_method)
+                            variance_method=variance_method, effect_variance=effect_variance)
     deff = dict(zip(fit["indicator"], fit["gvf_deff"].astype(float), strict=True))
     pd_ = prov[["indicator", "estimate", "se"]].rename_axis("prov_code").reset_index()
     pd_["prov_code"] = pd_["prov_code"].astype(str)

@@ -89,7 +89,7 @@ def simulation_table(records: pd.DataFrame, truth: pd.DataFrame,
             "replicates": int(g["replicates"].max()),
         })
     order = {"p0": 0, "extreme": 1, "change_p0": 2, "change_extreme": 3,
-             "direct": 0, "fh_reml": 1, "fh_default": 2, "benchmarked": 3}
+             "direct": 0, "fh_reml": 1, "fh_constant": 2, "fh_default": 3, "benchmarked": 4}
     out = pd.DataFrame(rows, columns=TABLE_COLUMNS)
     return out.sort_values(["indicator", "estimator"], key=lambda s: s.map(order).fillna(9),
                            kind="stable").reset_index(drop=True)
