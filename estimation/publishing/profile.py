@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -158,7 +159,7 @@ def _num(value: object) -> float:
         return float("nan")
 
 
-Record = dict[str, object]
+Record = dict[str, Any]  # one row of a frame
 
 
 @dataclass(frozen=True)
@@ -257,7 +258,7 @@ def build_profile(inputs: ProfileInputs, code: str, year: int) -> KabkotaProfile
     if now is None or not np.isfinite(_value(now, "p0")):
         raise ValueError(f"no published P0 for {code} {ref['name']} in {year}")
     delta = inputs.deltas.get((code, year))
-    year_prev = int(delta["year_prev"]) if delta is not None and pd.notna(delta.get("year_prev")) else None  # type: ignore[call-overload]
+    year_prev = int(delta["year_prev"]) if delta is not None and pd.notna(delta.get("year_prev")) else None
     prev = inputs.kabkota.get((code, year_prev)) if year_prev is not None else None
     prov_code = str(ref["prov_code"])
     prov, ind = f"{prov_code}00", INDONESIA_CODE
@@ -273,15 +274,15 @@ def build_profile(inputs: ProfileInputs, code: str, year: int) -> KabkotaProfile
                              _value(inputs.province.get((prov, y)), "p0"), _value(inputs.province.get((ind, y)), "p0"))
                   for y in range(TREND_FROM, year + 1) if np.isfinite(_value(inputs.kabkota.get((code, y)), "p0")))
     extreme = tuple(ExtremeEstimate(
-        year=int(r["year"]), line_definition=str(r["line_definition"]),  # type: ignore[call-overload]
+        year=int(r["year"]), line_definition=str(r["line_definition"]),
         rate=100 * _num(r["benchmarked"]), eblup=100 * _num(r["eblup"]), ci_low=100 * _num(r["ci_low"]),
         ci_high=100 * _num(r["ci_high"]), rse=100 * _num(r["rse"]), flag=str(r["flag"]), persons=_num(r["persons"]),
-        direct=100 * _num(r.get("direct"))) for r in inputs.extreme.get(code, []) if int(r["year"]) <= year)  # type: ignore[call-overload]
-    registry = tuple(RegistryExtreme(int(r["year"]), str(r["snapshot_date"]), _num(r["extreme_rate_pct"]),  # type: ignore[call-overload]
-                                     int(r["extreme_individuals"]), int(r["extreme_families"]))  # type: ignore[call-overload]
-                     for r in inputs.registry.get(code, []) if int(r["year"]) <= year)  # type: ignore[call-overload]
-    padu = [r for r in inputs.padu_padan.get(code, []) if int(r["year"]) <= year]  # type: ignore[call-overload]
-    padu_padan = PaduPadan(**{f: int(padu[-1][f]) for f in PaduPadan.__dataclass_fields__}) if padu else None  # type: ignore[call-overload]
+        direct=100 * _num(r.get("direct"))) for r in inputs.extreme.get(code, []) if int(r["year"]) <= year)
+    registry = tuple(RegistryExtreme(int(r["year"]), str(r["snapshot_date"]), _num(r["extreme_rate_pct"]),
+                                     int(r["extreme_individuals"]), int(r["extreme_families"]))
+                     for r in inputs.registry.get(code, []) if int(r["year"]) <= year)
+    padu = [r for r in inputs.padu_padan.get(code, []) if int(r["year"]) <= year]
+    padu_padan = PaduPadan(**{f: int(padu[-1][f]) for f in PaduPadan.__dataclass_fields__}) if padu else None
     note = now.get("note")
     rank = inputs.ranks.get((code, year))
     rank_prev = inputs.ranks.get((code, year_prev)) if year_prev is not None else None
@@ -299,7 +300,7 @@ def build_profile(inputs: ProfileInputs, code: str, year: int) -> KabkotaProfile
         rank_prev_of=rank_prev[1] if rank_prev else 0,
         poverty_line_rp=line, poverty_line_prev_rp=line_prev, poverty_line_year=line_year,
         p1=p1, p2=p2, p1p2_year=p1_year, trend=trend, extreme=extreme, registry=registry,
-        padu_padan=padu_padan, note=str(note) if note is not None and pd.notna(note) else "",  # type: ignore[call-overload]
+        padu_padan=padu_padan, note=str(note) if note is not None and pd.notna(note) else "",
     )
 
 
