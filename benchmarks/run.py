@@ -7,6 +7,7 @@ import sys
 import traceback
 
 MODULES = ["benchmarks.bench_pipeline", "benchmarks.bench_survey", "benchmarks.bench_sae", "benchmarks.bench_registry",
+           "benchmarks.bench_change",
            "benchmarks.bench_maps", "benchmarks.bench_profiles", "benchmarks.bench_server"]
 
 

@@ -31,7 +31,7 @@ SRC_REGISTRY_BPS = "Registri P3KE/DTSEN dan jumlah penduduk BPS; diolah"
 
 PUBLISHED_TABLES = (
     "p0_kabkota_panel", "p0_province_panel", "p0_deltas_kabkota", "p0_deltas_province",
-    "estimates_direct", "estimates_sae", "estimates_sae_fit",
+    "estimates_direct", "estimates_sae", "estimates_sae_fit", "poverty_change_kabkota",
     "registry_aggregates", "registry_year_over_year", "registry_desil1_share", "padu_padan_summary",
     "padu_padan_progress",
 )
@@ -151,6 +151,29 @@ COLUMNS: dict[str, Column] = {
     "benchmark_factor": _c("Faktor benchmark", "ratio benchmarking factor of the province", "rasio", SRC_MODEL, 4),
     "in_sample": _c("Dalam sampel", "whether the kab/kota has sampled households (else synthetic prediction)",
                     "", SRC_MODEL),
+    # --- change between estimation rounds (poverty_change_kabkota)
+    "line_definition_prev": _c("Definisi garis kemiskinan ekstrem tahun sebelumnya", "extreme-poverty line "
+                               "definition of the earlier round (see line_definition)", source=SRC_MODEL),
+    "estimator": _c("Penduga", "how the change is estimated: direct (difference of the direct estimates) or model "
+                    "(bivariate Fay-Herriot over the two rounds)", "", SRC_MODEL),
+    "rate_prev": _prop("Angka tahun sebelumnya", "rate of the indicator in the earlier round, by the row's "
+                       "estimator (direct estimate, or the bivariate model's EBLUP)"),
+    "rate": _prop("Angka tahun ini", "rate of the indicator in the later round, by the row's estimator"),
+    "cov_rounds": _c("Kovarians antar tahun", "covariance between the two rounds' estimates (direct: from the "
+                     "census blocks both samples share, 0 for independent samples; model: the cross term of "
+                     "the MSE matrix)", "proporsi kuadrat", SRC_MODEL),
+    "change": _prop("Perubahan", "change of the rate from the earlier round to the later one (rate - rate_prev; "
+                    "in percentage points when shown in percent)"),
+    "change_se": _prop("Galat baku perubahan", "standard error of the change: sqrt(V1 + V2 - 2 cov_rounds) "
+                       "(direct) or the root MSE of the difference of the EBLUPs, cross term included (model)",
+                       4),
+    "change_ci_low": _prop("Batas bawah selang kepercayaan 95% perubahan", "lower bound of the change's 95% "
+                           "interval (change - 1.96 change_se)"),
+    "change_ci_high": _prop("Batas atas selang kepercayaan 95% perubahan", "upper bound of the change's 95% "
+                            "interval (change + 1.96 change_se)"),
+    "significance": _c("Signifikansi perubahan", "perubahan signifikan when the 95% interval of the change "
+                       "excludes 0, tidak signifikan otherwise; tidak dapat dibandingkan when the two rounds use "
+                       "different extreme-poverty line definitions", "", SRC_MODEL),
     # --- model fits
     "method": _c("Metode", "Fay-Herriot fitting method and model", "", SRC_MODEL),
     "shapiro_p_residuals": _c("Nilai p Shapiro-Wilk residual", "Shapiro-Wilk p-value of the standardised "

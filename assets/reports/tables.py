@@ -40,8 +40,9 @@ def published_tables(
 
 @asset(group_name="reports", kinds={"parquet", "csv"},
        check_specs=check_specs(ESTIMATES_TABLES_SUITE, "published_estimates"),
-       description="Publishes direct and Fay-Herriot estimates (rates, persons, precision, flags, line definition) "
-                   "and the model fits to data/outputs/tables/, with provenance.")
+       description="Publishes direct and Fay-Herriot estimates (rates, persons, precision, flags, line definition), "
+                   "the model fits and the change between rounds with its precision to data/outputs/tables/, with "
+                   "provenance.")
 def published_estimates(
     context: AssetExecutionContext,
     paths: ProjectPaths,
@@ -49,6 +50,7 @@ def published_estimates(
     direct_estimates: pd.DataFrame,
     sae_estimates: pd.DataFrame,
     sae_fit: pd.DataFrame,
+    poverty_change_kabkota: pd.DataFrame,
 ):
     names = region_reference[["bps_code", "name"]]
     record = provenance(context, paths, set())
@@ -57,12 +59,15 @@ def published_estimates(
     decimals = {c: 6 for c in ("estimate", "se", "ci_low", "ci_high", "direct", "direct_var_smoothed", "synthetic",
                                "eblup", "mse", "benchmarked", "gamma", "sigma2_u")}
     decimals.update({"cv": 4, "rse": 4, "deff": 3, "benchmark_factor": 6, "persons": 0})
+    decimals.update({c: 6 for c in ("rate_prev", "rate", "change", "change_se", "change_ci_low", "change_ci_high")})
+    decimals["cov_rounds"] = 10
     tables = {
         "estimates_direct": direct_estimates.merge(names, on="bps_code", how="left"),
         "estimates_sae": sae_estimates.merge(names, on="bps_code", how="left"),
         "estimates_sae_fit": sae_fit,
+        "poverty_change_kabkota": poverty_change_kabkota.merge(names, on="bps_code", how="left"),
     }
-    sort = ("year", "indicator", "bps_code")
+    sort = ("year", "indicator", "estimator", "bps_code")
     files = manifest(publish_tables(
         {name: frame.sort_values([c for c in sort if c in frame.columns]).reset_index(drop=True)
          for name, frame in tables.items()}, paths.tables(), provenance=record, decimals=decimals))
