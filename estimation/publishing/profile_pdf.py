@@ -483,6 +483,11 @@ def _page_two(c: Canvas, profile: KabkotaProfile, registry_demo: bool) -> None:
             ["Kelayakan publikasi", FLAG_LABELS_ID.get(extreme.flag, extreme.flag)],
             ["Estimasi langsung (survei)", _pct(extreme.direct)],
         ])
+        if extreme.flag == "suppress":
+            page.paragraph("RSE di atas 50%: estimasi ini tidak layak dipublikasikan dan hanya dapat dibaca sebagai "
+                           "petunjuk kasar.", 8.2, colour=MARK_COLOUR)
+        elif extreme.flag == "caution":
+            page.paragraph("RSE 25–50%: gunakan estimasi ini dengan hati-hati.", 8.2, colour=MARK_COLOUR)
     page.heading("Estimasi model dan angka berbasis P3KE",
                  mark=f"{SYNTHETIC_MARK} · {DEMO_MARK}" if registry_demo and profile.registry else SYNTHETIC_MARK)
     years = sorted({e.year for e in profile.extreme} | {r.year for r in profile.registry})

@@ -288,3 +288,9 @@ def test_profiles_suite_passes_a_profile_and_fails_each_broken_pdf(inputs, maps,
     assert failing == {"pdf_pages": ["broken.pdf"], "pdf_fonts_embedded": ["blank.pdf", "broken.pdf"],
                        "pdf_synthetic_mark": ["blank.pdf", "broken.pdf"], "pdf_no_16_digit_numbers": ["broken.pdf"],
                        "pdf_text_extractable": ["blank.pdf"]}
+
+
+def test_an_estimate_to_read_with_care_says_so(inputs, maps):
+    _data, reader = _pdf(inputs, maps, code="3517", year=2023)  # the 2023 round: RSE 26,2%, hati-hati
+    flat = " ".join(_text(reader).split("\n"))
+    assert "RSE 25–50%: gunakan estimasi ini dengan hati-hati." in flat and "tidak layak dipublikasikan" not in flat
