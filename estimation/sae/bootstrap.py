@@ -106,7 +106,7 @@ def _equal_variance_fit(Y: np.ndarray, X: np.ndarray, c: float, method: str
     score 1/A - n/(2(A + c)) + RSS/(2(A + c)^2) = 0 (n = m - p, resp. m), i.e. of
     (2 - n) A^2 + (4c - n c + RSS) A + 2 c^2 = 0, whose roots have opposite signs."""
     m, p = X.shape
-    beta = np.linalg.lstsq(X, Y.T, rcond=None)[0].T
+    beta = np.linalg.solve(X.T @ X, X.T @ Y.T).T  # normal equations: X was checked well-conditioned
     res = Y - beta @ X.T
     rss = (res * res).sum(axis=1)
     n = m if method in ("ML", "AMPL") else m - p
