@@ -150,3 +150,26 @@ def test_change_table_flags_significance_in_indonesian():
     # the covariance narrows the interval
     t2 = change_table([0.10], [0.11], [1e-4], [1e-4], [0.8e-4])
     assert t2["change_se"].iloc[0] == pytest.approx(np.sqrt(0.4e-4))
+
+
+def test_covariance_of_two_indicators_on_one_sample_is_the_linearised_cross_term():
+    """P0 and extreme poverty from the same households (as the joint model uses it): Var(P0 + E) by `direct.py`'s
+    variance of the summed linearised scores equals V0 + VE + 2 C."""
+    from estimation.survey.direct import _Design
+
+    rng = np.random.default_rng(5)
+    s0, _ = _draw(_population(rng), rng)
+    w = s0["w"] * s0["size"]
+    a = round_scores(s0["y"], Z, s0["w"], s0["domain"], s0["stratum"], s0["psu"], household_size=s0["size"])
+    b = round_scores(s0["y"], 0.6 * Z, s0["w"], s0["domain"], s0["stratum"], s0["psu"], household_size=s0["size"])
+    cov = round_covariance(a, b)
+    design = _Design(w.to_numpy(), s0["domain"].to_numpy(), s0["stratum"].to_numpy(), s0["psu"].to_numpy(), "adjust")
+    scores = []
+    for line, sc in ((Z, a), (0.6 * Z, b)):
+        g = (s0["y"].to_numpy() < line).astype(float)
+        dom = s0["domain"].to_numpy()
+        wd = pd.Series(w.to_numpy()).groupby(dom).transform("sum").to_numpy()
+        scores.append(w.to_numpy() * (g - sc.estimate.reindex(dom).to_numpy()) / wd)
+    var_sum = design.domain_variance(scores[0] + scores[1])
+    np.testing.assert_allclose(var_sum, a.variance + b.variance + 2 * cov["cov"], rtol=1e-10)
+    assert (cov["cov"] >= 0).all() and (cov["cov"] > 0).sum() >= 4

@@ -170,3 +170,30 @@ def test_refuses_bad_covariances():
         multivariate_fay_herriot(mu, [x1, x2], bad)
     with pytest.raises(ValueError, match="finite"):
         multivariate_fay_herriot(np.where(np.arange(80).reshape(40, 2) == 5, np.nan, mu), [x1, x2], ve)
+
+
+def test_joint_p0_and_extreme_keeps_order_and_gains_on_extreme():
+    """P0 and extreme poverty (about a tenth of P0, effects correlated 0.9) from 60 data sets: the joint EBLUP
+    of extreme poverty is more accurate than the univariate one, its MSE is honest, and extreme <= P0 always."""
+    from estimation.sae.joint import joint_poverty
+
+    rng = np.random.default_rng(6)
+    m = 200
+    X = np.c_[np.ones(m), rng.normal(size=m)]
+    su = np.array([[4e-4, 0.9 * np.sqrt(4e-4 * 2e-5)], [0.9 * np.sqrt(4e-4 * 2e-5), 2e-5]])
+    d0, de = rng.uniform(2e-4, 1.2e-3, m), rng.uniform(2e-5, 1.5e-4, m)
+    ve = np.zeros((m, 2, 2))
+    ve[:, 0, 0], ve[:, 1, 1] = d0, de
+    ve[:, 0, 1] = ve[:, 1, 0] = 0.5 * np.sqrt(d0 * de)
+    err_joint, err_uni, mse_joint = [], [], []
+    for _ in range(60):
+        mu = np.c_[X @ [0.12, 0.03], X @ [0.012, 0.004]] + rng.multivariate_normal(np.zeros(2), su, size=m)
+        y = _draw(rng, mu, ve)
+        frame, fit = joint_poverty(y[:, 0], y[:, 1], X, d0, de, 0.5)
+        assert (frame["extreme"] <= frame["p0"]).all()
+        uni = fay_herriot(y[:, 1], X, de, "REML")
+        err_joint.append((fit.eblup[:, 1] - mu[:, 1]) ** 2)
+        err_uni.append((uni.eblup - mu[:, 1]) ** 2)
+        mse_joint.append(fit.mse[:, 1, 1])
+    assert np.mean(err_joint) < 0.9 * np.mean(err_uni)
+    assert np.mean(mse_joint) / np.mean(err_joint) == pytest.approx(1.0, abs=0.15)
