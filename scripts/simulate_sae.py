@@ -61,6 +61,8 @@ VARIANCE_NOTE = {  # what `var` (and so mse_ratio and the interval) is for each 
 }
 VARIANCE_NOTE["bivariate_fh"] = ("MSE of the bivariate Fay-Herriot over the two rounds (REML, design covariance of "
                                  "the rounds from the common census blocks)")
+VARIANCE_NOTE["joint_fh"] = ("MSE of the bivariate Fay-Herriot of P0 and extreme poverty in the round (design "
+                             "covariance of the two indicators from the linearisation); extreme capped at P0")
 Z95 = 1.959963984540054
 
 

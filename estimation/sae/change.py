@@ -137,14 +137,22 @@ def simulation_records(areas: list[pd.DataFrame], samples: list[pd.DataFrame], m
     univariate model frame of `workflow.fit_models` (bps_code, indicator, direct, direct_var_smoothed);
     `X[t]`: the round's design matrix. Direct covariances: replicate, round (1), indicator, estimator
     ("direct"), bps_code, cov. Bivariate records (estimator "bivariate_fh"): both rounds' EBLUPs with var =
-    their MSE, the normal interval clipped to [0, 1], and on round 1 `cov` = the MSE matrix's cross term."""
+    their MSE, the normal interval clipped to [0, 1], and on round 1 `cov` = the MSE matrix's cross term;
+    and (estimator "joint_fh") each round's P0 and extreme EBLUPs of the joint model (`estimation.sae.joint`,
+    the design correlation of the two indicators from the same sample), `cov` NaN (its change across rounds is
+    not modelled: scored with the covariance ignored)."""
+    from estimation.sae.joint import joint_poverty
+
     codes = X[0].index
     covs, recs = [], []
+    by_indicator: dict[str, list[RoundScores]] = {}
+    smoothed: dict[str, list[pd.DataFrame]] = {}
     for ind, line_col in (("p0", "poverty_line_rp"), ("extreme", "extreme_line")):
         scores = []
         for a, s in zip(areas, samples, strict=True):
             code = s["bps_code"].to_numpy()
             scores.append(round_scores_for(s, a[line_col].reindex(code).to_numpy(float)))
+        by_indicator[ind] = scores
         cov = round_covariance(scores[0], scores[1])["cov"].reindex(codes).fillna(0.0)
         covs.append(pd.DataFrame({"replicate": replicate, "round": 1, "indicator": ind, "estimator": "direct",
                                   "bps_code": np.asarray(codes, dtype=np.int64), "cov": cov.to_numpy()}))
@@ -152,6 +160,7 @@ def simulation_records(areas: list[pd.DataFrame], samples: list[pd.DataFrame], m
              .reindex(codes) for mod in models]
         rho = design_correlation(scores[0].variance.reindex(codes).to_numpy(float),
                                  scores[1].variance.reindex(codes).to_numpy(float), cov.to_numpy())
+        smoothed[ind] = m
         ve = sampling_covariances(m[0]["direct_var_smoothed"].to_numpy(float),
                                   m[1]["direct_var_smoothed"].to_numpy(float), rho)
         frame, _ = model_change(m[0]["direct"].to_numpy(float), m[1]["direct"].to_numpy(float),
@@ -164,6 +173,23 @@ def simulation_records(areas: list[pd.DataFrame], samples: list[pd.DataFrame], m
                 "bps_code": np.asarray(codes, dtype=np.int64), "estimate": est, "var": var,
                 "ci_low": np.clip(est - half, 0, 1), "ci_high": np.clip(est + half, 0, 1),
                 "cov": frame["cov_rounds"].to_numpy() if t == 1 else np.nan}))
+    # P0 and extreme poverty of each round jointly (estimator "joint_fh"; published extreme <= P0)
+    for t in range(len(samples)):
+        a, b = by_indicator["p0"][t], by_indicator["extreme"][t]
+        cross = round_covariance(a, b)["cov"].reindex(codes).fillna(0.0).to_numpy()
+        rho = design_correlation(a.variance.reindex(codes).to_numpy(float), b.variance.reindex(codes).to_numpy(float),
+                                 cross)
+        m0, me = smoothed["p0"][t], smoothed["extreme"][t]
+        joint, _ = joint_poverty(m0["direct"].to_numpy(float), me["direct"].to_numpy(float), X[t].to_numpy(float),
+                                 m0["direct_var_smoothed"].to_numpy(float), me["direct_var_smoothed"].to_numpy(float),
+                                 rho)
+        for ind, col in (("p0", "p0"), ("extreme", "extreme")):
+            est, var = joint[col].to_numpy(), joint[f"mse_{col}"].to_numpy()
+            half = 1.959963984540054 * np.sqrt(var)
+            recs.append(pd.DataFrame({
+                "replicate": replicate, "round": t, "indicator": ind, "estimator": "joint_fh",
+                "bps_code": np.asarray(codes, dtype=np.int64), "estimate": est, "var": var,
+                "ci_low": np.clip(est - half, 0, 1), "ci_high": np.clip(est + half, 0, 1), "cov": np.nan}))
     return pd.concat(covs, ignore_index=True), pd.concat(recs, ignore_index=True)
 
 
