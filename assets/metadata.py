@@ -91,7 +91,7 @@ def _label(column: str, table: str | None) -> str:
     except KeyError:
         return column
     unit = "%" if entry.unit in (PROPORTION, "persen") else entry.unit
-    return f"{entry.label} ({unit})" if unit else entry.label
+    return f"{entry.label} ({unit})" if unit and unit.lower() not in entry.label.lower() else entry.label
 
 
 def markdown_table(rows: pd.DataFrame, columns: Sequence[str], table: str | None = None) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 from dagster import AssetExecutionContext, AssetsDefinition, MetadataValue, Output, asset
 
+from assets.metadata import preview
 from assets.partitions import DataCalendar
 from assets.resources import ProjectPaths
 from checks.dagster_checks import check_specs, evaluate
@@ -49,6 +50,18 @@ def _cells_metadata(cells: pd.DataFrame, source_file: str, notes: list[str], tit
     return meta
 
 
+CELLS_PREVIEW = ("bps_code", "region_name", "year", "variable", "value_text", "source_row", "source_column")
+
+
+def _cells_preview(cells: pd.DataFrame, table: str):
+    """The published text of the file's first variable: highest and lowest kab/kota of its latest year, and the
+    configured kab/kota's cell, with the row and column it was read from."""
+    readable = cells[(cells["status"] == "ok") & cells["bps_code"].notna()]
+    first = readable["variable"].iloc[0] if len(readable) else None
+    return preview(readable[readable["variable"] == first], "value", CELLS_PREVIEW, table,
+                   title=f"Sel seperti diterbitkan ({first})")
+
+
 def _source_asset(name: str) -> AssetsDefinition:
     source = RAW_SOURCES[name]
     asset_name = f"raw_{name}"
@@ -79,7 +92,7 @@ def _source_asset(name: str) -> AssetsDefinition:
             cells, metadata = cells_of(paths)
             # Matched once, here: the check reads the codes, the validated layer uses them.
             matched = match_region_names(cells, raw_region_reference)
-            yield Output(matched, metadata=metadata)
+            yield Output(matched, metadata={**metadata, "preview": _cells_preview(matched, asset_name)})
             yield from evaluate(suite, matched, asset_name, context.log, rows_dir=paths.check_rows())
 
     return _raw
