@@ -14,6 +14,11 @@ from estimation.publish import manifest
 
 CHARTS_SUITE = manifest_suite("p0_charts")
 SAE_CHARTS_SUITE = manifest_suite("sae_charts")
+BPS_SOURCE = "Sumber: BPS (Susenas Maret), diolah"
+# Estimates on the synthetic Susenas sample say so in every title and source line: a pasted chart must not
+# pass for an official figure.
+SYNTHETIC_TITLE = "DATA SINTETIS"
+SYNTHETIC_SOURCE = "Sumber: sampel sintetis serupa Susenas Maret, diolah (bukan angka resmi BPS)"
 METADATA_CHART_WIDTH_PX = 900  # legible in the asset page (the written PNG is 1,125 px wide)
 
 
@@ -54,13 +59,17 @@ def p0_charts(
     last_kab_year = int(kab.loc[kab["p0"].notna(), "year"].max())  # same span for all three lines
     first_year = last_kab_year - config.years_shown + 1
     series = series[series["year"].between(first_year, last_kab_year)][["year", "label", "p0"]].dropna()
-    trend = p0_trend_chart(series, title=f"Persentase penduduk miskin {kab_name}, {prov_name.title()} dan Indonesia",
-                           source_note="Sumber: BPS, diolah")
+    trend = p0_trend_chart(series, title=f"Persentase penduduk miskin {kab_name}, {prov_name.title()} dan Indonesia, "
+                                         f"Maret {first_year}–{last_kab_year}", source_note=BPS_SOURCE)
     latest = int(p0_deltas_kabkota["year"].max())
     ranked = p0_deltas_kabkota[(p0_deltas_kabkota["year"] == latest)
                                & (p0_deltas_kabkota["prov_code"] == config.province_code)]
+    prov_latest = prov.loc[prov["year"] == latest, "p0"]
+    # The kab/kota of the trend is marked in its province's ranking, the province's own P0 a reference line.
     ranking = ranked_change_chart(ranked[["name", "p0", "delta_p0_pp"]], province_name=prov_name.title(),
-                                  year=latest, year_prev=latest - 1)
+                                  year=latest, year_prev=latest - 1, highlight=kab_name,
+                                  province_p0=float(prov_latest.iloc[0]) if len(prov_latest) else None,
+                                  source_note=BPS_SOURCE)
     slug = kab_name.lower().replace(" ", "_")
     with publication(paths.charts()) as staged:  # the charts of this asset switch together
         trend_files = save_figure(trend, staged / f"p0_trend_{slug}")
@@ -120,20 +129,22 @@ def sae_charts(
         "eblup_low": prov["ci_low"] * pct, "eblup_high": prov["ci_high"] * pct})
     figures = {
         f"sae_direct_vs_eblup_{config.indicator}_{config.province_code}_{year}": direct_vs_eblup_chart(
-            compare, title=f"Persentase penduduk {label} {prov_name} {year}: langsung vs EBLUP (IK 95%)",
-            x_label=f"Persentase penduduk {label} (%)",
-            source_note=f"Sumber: sampel sintetis serupa Susenas, diolah; garis {definition}"),
+            compare, title=f"Persentase penduduk {label} {prov_name}, Maret {year}: langsung vs EBLUP (SK 95%) — "
+                          f"{SYNTHETIC_TITLE}",
+            x_label=f"Persentase penduduk {label} (%)", source_note=f"{SYNTHETIC_SOURCE}; garis {definition}"),
         f"sae_cv_{config.indicator}_{config.province_code}_{year}": cv_comparison_chart(
             pd.DataFrame({"name": prov["name"], "cv_direct": prov["cv"] * pct, "cv_eblup": prov["rse"] * pct}),
-            title=f"Koefisien variasi penduduk {label} {prov_name} {year}: langsung vs EBLUP",
-            source_note="Sumber: sampel sintetis serupa Susenas, diolah"),
+            title=f"Koefisien variasi penduduk {label} {prov_name}, Maret {year}: langsung vs EBLUP — "
+                  f"{SYNTHETIC_TITLE}",
+            source_note=SYNTHETIC_SOURCE),
     }
     top = both.sort_values("eblup", ascending=False).head(config.top_n)
     figures[f"sae_ranking_{config.indicator}_{year}"] = extreme_poverty_ranking_chart(
         pd.DataFrame({"name": top["name"], "rate": top["eblup"] * pct, "ci_low": top["ci_low"] * pct,
                       "ci_high": top["ci_high"] * pct, "flag": top["flag"].map(FLAG_LABELS_ID)}),
-        title=f"{config.top_n} kab/kota dengan persentase penduduk {label} tertinggi (EBLUP), {year}",
-        source_note=f"Sumber: sampel sintetis serupa Susenas, diolah; garis {definition}")
+        title=f"{config.top_n} kab/kota dengan persentase penduduk {label} tertinggi (EBLUP), Maret {year} — "
+              f"{SYNTHETIC_TITLE}",
+        source_note=f"{SYNTHETIC_SOURCE}; garis {definition}")
     metadata, written = {}, []
     with publication(paths.charts()) as staged:  # the charts of this asset switch together
         for stem, figure in figures.items():

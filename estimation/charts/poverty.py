@@ -203,7 +203,7 @@ def ranked_change_chart(frame: pd.DataFrame, *, province_name: str, year: int, y
             handles.append(Line2D([], [], color=TEXT_MUTED, linestyle=(0, (4, 3)),
                                   label=f"{province_name} {format_percent_id(province_p0, decimals)}"))
         finish_figure(fig, title=title or (
-            f"Persentase penduduk miskin menurut kabupaten/kota di {province_name}, {year}"
+            f"Persentase penduduk miskin menurut kabupaten/kota di {province_name}, Maret {year}"
             f" (perubahan dibanding {year_prev})"), source_note=source_note)
         top_legend(ax, handles, handlelength=1.6)
 

@@ -87,7 +87,7 @@ def new_figure(height_in: float, *, width_in: float = WIDTH_IN, note_lines: int 
     """A Figure on an Agg canvas with constrained layout, leaving a band at the bottom for the source note."""
     fig = Figure(figsize=(width_in, height_in), dpi=100)
     FigureCanvasAgg(fig)
-    note_band = (0.12 + 0.16 * note_lines) / height_in
+    note_band = _note_band(height_in, note_lines)
     fig.set_layout_engine("constrained", rect=(0.0, note_band, 1.0, 1.0 - note_band),
                           h_pad=0.06, w_pad=0.08)
     ax = fig.add_subplot()
@@ -122,12 +122,27 @@ def wrap_to_width(fig: Figure, text: str, *, fontsize: float, fontweight: str = 
     return "\n".join(lines)
 
 
+NOTE_FONT = 8
+
+
+def _note_band(height_in: float, note_lines: int) -> float:
+    """Bottom band (figure fraction) that holds `note_lines` lines of the source note."""
+    return (0.12 + 0.16 * note_lines) / height_in
+
+
 def finish_figure(fig: Figure, *, title: str, source_note: str | None) -> None:
-    """Left-aligned title on top, source note at bottom left."""
+    """Left-aligned title on top, source note at bottom left, both wrapped to the figure's width: a long
+    source line wraps (and the bottom band grows to hold it) instead of running off the right edge."""
     heading = wrap_to_width(fig, title, fontsize=12, fontweight="bold")
     fig.suptitle(heading, x=0.01, ha="left", fontsize=12, fontweight="bold")
     if source_note:
-        fig.text(0.01, 0.012, source_note, ha="left", va="bottom", fontsize=8, color=TEXT_MUTED)
+        note = wrap_to_width(fig, source_note, fontsize=NOTE_FONT, max_fraction=0.97)
+        lines = note.count("\n") + 1
+        engine = fig.get_layout_engine()
+        if lines > 1 and engine is not None and hasattr(engine, "set"):
+            band = _note_band(fig.get_figheight(), lines)
+            engine.set(rect=(0.0, band, 1.0, 1.0 - band))
+        fig.text(0.01, 0.012, note, ha="left", va="bottom", fontsize=NOTE_FONT, color=TEXT_MUTED)
 
 
 # ---- input validation -------------------------------------------------------------------------------

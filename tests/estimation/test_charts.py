@@ -376,6 +376,37 @@ def test_cv_comparison_chart():
     assert "Jombang" in figure_texts(cv_comparison_chart(inf, title="x"))
 
 
+def test_cv_threshold_labels_never_overlap_on_a_wide_range():
+    """With direct CVs up to ~300% the 25% and 50% lines are ~20 px apart: their labels grow away from each
+    other (issue 8: they overlapped)."""
+    wide = cv_frame().assign(cv_direct=[12.15, 310.0, 11.22, 154.10, 27.27])
+    fig = cv_comparison_chart(wide, title="CV")
+    with chart_style():
+        fig.draw_without_rendering()
+        renderer = fig.canvas.get_renderer()
+        labels = [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().startswith("RSE ")]
+        boxes = [t.get_window_extent(renderer) for t in labels]
+        assert len(boxes) == 2 and not boxes[0].overlaps(boxes[1])
+    assert_texts_inside(fig)
+
+
+def test_long_source_note_wraps_inside_the_figure():
+    """The source line of the SAE charts (source, line definition, synthetic-data notice) ran off the right
+    edge (issue 8); it wraps, and the bottom band grows so it does not cover the axis label."""
+    note = ("Sumber: sampel sintetis serupa Susenas Maret, diolah (bukan angka resmi BPS); garis USD 2,15 (PPP "
+            "2017) dengan deflator spasial, rilis Juli 2025 dan seterusnya")
+    fig = direct_vs_eblup_chart(sae_frame(), title="Langsung vs EBLUP", source_note=note)
+    notes = [t for t in fig.findobj(Text) if t.get_text().startswith("Sumber:")]
+    assert len(notes) == 1 and "\n" in notes[0].get_text()
+    assert notes[0].get_text().replace("\n", " ").startswith(note)
+    assert_texts_inside(fig)
+    with chart_style():
+        fig.draw_without_rendering()
+        renderer = fig.canvas.get_renderer()
+        xlabel = fig.axes[0].xaxis.label.get_window_extent(renderer)
+        assert not notes[0].get_window_extent(renderer).overlaps(xlabel)
+
+
 # ---- export --------------------------------------------------------------------------------------------
 
 def all_charts() -> dict[str, Figure]:

@@ -97,6 +97,25 @@ def test_charts_written_and_embedded(good_run):
     assert "data:image/png;base64," in event.materialization.metadata["trend"].value
 
 
+def test_charts_name_the_round_mark_synthetic_figures_and_the_kabkota(good_run):
+    """Issue 8: every chart names the survey round (Susenas Maret); every chart of the synthetic Susenas says
+    so in its title; the ranking marks the kab/kota the trend is about; one name for the interval (SK 95%)."""
+    import re
+
+    data_dir, _, _ = good_run
+    charts = data_dir / "outputs/charts"
+    svgs = {path.name: path.read_text("utf-8") for path in charts.glob("*.svg") if not path.name.startswith("peta")}
+    assert {"p0_trend_jombang.svg"} < set(svgs) and any(n.startswith("sae_direct_vs_eblup") for n in svgs)
+    for name, svg in svgs.items():
+        assert "Maret" in svg, name
+        if name.startswith("sae_"):
+            assert "DATA SINTETIS" in svg and "bukan angka resmi" in svg, name
+        assert "IK 95%" not in svg, name
+    ranking = next(svg for name, svg in svgs.items() if name.startswith("p0_ranking_35_"))
+    bold = re.findall(r"<text[^>]*font-weight[:=]\W*(?:bold|700)[^>]*>([^<]*)<", ranking)
+    assert "Jombang" in bold, bold[:10]
+
+
 def test_estimates_published_with_line_definition_and_precision(good_run):
     data_dir, _, _ = good_run
     sae = pd.read_parquet(data_dir / "outputs/tables/estimates_sae.parquet")
