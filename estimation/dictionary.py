@@ -29,6 +29,9 @@ SRC_PIPELINE = "Dihitung oleh pipeline ini"
 SRC_REGISTRY = "Registri P3KE/DTSEN (ekstrak demo kecuali dinyatakan lain); diolah"
 SRC_REGISTRY_BPS = "Registri P3KE/DTSEN dan jumlah penduduk BPS; diolah"
 
+# The value of `data_source` in every published estimate table: the synthetic mark travels with each row.
+SYNTHETIC_DATA_SOURCE = "sampel_sintetis"
+
 PUBLISHED_TABLES = (
     "p0_kabkota_panel", "p0_province_panel", "p0_deltas_kabkota", "p0_deltas_province",
     "estimates_direct", "estimates_sae", "estimates_sae_fit", "poverty_change_kabkota",
@@ -113,6 +116,9 @@ COLUMNS: dict[str, Column] = {
                             SRC_BPS, 2),
     "indonesia_p0": _c("P0 Indonesia", "P0 of Indonesia", "persen", SRC_BPS, 2),
     # --- estimates (direct and small area)
+    "data_source": _c("Sumber data", "what the estimate was computed on: 'sampel_sintetis' (a synthetic "
+                      "Susenas-like sample calibrated to BPS tables: a demonstration, not an official figure)",
+                      source=SRC_MODEL),
     "line_definition": _c("Definisi garis kemiskinan ekstrem", "extreme-poverty line used: usd190_2011ppp "
                           "(USD 1.90, 2011 PPP) or usd215_2017ppp (USD 2.15, 2017 PPP, spatial deflator)",
                           source=SRC_MODEL),

@@ -7,6 +7,7 @@ from assets.reports.provenance import provenance, source_files
 from assets.resources import ProjectPaths
 from checks.dagster_checks import check_specs, evaluate
 from checks.suites.reports import manifest_suite
+from estimation.dictionary import SYNTHETIC_DATA_SOURCE
 from estimation.publish import manifest, publish_tables
 
 TABLES_SUITE = manifest_suite("published_tables")
@@ -67,6 +68,8 @@ def published_estimates(
         "estimates_sae_fit": sae_fit,
         "poverty_change_kabkota": poverty_change_kabkota.merge(names, on="bps_code", how="left"),
     }
+    # Every row says it comes from the synthetic sample: a table copied on its own is not an official figure.
+    tables = {name: frame.assign(data_source=SYNTHETIC_DATA_SOURCE) for name, frame in tables.items()}
     sort = ("year", "indicator", "estimator", "bps_code")
     files = manifest(publish_tables(
         {name: frame.sort_values([c for c in sort if c in frame.columns]).reset_index(drop=True)

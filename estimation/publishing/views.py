@@ -202,6 +202,9 @@ def extreme_estimates_table(sae: pd.DataFrame, direct: pd.DataFrame, names: pd.D
         units[column] = info.display_unit
     out["flag"] = rows["flag"].map(lambda v: FLAG_LABELS_ID.get(str(v), str(v)))
     labels["flag"], units["flag"] = column_info("flag", "estimates_sae").label, "RSE ≤ 25% / 25–50% / > 50%"
+    # The synthetic mark on every row, so a row copied out of the sheet still says what it is.
+    out["data_source"] = "Sampel sintetis (bukan angka resmi)"
+    labels["data_source"], units["data_source"] = column_info("data_source").label, ""
     labels["cv"] = "CV estimasi langsung"
     labels["persons"] = "Jumlah penduduk miskin ekstrem (estimasi)" if indicator == "extreme" else labels["persons"]
     years = sorted(out["year"].unique())

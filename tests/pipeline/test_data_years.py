@@ -70,10 +70,23 @@ def test_partitions_and_schedules_follow_a_new_export(release_2026):
     assert isinstance(defs.get_schedule_def("annual_after_bps_release")(_at(2027)), SkipReason)
 
 
+def _upstream_of(assets, names: set[str]) -> list:
+    """The assets that make `names` (themselves included): the validated panel and the sources it reads, not
+    the geometry or covariates, which do not carry the P0 export's years."""
+    by_key = {k: a for a in assets for k in a.keys}
+    wanted, todo = set(), [AssetKey(n) for n in names]
+    while todo:
+        key = todo.pop()
+        if key not in wanted:
+            wanted.add(key)
+            todo.extend(by_key[key].asset_deps[key])
+    return [a for a in assets if set(a.keys) & wanted]
+
+
 def test_raw_and_validated_checks_cover_the_new_year(release_2026):
     paths, _ = release_2026
-    layers = [a for a in build_assets(DataCalendar.from_raw(paths.raw_dir))
-              if {a.group_names_by_key[k] for k in a.keys} <= {"raw", "validated"}]
+    layers = _upstream_of(build_assets(DataCalendar.from_raw(paths.raw_dir)),
+                          {"p0_kabkota_validated", "raw_news_quoted_figures"})
     result = materialize(layers, resources={"paths": paths, "io_manager": ParquetIOManager(base_dir=paths.storage_dir)})
     assert result.success
     raw = result.asset_value(AssetKey("raw_p0_kabkota"))

@@ -126,6 +126,9 @@ def test_estimates_published_with_line_definition_and_precision(good_run):
     assert sae["mse"].gt(0).all() and sae["benchmarked"].between(0, 1).all()
     assert set(sae["flag"]) <= {"publish", "caution", "suppress"}
     direct = pd.read_parquet(data_dir / "outputs/tables/estimates_direct.parquet")
+    for name in ("estimates_sae", "estimates_direct", "estimates_sae_fit", "poverty_change_kabkota"):
+        table = pd.read_csv(data_dir / f"outputs/tables/{name}.csv", usecols=["data_source"])
+        assert set(table["data_source"]) == {"sampel_sintetis"}, name  # the synthetic mark on every row
     assert {"estimate", "se", "cv", "ci_low", "ci_high", "deff", "persons"} <= set(direct.columns)
     stored = sorted((data_dir / "storage" / "sae_estimates").glob("*.parquet"))
     assert [p.stem for p in stored] == ["2023", "2024"]
