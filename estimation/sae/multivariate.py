@@ -30,7 +30,7 @@ No (mK) x (mK) matrix is formed: everything is sums over areas of K x K and p x 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -126,12 +126,16 @@ def _check(y: np.ndarray, Xb: np.ndarray, Ve: np.ndarray) -> None:
 
 def multivariate_fay_herriot(y: object, X: object, sampling_covariance: object, *,
                              structure: Structure = "unstructured", tol: float = 1e-10, max_iter: int = 200,
-                             start: object | None = None) -> MultivariateFHResult:
+                             start: object | None = None, effect_scale: object = None) -> MultivariateFHResult:
     """Fit the multivariate Fay-Herriot model by REML (module docstring).
 
     y: (m, K) direct estimates; X: the (m, K, p) block design (`block_design`) or a list of K (m, p_k)
     design matrices; sampling_covariance: (m, K, K) known design covariance of each area's direct estimates;
     structure: "unstructured" or "independent"; start: initial Sigma_u (K, K), default diagonal.
+    effect_scale: (m, K) known k_dk > 0 of heteroscedastic area effects, Var(u_d) = S_d Sigma_u S_d with
+    S_d = diag(sqrt(k_d)) (the multivariate form of `fay_herriot`'s effect_scale): fitted as the homoscedastic
+    model of y_d / sqrt(k_d) (a per-area linear map: the same REML estimates; EBLUP and MSE mapped back
+    exactly). `sigma_u` is then the matrix of the scaled effects.
     """
     y_arr = np.asarray(y, dtype=float)
     if y_arr.ndim != 2:
@@ -141,6 +145,21 @@ def multivariate_fay_herriot(y: object, X: object, sampling_covariance: object, 
     _check(y_arr, Xb, Ve)
     if structure not in ("unstructured", "independent"):
         raise ValueError(f"structure must be 'unstructured' or 'independent', not {structure!r}")
+    if effect_scale is None:
+        return _fit(y_arr, Xb, Ve, structure, tol, max_iter, start)
+    k = np.asarray(effect_scale, dtype=float)
+    if k.shape != y_arr.shape or not np.all(np.isfinite(k)) or np.any(k <= 0):
+        raise ValueError(f"effect_scale must be finite and > 0, shape {y_arr.shape}")
+    sc = np.sqrt(k)
+    outer = sc[:, :, None] * sc[:, None, :]
+    fit = _fit(y_arr / sc, Xb / sc[:, :, None], Ve / outer, structure, tol, max_iter, start)
+    return replace(fit, eblup=fit.eblup * sc, synthetic=fit.synthetic * sc, mse=fit.mse * outer,
+                   g1=fit.g1 * outer, g2=fit.g2 * outer, g3=fit.g3 * outer, y=y_arr, sampling_covariance=Ve,
+                   loglike_reml=fit.loglike_reml - float(np.log(sc).sum()))  # Jacobian of the map
+
+
+def _fit(y_arr: np.ndarray, Xb: np.ndarray, Ve: np.ndarray, structure: Structure, tol: float, max_iter: int,
+         start: object | None) -> MultivariateFHResult:
     m, K = y_arr.shape
     p = Xb.shape[2]
     params = _params(K, structure)

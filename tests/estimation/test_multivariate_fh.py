@@ -53,6 +53,14 @@ def test_independent_effects_and_diagonal_covariance_equal_two_univariate_fits()
         np.testing.assert_allclose(fit.g3[:, k, k], uni.g3, rtol=1e-8)
         np.testing.assert_allclose(fit.mse[:, k, k], uni.mse, rtol=1e-8)
     assert fit.sigma_u[0, 1] == 0 and np.all(fit.mse[:, 0, 1] == 0)
+    # heteroscedastic effects Var(u_dk) = sigma2_k k_dk: the univariate fits with the same effect_scale
+    k = np.c_[ve[:, 0, 0], ve[:, 1, 1]] / np.exp(np.log(np.c_[ve[:, 0, 0], ve[:, 1, 1]]).mean(axis=0))
+    het = multivariate_fay_herriot(y, [x1, x2], ve, structure="independent", tol=1e-13, effect_scale=k)
+    for kk, x in enumerate((x1, x2)):
+        uni = fay_herriot(y[:, kk], x, ve[:, kk, kk], "REML", tol=1e-13, effect_scale=k[:, kk])
+        assert het.sigma_u[kk, kk] == pytest.approx(uni.sigma2_u, rel=1e-9)
+        np.testing.assert_allclose(het.eblup[:, kk], uni.eblup, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(het.mse[:, kk, kk], uni.mse, rtol=1e-8)
 
 
 def _dense_reml_loglike(theta, y, Xb, ve):
@@ -189,7 +197,7 @@ def test_joint_p0_and_extreme_keeps_order_and_gains_on_extreme():
     for _ in range(60):
         mu = np.c_[X @ [0.12, 0.03], X @ [0.012, 0.004]] + rng.multivariate_normal(np.zeros(2), su, size=m)
         y = _draw(rng, mu, ve)
-        frame, fit = joint_poverty(y[:, 0], y[:, 1], X, d0, de, 0.5)
+        frame, fit = joint_poverty(y[:, 0], y[:, 1], X, d0, de, 0.5, effects="constant")  # as generated
         assert (frame["extreme"] <= frame["p0"]).all()
         uni = fay_herriot(y[:, 1], X, de, "REML")
         err_joint.append((fit.eblup[:, 1] - mu[:, 1]) ** 2)
