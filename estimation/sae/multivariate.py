@@ -269,7 +269,7 @@ def _reml_score_info(Vi: np.ndarray, Q: np.ndarray, Xb: np.ndarray, r: np.ndarra
     ViEVi = ViE @ Vi[None]  # V^-1 E_a V^-1
     m, K, p = Xb.shape
     Xf = Xb.reshape(m * K, p)
-    H = np.stack([Xf.T @ (t @ Xb).reshape(m * K, p) for t in ViEVi])  # X' V^-1 E_a V^-1 X
+    H = Xf.T @ (ViEVi @ Xb[None]).reshape(-1, m * K, p)  # X' V^-1 E_a V^-1 X, one batched product
     Pr = np.einsum("dkl,dl->dk", Vi, r)  # P y = V^-1 r
     tr_pv = np.einsum("adii->a", ViE) - np.einsum("pq,aqp->a", Q, H)
     quad = np.einsum("dk,akl,dl->a", Pr, E, Pr)
