@@ -190,7 +190,8 @@ def test_asset_page_shows_check_results_and_a_chart(webserver, browser):
     text = _text(browser)
     assert "no_identity_columns" in text and "files_written: ok" in text
 
-    browser.get(f"{webserver}/assets/p0_charts")
+    overview = "//a[contains(@href, '/assets/p0_charts') and normalize-space(.)='Overview']"
+    _wait(browser, EC.element_to_be_clickable((By.XPATH, overview)), "the asset's Overview tab").click()
     _click_text(browser, "[Show Markdown]", "the trend chart's metadata")
     image = _wait(browser, EC.visibility_of_element_located((By.CSS_SELECTOR, "img[src^='data:image/png']")),
                   "chart image")
@@ -218,24 +219,23 @@ def test_a_warning_shows_its_failing_rows(webserver, browser):
     assert "nan" not in table.split() and "None" not in table.split()
 
 
-def test_partitions_of_the_deltas_have_no_missing_year(webserver, browser):
+def test_deltas_partitions_are_complete_and_each_shows_its_own_year(webserver, browser):
+    """No missing year in the partitions of the deltas; a partition's page shows that year's figures (the
+    Plots view draws them as a series) and its preview: Jombang 2024, 9,15 -> 8,60, -0,55 poin (field notes)."""
+    from selenium.webdriver.common.by import By
+
     years = DataCalendar.from_raw(PROJECT_RAW).years[1:]
-    browser.get(f"{webserver}/assets/p0_deltas_kabkota?view=partitions")
+    browser.get(f"{webserver}/assets/p0_deltas_kabkota?view=partitions&partition=2023")
     _wait(browser, lambda d: f"Materialized ({len(years)})" in _text(d), f"{len(years)} materialised partitions")
     browser.save_screenshot(str(browser.screenshots / "05_deltas_partitions.png"))
     text = _text(browser)
     assert "Missing (0)" in text and "Failed (0)" in text
     assert f"{len(years)} Partitions" in text and str(years[-1]) in text
 
-
-def test_each_delta_partition_shows_its_own_year(webserver, browser):
-    """A partition's page shows that year's figures (the Plots view draws them as a series) and its preview:
-    Jombang 2024, 9,15 -> 8,60, -0,55 poin (the field notes)."""
-    from selenium.webdriver.common.by import By
-
     shown = {}
     for year in (2023, 2024):
-        browser.get(f"{webserver}/assets/p0_deltas_kabkota?view=partitions&partition={year}")
+        if year != 2023:
+            _click_text(browser, str(year), f"partition {year} in the list")  # in the page: no reload
         _wait(browser, lambda d, year=year: "mean_delta_p0_pp" in _text(d) and f"year\n{year}" in _text(d),
               f"metadata of partition {year}")
         text = _text(browser)

@@ -101,13 +101,15 @@ def test_table_assets_show_a_preview_in_indonesian_format(good_run):
     data_dir, result, _ = good_run
     previews = {asset: _latest(result, asset)["preview"] for asset in (
         "region_reference", "p0_kabkota_validated", "p0_province_validated", "p0_deltas_kabkota",
-        "p0_deltas_province", "direct_estimates", "sae_estimates", "synthetic_population_truth")}
+        "p0_deltas_province", "direct_estimates", "sae_estimates", "synthetic_population_truth", "raw_p0_kabkota")}
     for asset, text in previews.items():
         assert "tertinggi" in text and "terendah" in text, asset
         assert re.search(r"\b(nan|NaN|None|<NA>)\b", text) is None, asset
     # the configured kab/kota (Jombang by default), numbers with a decimal comma and a thousands dot
     assert "| 3517 | Jombang | 2025 | 8,36 | 107,82 | 532.053 | – | – |" in previews["p0_kabkota_validated"]
     assert "| 3517 | Jombang | 2025 | 8,60 | 8,36 | -0,24 |" in previews["p0_deltas_kabkota"]
+    # a raw asset shows the text as published, with the row and column of the file it was read from
+    assert "| 3517 | Jombang | 2025 | p0 | 8.36 | 261 | 2025 |" in previews["raw_p0_kabkota"]
     delta_2024 = _by_partition(result, "p0_deltas_kabkota")["2024"]["preview"]
     assert "| 3517 | Jombang | 2024 | 9,15 | 8,60 | -0,55 | 110,57 | -6.790 |" in delta_2024
     # the top of the latest year is the stored table's, independently sorted
