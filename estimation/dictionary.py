@@ -148,7 +148,11 @@ COLUMNS: dict[str, Column] = {
     "mse": _c("MSE EBLUP", "mean squared error of the EBLUP", "proporsi kuadrat", SRC_MODEL),
     "mse_floored": _c("MSE dibatasi bawah", "whether the MSE formula's value was below g1 + g2 (the MSE with the "
                       "area variance known) and was raised to it", "", SRC_MODEL),
-    "rse": _prop("Galat baku relatif (RSE) EBLUP", "relative standard error of the EBLUP (sqrt(MSE) / EBLUP)", 2),
+    "rse": _prop("Galat baku relatif (RSE) estimasi terbenchmark", "relative standard error of the published "
+                 "(benchmarked) estimate: sqrt(mse_benchmarked) / benchmarked", 2),
+    "mse_benchmarked": _c("MSE estimasi terbenchmark", "mean squared error of the published (benchmarked) "
+                          "estimate: parametric bootstrap that repeats the clipping and the benchmarking",
+                          "proporsi kuadrat", SRC_MODEL),
     "gamma": _c("Bobot penyusutan (gamma)", "shrinkage weight of the direct estimate in the EBLUP", "rasio",
                 SRC_MODEL, 3),
     "standardized_residual": _c("Residual terstandar", "standardised residual of the area", "", SRC_MODEL, 2),
@@ -187,6 +191,8 @@ COLUMNS: dict[str, Column] = {
     "shapiro_p_random_effects": _c("Nilai p Shapiro-Wilk efek acak", "Shapiro-Wilk p-value of the predicted "
                                    "random effects", "", SRC_MODEL),
     "mse_method": _c("Metode MSE", "MSE estimator (prasad_rao, datta_lahiri, bootstrap ...)", "", SRC_MODEL),
+    "benchmarked_mse_method": _c("Metode MSE estimasi terbenchmark", "how mse_benchmarked is computed (parametric "
+                                 "bootstrap, replicates B, benchmarking repeated)", "", SRC_MODEL),
     "sigma2_u": _c("Varians efek area", "model variance of the area random effects", "proporsi kuadrat",
                    SRC_MODEL),
     "converged": _c("Konvergen", "whether the variance estimation converged", "", SRC_MODEL),
@@ -394,10 +400,12 @@ TABLE_COLUMNS: dict[tuple[str, str], Column] = {
     ("padu_padan_summary", "year"): _c("Tahun", "year of the registry snapshot", "tahun", SRC_REGISTRY),
     ("registry_aggregates", "year"): _c("Tahun", "year of the registry snapshot", "tahun", SRC_REGISTRY),
     ("registry_desil1_share", "year"): _c("Tahun", "year of the registry snapshot", "tahun", SRC_REGISTRY),
-    ("estimates_sae", "ci_low"): _prop("Batas bawah selang kepercayaan 95% EBLUP", "lower bound of the 95% "
-                                       "interval of the EBLUP (from its MSE)"),
-    ("estimates_sae", "ci_high"): _prop("Batas atas selang kepercayaan 95% EBLUP", "upper bound of the 95% "
-                                        "interval of the EBLUP (from its MSE)"),
+    ("estimates_sae", "ci_low"): _prop("Batas bawah selang kepercayaan 95% estimasi terbenchmark", "lower bound "
+                                       "of the 95% interval of the published (benchmarked) estimate: benchmarked - "
+                                       "1.96 sqrt(mse_benchmarked), at least 0"),
+    ("estimates_sae", "ci_high"): _prop("Batas atas selang kepercayaan 95% estimasi terbenchmark", "upper bound "
+                                        "of the 95% interval of the published (benchmarked) estimate: benchmarked "
+                                        "+ 1.96 sqrt(mse_benchmarked), at most 1"),
     ("estimates_direct", "ci_low"): _prop("Batas bawah selang kepercayaan 95% estimasi langsung", "lower bound of "
                                           "the 95% interval of the direct estimate (Wilson, effective n)"),
     ("estimates_direct", "ci_high"): _prop("Batas atas selang kepercayaan 95% estimasi langsung", "upper bound of "
@@ -405,8 +413,9 @@ TABLE_COLUMNS: dict[tuple[str, str], Column] = {
     ("estimates_direct", "flag"): _c("Kelayakan publikasi", "publishability of the direct estimate by its CV: "
                                      "publish / caution / suppress (layak / hati-hati / tidak layak)", "",
                                      SRC_MODEL),
-    ("estimates_sae", "flag"): _c("Kelayakan publikasi", "publishability of the EBLUP by its RSE: publish / "
-                                  "caution / suppress (layak / hati-hati / tidak layak)", "", SRC_MODEL),
+    ("estimates_sae", "flag"): _c("Kelayakan publikasi", "publishability of the published (benchmarked) "
+                                  "estimate by its RSE: publish / caution / suppress (layak / hati-hati / tidak "
+                                  "layak)", "", SRC_MODEL),
 }
 
 _DESIL = re.compile(r"(individuals|families)_desil_(\d+)")

@@ -1,10 +1,12 @@
 """Suites of the estimates: synthetic truth, direct estimates, Fay-Herriot estimates and fits."""
 
+import numpy as np
 import pandas as pd
 
 from checks.gx_bridge import Rule, Suite
 
 LOC = ("bps_code", "year", "indicator")
+Z95 = 1.959963984540054
 
 
 def sample_suite() -> Suite:
@@ -113,6 +115,17 @@ def _flag_consistent(model: pd.DataFrame) -> pd.DataFrame:
     return model.assign(consistent=model["flag"].astype(str) == expected)
 
 
+def _published_precision(model: pd.DataFrame) -> pd.DataFrame:
+    """The published RSE and interval follow from the published (benchmarked) figure and its MSE."""
+    b, mse = model["benchmarked"].astype(float), model["mse_benchmarked"].astype(float)
+    root = mse.clip(lower=0) ** 0.5
+    rse = (root / b).where(b > 0, float("inf"))
+    rse_ok = ((model["rse"] - rse).abs() <= 1e-9 * rse.abs()) | ((b <= 0) & ~np.isfinite(model["rse"]))
+    lo, hi = (b - Z95 * root).clip(0, 1), (b + Z95 * root).clip(0, 1)
+    ci_ok = ((model["ci_low"] - lo).abs() <= 1e-12) & ((model["ci_high"] - hi).abs() <= 1e-12)
+    return model.assign(consistent=rse_ok & ci_ok)
+
+
 def model_suite(min_publishable_share: float = 0.5) -> Suite:
     """Compares the model with `synthetic_population_truth` (populations) and `province_direct` (the province
     direct estimates the EBLUPs are benchmarked to), which the asset passes to `evaluate` by name."""
@@ -121,6 +134,13 @@ def model_suite(min_publishable_share: float = 0.5) -> Suite:
             column="benchmarked", min_value=0, max_value=1), locate=LOC),
         Rule("mse_positive", "MSE > 0", lambda E: E.ExpectColumnValuesToBeBetween(
             column="mse", min_value=0, strict_min=True), locate=LOC),
+        Rule("mse_benchmarked_positive", "MSE of the published (benchmarked) estimate > 0",
+             lambda E: E.ExpectColumnValuesToBeBetween(column="mse_benchmarked", min_value=0, strict_min=True),
+             locate=LOC),
+        Rule("precision_of_published_figure",
+             "RSE = sqrt(mse_benchmarked) / benchmarked and the 95% interval = benchmarked +- 1.96 sqrt(mse_benchmarked)",
+             lambda E: E.ExpectColumnValuesToBeInSet(column="consistent", value_set=[True]),
+             frame=_published_precision, locate=LOC),
         Rule("eblup_between_direct_and_synthetic",
              "the EBLUP lies between the direct and the synthetic estimate (scale of the fit)",
              lambda E: E.ExpectColumnValuesToBeInSet(column="between", value_set=[True]), frame=_between, locate=LOC),
