@@ -118,6 +118,8 @@ class KabkotaProfile:
     prov_p0_prev: float
     indonesia_p0: float
     indonesia_p0_prev: float
+    prov_poor_thousand: float
+    indonesia_poor_thousand: float
     rank: int | None  # within the province, 1 = highest P0
     rank_of: int  # kab/kota of the province with a P0 that year
     rank_prev: int | None
@@ -296,6 +298,8 @@ def build_profile(inputs: ProfileInputs, code: str, year: int) -> KabkotaProfile
         prov_p0_prev=_value(at(inputs.province, prov, year_prev), "p0"),
         indonesia_p0=_value(at(inputs.province, ind, year), "p0"),
         indonesia_p0_prev=_value(at(inputs.province, ind, year_prev), "p0"),
+        prov_poor_thousand=_value(at(inputs.province, prov, year), "poor_thousand"),
+        indonesia_poor_thousand=_value(at(inputs.province, ind, year), "poor_thousand"),
         rank=rank[0] if rank else None, rank_of=rank[1] if rank else 0, rank_prev=rank_prev[0] if rank_prev else None,
         rank_prev_of=rank_prev[1] if rank_prev else 0,
         poverty_line_rp=line, poverty_line_prev_rp=line_prev, poverty_line_year=line_year,

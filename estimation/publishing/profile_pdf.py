@@ -66,6 +66,7 @@ PROV_COLOUR = HexColor("#2166AC")
 INDONESIA_COLOUR = HexColor("#7F7F7F")
 MARK_COLOUR = HexColor("#B35806")
 OTHER_FACE = HexColor("#F0F0F0")
+SMALL_ON_MAP = 9.0  # points: a kab/kota smaller than this on the map is ringed
 
 SYNTHETIC_NOTE = ("Estimasi kemiskinan ekstrem dihitung dari sampel SINTETIS serupa Susenas Maret (mikrodata Susenas "
                   "tidak tersedia untuk publik) yang dikalibrasi ke tabel BPS: peragaan metode (Fay-Herriot EBLUP, "
@@ -228,6 +229,7 @@ class ProvinceMaps:
     width: float = 240.0
     height: float = 240.0
     _cache: dict[str, tuple[dict[str, str], float, float]] = field(default_factory=dict)
+    _boxes: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)
 
     def province(self, prov_code: str) -> tuple[dict[str, str], float, float]:
         """({bps_code: path operators}, drawn width, drawn height) for the kab/kota of a province."""
@@ -241,10 +243,19 @@ class ProvinceMaps:
             span_x = max(points[:, 0].max() * kx - x0, 1e-9)
             span_y = max(points[:, 1].max() - y0, 1e-9)
             scale = min(self.width / span_x, self.height / span_y)
-            ops = {c: _ring_ops([np.column_stack([(r[:, 0] * kx - x0) * scale, (r[:, 1] - y0) * scale]) for r in rs])
-                   for c, rs in rings.items()}
+            projected = {c: [np.column_stack([(r[:, 0] * kx - x0) * scale, (r[:, 1] - y0) * scale]) for r in rs]
+                         for c, rs in rings.items()}
+            ops = {c: _ring_ops(rs) for c, rs in projected.items()}
+            for c, rs in projected.items():
+                points = np.concatenate(rs)
+                self._boxes[c] = (float(points[:, 0].min()), float(points[:, 1].min()), float(points[:, 0].max()),
+                                  float(points[:, 1].max()))
             self._cache[prov_code] = (ops, span_x * scale, span_y * scale)
         return self._cache[prov_code]
+
+    def box(self, code: str) -> tuple[float, float, float, float] | None:
+        """x0, y0, x1, y1 of a drawn kab/kota in points from the map box's corner (after `province`)."""
+        return self._boxes.get(code)
 
 
 def _draw_map(c: Canvas, maps: ProvinceMaps, profile: KabkotaProfile, p0_by_code: pd.Series, x: float,
@@ -265,6 +276,11 @@ def _draw_map(c: Canvas, maps: ProvinceMaps, profile: KabkotaProfile, p0_by_code
         c.setStrokeColor(HexColor("#000000"))
         c.setLineWidth(1.6)
         c.addLiteral(shapes[profile.code] + " S")
+        box = maps.box(profile.code)
+        if box is not None and max(box[2] - box[0], box[3] - box[1]) < SMALL_ON_MAP:
+            # a kota of a few square kilometres is a dot on the province map: ring it so a reader finds it
+            c.setLineWidth(1.2)
+            c.circle((box[0] + box[2]) / 2, (box[1] + box[3]) / 2, SMALL_ON_MAP, stroke=1, fill=0)
     else:
         notes.append(f"{profile.title_name} tidak tergambar: belum ada batas wilayahnya pada peta kab/kota 2016.")
     c.restoreState()
@@ -381,19 +397,20 @@ def _page_one(c: Canvas, profile: KabkotaProfile, maps: ProvinceMaps | None, p0_
     else:
         page.paragraph("P1 dan P2 menurut kab/kota belum dipublikasikan BPS untuk tahun ini.", 8)
 
-    page.heading("Dibandingkan dengan provinsi dan Indonesia (P0, %)")
-    col = [("Wilayah", MARGIN, False), (f"Maret {prev}", 330, True), (f"Maret {profile.year}", 420, True),
-           ("Perubahan", PAGE_W - MARGIN, True)]
+    page.heading("Dibandingkan dengan provinsi dan Indonesia")
+    col = [("Wilayah", MARGIN, False), (f"P0 Maret {prev}", 290, True), (f"P0 Maret {profile.year}", 370, True),
+           ("Perubahan P0", 450, True), ("Miskin (ribu jiwa)", PAGE_W - MARGIN, True)]
 
     def change(now: float, before: float) -> str:
         return format_pp_id(now - before) if np.isfinite(now) and np.isfinite(before) else MISSING
 
     page.table(col, [
-        [profile.title_name, _pct(profile.p0_prev), _pct(profile.p0), format_pp_id(profile.delta_p0_pp)],
+        [profile.title_name, _pct(profile.p0_prev), _pct(profile.p0), format_pp_id(profile.delta_p0_pp),
+         _num(profile.poor_thousand)],
         [f"Provinsi {prov}", _pct(profile.prov_p0_prev), _pct(profile.prov_p0),
-         change(profile.prov_p0, profile.prov_p0_prev)],
+         change(profile.prov_p0, profile.prov_p0_prev), _num(profile.prov_poor_thousand)],
         ["Indonesia", _pct(profile.indonesia_p0_prev), _pct(profile.indonesia_p0),
-         change(profile.indonesia_p0, profile.indonesia_p0_prev)],
+         change(profile.indonesia_p0, profile.indonesia_p0_prev), _num(profile.indonesia_poor_thousand)],
     ])
     def compared(other: float, what: str) -> str:
         if not np.isfinite(other):

@@ -62,10 +62,12 @@ def _panel() -> pd.DataFrame:
 
 def _province() -> pd.DataFrame:
     years = pd.Series(YEARS)
-    return pd.concat([
+    frame = pd.concat([
         pd.DataFrame({"bps_code": "3500", "year": years, "p0": np.linspace(13.0, 9.50, len(YEARS)).round(2)}),
         pd.DataFrame({"bps_code": "0000", "year": years, "p0": np.linspace(11.5, 8.47, len(YEARS)).round(2)}),
     ]).assign(poor_thousand=np.nan)
+    frame.loc[frame["year"] == 2025, "poor_thousand"] = [3_875.88, 23_854.56]
+    return frame
 
 
 def _deltas(panel: pd.DataFrame) -> pd.DataFrame:
@@ -208,7 +210,11 @@ def test_pdf_text_carries_the_figures(inputs, maps):
     at = lines.index("Peringkat P0 di Jawa Timur (1 = tertinggi)")
     assert lines[at + 1:at + 3] == ["2 dari 3", "2 dari 3"]
     at = lines.index("Provinsi Jawa Timur")
-    assert lines[at + 2] == "9,50%" and lines[lines.index("Indonesia", at) + 2] == "8,47%"
+    assert lines[at + 1:at + 5] == ["9,79%", "9,50%", "−0,29 poin", "3.875,88"]
+    assert lines[lines.index("Indonesia", at) + 1:lines.index("Indonesia", at) + 5] == ["8,72%", "8,47%",
+                                                                                      "−0,25 poin", "23.854,56"]
+    at = lines.index("Kabupaten Jombang", lines.index("Wilayah"))
+    assert lines[at + 1:at + 5] == ["8,60%", "8,36%", "−0,24 poin", "107,82"]
     flat = " ".join(lines)
     assert "(P1) 1,15 dan indeks keparahan kemiskinan (P2) 0,24, Maret 2023" in flat
     at = lines.index("Persentase penduduk miskin ekstrem (estimasi model)")

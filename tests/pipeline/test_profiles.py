@@ -155,12 +155,18 @@ def test_every_number_equals_the_published_tables(profiles):
         prov = provinces[provinces["bps_code"] == f"{code[:2]}00"].set_index("year")["p0"]
         indonesia = provinces[provinces["bps_code"] == "0000"].set_index("year")["p0"]
         start = lines.index("Wilayah")
+        kab_title = lines[1].removesuffix(f" {year}")  # "Kabupaten Jombang 2025" -> "Kabupaten Jombang"
         prov_row = next(i for i in range(start, len(lines)) if lines[i].startswith("Provinsi "))
         assert _agrees(lines[prov_row + 1], prov[prev]) and _agrees(lines[prov_row + 2], prov[year]), code
         prov_change = lines[prov_row + 3]
         assert _agrees(prov_change, round(prov[year] - prov[prev], 2)), code
-        ind_prev, ind_now, _ = _after(lines, "Indonesia", 3, start)
+        ind_prev, ind_now, ind_change, ind_poor = _after(lines, "Indonesia", 4, start)
         assert _agrees(ind_prev, indonesia[prev]) and _agrees(ind_now, indonesia[year]), code
+        assert _agrees(ind_change, round(indonesia[year] - indonesia[prev], 2)), code
+        poor = provinces.set_index(["bps_code", "year"])["poor_thousand"]
+        assert _agrees(lines[prov_row + 4], poor[(f"{code[:2]}00", year)]), code
+        assert _agrees(ind_poor, poor[("0000", year)]), code
+        assert _agrees(lines[lines.index(kab_title, start) + 4], kab.loc[year, "poor_thousand"]), code
         # extreme poverty: the published model estimate of the latest round up to the profile's year
         model = sae[(sae["bps_code"] == code) & (sae["indicator"] == "extreme") & (sae["year"] <= year)]
         latest = model[model["year"] == model["year"].max()].iloc[0]
