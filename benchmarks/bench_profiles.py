@@ -2,6 +2,9 @@
 map as vector paths, DejaVu subsets embedded) and write them: what `kabkota_profiles` with `all_kabkota` costs
 before its checks. The region list and the 2016 geometry are the shipped files; the figures are seeded
 stand-ins with the shape of the assets' frames (drawing time does not depend on the values).
+
+Peer (only where fpdf2 is importable; it is not a project dependency): one page with the same text and the
+province's polygons drawn by fpdf2 2.8.9 and by reportlab, the library chosen on this measurement.
 """
 
 from __future__ import annotations
@@ -98,4 +101,75 @@ def run() -> list[tuple[str, float | int, str]]:
         wall = time.perf_counter() - started
     if count != 514:
         raise RuntimeError(f"rendered {count} profiles, expected 514")
-    return [("profiles_514", round(wall, 1), "s")]
+    return [("profiles_514", round(wall, 1), "s"), *peer()]
+
+
+def _peer_page(geometry, library: str) -> bytes:
+    """One page as both libraries draw it: a title, 50 lines of Indonesian figures in DejaVu (embedded subset)
+    and the 38 kab/kota of Jawa Timur as filled polygons."""
+    import io
+
+    from estimation.publishing.profile_pdf import font_files
+
+    regular, bold = font_files()
+    rings = [np.asarray(r) for c in geometry.kabkota_of("35") if c in geometry.shapes
+             for r in geometry.shapes[c].to_polygons()]
+    points = np.concatenate(rings)
+    (x0, y0), scale = points.min(0), 300 / np.ptp(points[:, 0])
+    lines = [f"Baris {i}: P0 8,60% (−0,55 poin), 110,57 ribu jiwa, Rp 514.170" for i in range(50)]
+    if library == "fpdf2":
+        from fpdf import FPDF
+
+        pdf = FPDF(unit="pt", format="A4")
+        pdf.add_font("dv", "", str(regular))
+        pdf.add_font("dv", "B", str(bold))
+        pdf.add_page()
+        pdf.set_font("dv", "B", 14)
+        pdf.text(40, 50, "Profil Kemiskinan Kabupaten Jombang 2025")
+        pdf.set_font("dv", "", 9)
+        for i, line in enumerate(lines):
+            pdf.text(40, 80 + i * 11, line)
+        for ring in rings:
+            pdf.polygon([(40 + (x - x0) * scale, 800 - (y - y0) * scale) for x, y in ring], style="DF")
+        return bytes(pdf.output())
+    from reportlab.pdfgen.canvas import Canvas
+
+    from estimation.publishing.profile_pdf import FONT, FONT_BOLD, _register_fonts
+
+    _register_fonts()
+    buffer = io.BytesIO()
+    c = Canvas(buffer, invariant=1, initialFontName=FONT)
+    c.setFont(FONT_BOLD, 14)
+    c.drawString(40, 792, "Profil Kemiskinan Kabupaten Jombang 2025")
+    c.setFont(FONT, 9)
+    for i, line in enumerate(lines):
+        c.drawString(40, 760 - i * 11, line)
+    for ring in rings:
+        path = c.beginPath()
+        path.moveTo(40 + (ring[0, 0] - x0) * scale, 40 + (ring[0, 1] - y0) * scale)
+        for x, y in ring[1:]:
+            path.lineTo(40 + (x - x0) * scale, 40 + (y - y0) * scale)
+        path.close()
+        c.drawPath(path, fill=1, stroke=1)
+    c.showPage()
+    c.save()
+    return buffer.getvalue()
+
+
+def peer() -> list[tuple[str, float | int, str]]:
+    """fpdf2 (not a project dependency: measured only where it is importable) against reportlab on one page."""
+    try:
+        import fpdf  # noqa: F401
+    except ImportError:
+        return []
+    from benchmarks.timing import best_of
+    from estimation.charts.maps import build_map_geometry
+
+    reference, rings, *_ = _frames()
+    geometry = build_map_geometry(rings, reference)
+    times = {}
+    for library in ("reportlab", "fpdf2"):
+        _peer_page(geometry, library)  # font loading and parsing outside the timing
+        times[library] = best_of(lambda lib=library: [_peer_page(geometry, lib) for _ in range(10)]) / 10
+    return [("profile_page_reportlab", round(times["reportlab"], 4), "s"),
+            ("profile_page_fpdf2", round(times["fpdf2"], 4), "s")]
