@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -250,6 +251,81 @@ def run(year: int, replicates: int, params: BedParams, line_definition: str = "u
     return table, diag, text
 
 
+def diagnose(year: int, replicates: int, params: BedParams, line_definition: str = "usd215_2017ppp",
+             raw: Path = RAW) -> str:
+    """Why the Fay-Herriot intervals under-cover on the bed (docs/simulation.md, "Why the intervals under-cover"):
+    round `year` of R samples, per indicator: (1) the GVF variance psi against the actual design variance of the
+    direct estimate; (2) sigma2_u as estimated against the mean square b^2 of the truth around its OLS fit on the
+    covariates (the area effects the model should find), and with the actual design variance as D; (3) b^2
+    against D by quintile of psi (heteroscedasticity); (4) the EBLUP's coverage and MSE ratio for area-effect
+    variances sigma2_u (psi / geometric mean psi)^kappa, kappa = 0 (homoscedastic), 0.5, 1 (the default), 1.5,
+    and with an oracle sigma2_u = mean b^2, the actual D and homoscedastic effects."""
+    from estimation.sae.fay_herriot import fay_herriot
+    from estimation.sae.workflow import _gvf
+
+    panel, cov, targets = _inputs(raw)
+    line_definition = line_definition_for(year, targets, line_definition)
+    cal, report = calibrated_rounds(panel, targets, year)
+    bed = build_bed(cal, (year - 1, year), line_definition, params)
+    syn = synthetic_year(bed, panel, 1, report)
+    Xf = design_matrix(panel, syn.year, syn.areas, cov)
+    X, codes = Xf.to_numpy(float), Xf.index.to_numpy()
+    truth = syn.truth.assign(code=syn.truth["bps_code"].astype(int)).set_index("code").reindex(codes)
+    draws = [direct_estimates(syn, draw_rounds(bed, 1000 + r).rounds[1], "bps_code") for r in range(replicates)]
+    lines = [(f"Diagnosis on the bed: round {year}, {line_definition}, R = {replicates}, scale {params.scale:g}, "
+             f"seed {params.seed}."), ""]
+    for ind, col in (("p0", "true_p0"), ("extreme", "true_extreme_rate")):
+        th = truth[col].to_numpy(float)
+        Y, V, PSI = [], [], []
+        for d in draws:
+            k = d[d["indicator"] == ind].reindex(codes)
+            y, n = k["estimate"].to_numpy(float), k["n_households"].to_numpy(float)
+            Y.append(y)
+            V.append(k["se"].to_numpy(float) ** 2)
+            PSI.append(_gvf(y, V[-1], n, X, 1e-3 if ind == "p0" else 1e-4).smoothed)
+        Ya, Va, Pa = np.array(Y), np.array(V), np.array(PSI)
+        actual = ((Ya - th) ** 2).mean(0)  # design MSE of the direct estimate
+        actual = np.maximum(actual, 1e-3 * Pa.mean(0))  # as D: > 0 (all-zero draws, tiny --quick beds)
+        b2 = (th - X @ np.linalg.lstsq(X, th, rcond=None)[0]) ** 2
+        lines += [f"### {ind}", "",
+                  f"(1) sum psi / sum actual design variance {Pa.mean(0).sum() / actual.sum():.3f} "
+                  f"(linearised variance: {Va.mean(0).sum() / actual.sum():.3f}); by tercile of psi: " + ", ".join(
+                      f"{Pa.mean(0)[q].sum() / actual[q].sum():.3f}" for q in np.array_split(
+                          np.argsort(Pa.mean(0)), 3)) + ".", ""]
+        s2 = {m: [fay_herriot(Ya[r], X, Pa[r], m).sigma2_u for r in range(replicates)] for m in ("REML", "AMRL")}
+        s2d = {m: [fay_herriot(Ya[r], X, actual, m).sigma2_u for r in range(replicates)] for m in ("REML", "AMRL")}
+        lines += [(f"(2) mean b^2 {b2.mean():.3g}; sigma2_u, mean over samples: REML {np.mean(s2['REML']):.3g} "
+                  f"(0 in {np.mean(np.array(s2['REML']) == 0):.0%} of samples), AMRL {np.mean(s2['AMRL']):.3g}; "
+                  f"with the actual D: REML {np.mean(s2d['REML']):.3g}, AMRL {np.mean(s2d['AMRL']):.3g}."), "",
+                  "(3) | quintile of psi | mean psi | mean b^2 | b^2 / actual D | median b^2 |", "|---|---|---|---|---|"]
+        for i, q in enumerate(np.array_split(np.argsort(Pa.mean(0)), 5)):
+            lines.append(f"| {i + 1} | {Pa.mean(0)[q].mean():.3g} | {b2[q].mean():.3g} | "
+                         f"{b2[q].mean() / actual[q].mean():.3f} | {np.median(b2[q]):.3g} |")
+        lines += ["", ("(4) | area effects | sigma2_u method | mean_coverage | mse_ratio | median_rrmse | top 5% of kab/kota: "
+                  "share of the summed squared error |"), "|---|---|---|---|---|---|"]
+        cases = [(f"kappa {kap:g}", "AMRL", kap, None, Pa) for kap in (0.0, 0.5, 1.0, 1.5)]
+        cases.append(("homoscedastic, oracle sigma2_u = mean b^2, actual D", "REML", 0.0, float(b2.mean()),
+                      np.broadcast_to(actual, Pa.shape)))
+        for label, method, kap, fixed, Ds in cases:
+            E, M = [], []
+            for r in range(replicates):
+                D = np.asarray(Ds[r])
+                k = (D / np.exp(np.mean(np.log(D)))) ** kap
+                f = fay_herriot(Ya[r], X, D, method, mse="prasad_rao", effect_scale=k, fixed_sigma2_u=fixed)
+                E.append(np.clip(f.eblup, 0, 1))
+                M.append(f.mse)
+            Ea, Ma = np.array(E), np.array(M)
+            err2 = ((Ea - th) ** 2).mean(0)
+            cover = (np.abs(Ea - th) <= Z95 * np.sqrt(Ma)).mean(0)
+            pos = th > 0
+            top = np.sort(err2)[::-1]
+            lines.append(f"| {label} | {method} | {cover.mean():.3f} | {Ma.mean(0).sum() / err2.sum():.3f} | "
+                         f"{np.median(np.sqrt(err2[pos]) / th[pos]):.3f} | "
+                         f"{top[:max(1, len(top) // 20)].sum() / top.sum():.2f} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--year", type=int, default=2024, help="the later round; the bed holds year-1 and year")
@@ -264,6 +340,8 @@ def main(argv: list[str] | None = None) -> None:
                     help="a seconds-long check: scale 0.02, 2 replicates, Jawa Tengah and Jawa Timur only")
     ap.add_argument("--bootstrap", type=int, default=200,
                     help="replicates B of the bootstrap MSE of the benchmarked figure (the pipeline's default)")
+    ap.add_argument("--diagnose", action="store_true",
+                    help="print why the model intervals under-cover (round `year` only; docs/simulation.md)")
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args(argv)
     provinces = None
@@ -271,6 +349,11 @@ def main(argv: list[str] | None = None) -> None:
         args.scale, args.replicates, provinces = QUICK_SCALE, QUICK_REPLICATES, list(QUICK_PROVINCES)
     params = BedParams(scale=args.scale, seed=args.seed, extreme_share_sd=args.extreme_share_sd,
                        block_share=args.block_share, overlap=args.overlap)
+    if args.diagnose:
+        with warnings.catch_warnings():  # REML's non-convergence at sigma2_u ~ 0 is part of the diagnosis
+            warnings.simplefilter("ignore", RuntimeWarning)
+            print(diagnose(args.year, args.replicates, params, args.line_definition))
+        return
     _, _, text = run(args.year, args.replicates, params, args.line_definition, RAW, args.out, provinces,
                      bootstrap_replicates=args.bootstrap)
     print(text)
