@@ -14,15 +14,19 @@ For one year of the validated kab/kota panel:
 4. GVF: var = deff p~(1-p~)/n with p~ an OLS fit of the direct estimates on the covariates (clipped
    inside (0, 1)), so zero estimates and tiny samples get a usable variance;
 5. Fay-Herriot, linear on the rate, D = GVF variance, analytic MSE, EBLUP clipped at 0 -- the default for
-   both indicators. sigma2_u: `variance_method`, default "AMRL:prasad_rao" = Li & Lahiri (2010) adjusted
-   REML (h = sigma2_u, strictly positive) with the Prasad-Rao MSE g1 + g2 + 2 g3. Chosen by a 2024 design
-   simulation on the old, too-easy test bed (unclustered, the truth a function of the covariates): REML
-   truncated sigma2_u at 0 for P0 in most samples (gamma = 0, MSE g2 alone), YL is O(m^-2) from REML, and
-   AMRL's O(1/m) upward bias lifted the MSE. On the Susenas-like test bed (docs/simulation.md) the default's
-   intervals still cover only 0.81 on average and its MSE is a quarter (P0) to a sixth (extreme) of the
-   actual: the published precision is optimistic (issue 9). Its published Li-Lahiri MSE subtracts
-   2 B^2/(A tr V^-2), negative for most areas when A is this small, so the Prasad-Rao form is used
-   (conservative given the upward bias). Any MSE is floored at g1 + g2 (the MSE with sigma2_u known;
+   both indicators. Area effects heteroscedastic (`effect_variance`, default "proportional"):
+   Var(u_d) = sigma2_u k_d with k_d = D_d / geometric mean of D, so the shrinkage gamma is the same in every
+   kab/kota. Why (docs/simulation.md, "Why the intervals under-cover"; `python -m scripts.simulate_sae
+   --diagnose`): on the Susenas-like test bed the truth's deviation from the synthetic part grows with the
+   sampling variance (its mean square is ~0.06-0.13 of D in four fifths of the kab/kota, ~0.3 of D in the
+   smallest), so a homoscedastic sigma2_u, which REML weights by 1/(sigma2_u + D)^2 towards the large kab/kota,
+   came out 5-10 times too small; the published intervals covered 0.81 and their MSE was a quarter (P0) to a
+   sixth (extreme) of the actual. "constant" (the homoscedastic model, the default before 2026-12-02) stays
+   selectable. sigma2_u: `variance_method`, default "AMRL:prasad_rao" = Li & Lahiri (2010) adjusted
+   REML (h = sigma2_u, strictly positive) with the Prasad-Rao MSE g1 + g2 + 2 g3: REML truncates sigma2_u at
+   0 for P0 in most samples (gamma = 0, MSE g2 alone); YL is O(m^-2) from REML. Its published Li-Lahiri MSE
+   subtracts 2 B^2/(A tr V^-2), negative for most areas when A is this small, so the Prasad-Rao form is used
+   (conservative given AMRL's upward bias). Any MSE is floored at g1 + g2 (the MSE with sigma2_u known;
    `fay_herriot` does it and the `mse_floored` column says where).
    "REML", "YL", "AMRL", "AMPL", "ML", "FH" (each with an optional ":prasad_rao"/":datta_lahiri") stay
    selectable. Option `extreme_model="arcsine"`: arcsine scale with
@@ -34,10 +38,15 @@ For one year of the validated kab/kota panel:
    gaps filled with the province, then national, median), log GK, and the DAPOER 2019 covariates
    HDI, electricity, literacy, log GRDP per capita when given;
 6. ratio benchmarking of the EBLUPs to the province direct estimate, BPS-population weighted;
-7. RSE flags (<= 25% publish, 25-50% caution, > 50% suppress), rates and persons (rate x BPS population).
+7. the MSE of the published (benchmarked) figure, `mse_benchmarked`: parametric bootstrap (B replicates,
+   seeded) that redraws truths and direct estimates from the fitted model, refits it, clips and benchmarks
+   as here (`estimation.sae.bootstrap`); the published RSE, 95% interval (benchmarked +- 1.96 sqrt, clipped
+   to [0, 1]) and flag come from it. `mse` stays the EBLUP's analytic MSE;
+8. RSE flags (<= 25% publish, 25-50% caution, > 50% suppress), rates and persons (rate x BPS population).
 
-Rates are proportions in [0, 1]; `cv`/`rse` are fractions. Model CIs: for the arcsine fit, normal on the
-arcsine scale (analytic MSE there) and back-transformed; for linear fits, normal and clipped to [0, 1].
+Rates are proportions in [0, 1]; `cv`/`rse` are fractions. Model CIs: the benchmarked figure +- 1.96
+sqrt(mse_benchmarked), clipped to [0, 1] (for the arcsine option, whose bootstrap does not benchmark,
+mse_benchmarked is the EBLUP's bootstrap MSE and `benchmarked_mse_method` says so).
 Direct CIs (`direct_ci`): "wald" (estimate +- 1.96 se, clipped; zero width where the estimate is 0),
 "wilson" or "clopper_pearson" with the effective sample size n_eff = n_households / deff_GVF (the GVF
 variance is deff p(1-p)/n, so n_eff is the binomial n with the same variance; Korn & Graubard 1998 use
