@@ -50,7 +50,6 @@ __all__ = [
     "ProvinceMaps",
     "font_files",
     "render_profile",
-    "write_profile",
 ]
 
 FONT, FONT_BOLD = "DejaVuSans", "DejaVuSans-Bold"
@@ -592,7 +591,3 @@ def render_profile(profile: KabkotaProfile, *, maps: ProvinceMaps | None, p0_by_
     c.save()
     return buffer.getvalue()
 
-
-def write_profile(path: Path, profile: KabkotaProfile, **kwargs: object) -> Path:
-    path.write_bytes(render_profile(profile, **kwargs))  # type: ignore[arg-type]
-    return path
