@@ -5,7 +5,9 @@ estimates from the census blocks both rounds share (`estimation.survey.change`; 
 
 Model-based: a bivariate Fay-Herriot over the two rounds (`estimation.sae.multivariate`, Benavent & Morales
 2016, unstructured Sigma_u: the kab/kota random effects of the two rounds are correlated, as a kab/kota's
-poverty persists), fitted by REML with each kab/kota's design covariance matrix
+poverty persists), fitted by adjusted REML (AMRL: the REML likelihood times det Sigma_u, as the univariate
+default) with area-effect variances proportional to the GVF variances (as the univariate default), and each
+kab/kota's design covariance matrix
     V_e,d = [[D_1d, r sqrt(D_1d D_2d)], [r sqrt(D_1d D_2d), D_2d]],
 D the GVF-smoothed sampling variances the univariate model uses and r the pooled design correlation
 sum_d C_12,d / sum_d sqrt(V_1d V_2d) of the linearised (unsmoothed) figures: the covariance is smoothed
@@ -29,10 +31,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from estimation.sae.multivariate import MultivariateFHResult, multivariate_fay_herriot
+from estimation.sae.multivariate import Method, MultivariateFHResult, multivariate_fay_herriot
 from estimation.survey.change import RoundScores, change_table, round_covariance, round_scores
 
-__all__ = ["CHANGE_COLUMNS", "DEFAULT_EFFECTS", "NOT_COMPARABLE", "PairInputs", "design_correlation",
+__all__ = ["CHANGE_COLUMNS", "DEFAULT_EFFECTS", "DEFAULT_METHOD", "NOT_COMPARABLE", "PairInputs", "design_correlation",
            "effect_scales", "model_change", "pair_changes", "round_changes", "round_scores_for",
            "sampling_covariances", "simulation_records"]
 
@@ -40,6 +42,9 @@ NOT_COMPARABLE = "tidak dapat dibandingkan (definisi garis berbeda)"
 # Area effects with variance proportional to the sampling variance, as the univariate default: on the
 # Susenas-like test bed the homoscedastic model's MSE is a third (P0) to a tenth (extreme) of the actual.
 DEFAULT_EFFECTS = "proportional"
+# Adjusted REML (det Sigma_u times the REML likelihood), as the univariate default "AMRL:prasad_rao": REML puts
+# the P0 area-effect variance near 0 in many samples and its MSE then understates the error.
+DEFAULT_METHOD: Method = "AMRL"
 MAX_CORRELATION = 0.95
 
 
@@ -76,15 +81,16 @@ def effect_scales(sampling_covariance: np.ndarray, effects: str = DEFAULT_EFFECT
 
 
 def model_change(y_first: np.ndarray, y_second: np.ndarray, X_first: np.ndarray, X_second: np.ndarray,
-                 sampling_covariance: np.ndarray, confidence: float = 0.95, effects: str = DEFAULT_EFFECTS
-                 ) -> tuple[pd.DataFrame, MultivariateFHResult]:
+                 sampling_covariance: np.ndarray, confidence: float = 0.95, effects: str = DEFAULT_EFFECTS,
+                 method: Method = DEFAULT_METHOD) -> tuple[pd.DataFrame, MultivariateFHResult]:
     """Bivariate Fay-Herriot over two rounds: per area level_first, level_second (EBLUPs clipped at 0),
     mse_first, mse_second, cov_rounds (the MSE matrix's cross term) and the columns of `change_table`.
-    `effects`: area-effect variances "proportional" to the sampling variances (default) or "constant"."""
+    `effects`: area-effect variances "proportional" to the sampling variances (default) or "constant";
+    `method`: "AMRL" (default) or "REML" (`multivariate_fay_herriot`)."""
     y = np.c_[np.asarray(y_first, dtype=float), np.asarray(y_second, dtype=float)]
     fit = multivariate_fay_herriot(y, [np.asarray(X_first, dtype=float), np.asarray(X_second, dtype=float)],
                                    sampling_covariance, structure="unstructured",
-                                   effect_scale=effect_scales(sampling_covariance, effects))
+                                   effect_scale=effect_scales(sampling_covariance, effects), method=method)
     level = np.clip(fit.eblup, 0.0, None)
     frame = pd.DataFrame({"level_first": level[:, 0], "level_second": level[:, 1],
                           "mse_first": fit.mse[:, 0, 0], "mse_second": fit.mse[:, 1, 1],

@@ -18,26 +18,28 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from estimation.sae.change import DEFAULT_EFFECTS, effect_scales, sampling_covariances
-from estimation.sae.multivariate import MultivariateFHResult, multivariate_fay_herriot
+from estimation.sae.change import DEFAULT_EFFECTS, DEFAULT_METHOD, effect_scales, sampling_covariances
+from estimation.sae.multivariate import Method, MultivariateFHResult, multivariate_fay_herriot
 
 __all__ = ["joint_poverty"]
 
 
 def joint_poverty(y_p0: np.ndarray, y_extreme: np.ndarray, X: np.ndarray, smoothed_p0: np.ndarray,
                   smoothed_extreme: np.ndarray, correlation: float, X_extreme: np.ndarray | None = None,
-                  effects: str = DEFAULT_EFFECTS) -> tuple[pd.DataFrame, MultivariateFHResult]:
+                  effects: str = DEFAULT_EFFECTS, method: Method = DEFAULT_METHOD
+                  ) -> tuple[pd.DataFrame, MultivariateFHResult]:
     """Bivariate Fay-Herriot of P0 and extreme poverty: per area p0, extreme (published: clipped at 0, extreme
     <= p0), mse_p0, mse_extreme, cov_indicators (the MSE matrix's cross term), extreme_capped.
 
     `X` is the design of both indicators (or of P0 only when `X_extreme` is given); `smoothed_*` the
     GVF-smoothed sampling variances; `correlation` the pooled design correlation of the two direct estimates;
-    `effects`: area-effect variances "proportional" to the sampling variances (default) or "constant"."""
+    `effects`: area-effect variances "proportional" to the sampling variances (default) or "constant";
+    `method`: "AMRL" (default) or "REML"."""
     ve = sampling_covariances(smoothed_p0, smoothed_extreme, correlation)
     Xe = X if X_extreme is None else X_extreme
     fit = multivariate_fay_herriot(np.c_[np.asarray(y_p0, dtype=float), np.asarray(y_extreme, dtype=float)],
                                    [np.asarray(X, dtype=float), np.asarray(Xe, dtype=float)], ve,
-                                   effect_scale=effect_scales(ve, effects))
+                                   effect_scale=effect_scales(ve, effects), method=method)
     p0 = np.clip(fit.eblup[:, 0], 0.0, 1.0)
     extreme = np.clip(fit.eblup[:, 1], 0.0, 1.0)
     capped = extreme > p0

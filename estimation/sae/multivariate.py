@@ -38,6 +38,7 @@ import numpy as np
 __all__ = ["MultivariateFHResult", "block_design", "multivariate_fay_herriot"]
 
 Structure = Literal["unstructured", "independent"]
+Method = Literal["REML", "AMRL"]
 
 
 def block_design(designs: list[np.ndarray]) -> tuple[np.ndarray, list[slice]]:
@@ -126,12 +127,16 @@ def _check(y: np.ndarray, Xb: np.ndarray, Ve: np.ndarray) -> None:
 
 def multivariate_fay_herriot(y: object, X: object, sampling_covariance: object, *,
                              structure: Structure = "unstructured", tol: float = 1e-10, max_iter: int = 200,
-                             start: object | None = None, effect_scale: object = None) -> MultivariateFHResult:
+                             start: object | None = None, effect_scale: object = None,
+                             method: Method = "REML") -> MultivariateFHResult:
     """Fit the multivariate Fay-Herriot model by REML (module docstring).
 
     y: (m, K) direct estimates; X: the (m, K, p) block design (`block_design`) or a list of K (m, p_k)
     design matrices; sampling_covariance: (m, K, K) known design covariance of each area's direct estimates;
     structure: "unstructured" or "independent"; start: initial Sigma_u (K, K), default diagonal.
+    method: "REML", or "AMRL" (adjusted REML: the REML likelihood times det(Sigma_u), Li & Lahiri's h(A) = A
+    for K = 1, so Sigma_u stays positive definite; the MSE is the same Prasad-Rao form, as the pipeline's
+    univariate default "AMRL:prasad_rao").
     effect_scale: (m, K) known k_dk > 0 of heteroscedastic area effects, Var(u_d) = S_d Sigma_u S_d with
     S_d = diag(sqrt(k_d)) (the multivariate form of `fay_herriot`'s effect_scale): fitted as the homoscedastic
     model of y_d / sqrt(k_d) (a per-area linear map: the same REML estimates; EBLUP and MSE mapped back
@@ -145,21 +150,23 @@ def multivariate_fay_herriot(y: object, X: object, sampling_covariance: object, 
     _check(y_arr, Xb, Ve)
     if structure not in ("unstructured", "independent"):
         raise ValueError(f"structure must be 'unstructured' or 'independent', not {structure!r}")
+    if method not in ("REML", "AMRL"):
+        raise ValueError(f"method must be 'REML' or 'AMRL', not {method!r}")
     if effect_scale is None:
-        return _fit(y_arr, Xb, Ve, structure, tol, max_iter, start)
+        return _fit(y_arr, Xb, Ve, structure, tol, max_iter, start, method)
     k = np.asarray(effect_scale, dtype=float)
     if k.shape != y_arr.shape or not np.all(np.isfinite(k)) or np.any(k <= 0):
         raise ValueError(f"effect_scale must be finite and > 0, shape {y_arr.shape}")
     sc = np.sqrt(k)
     outer = sc[:, :, None] * sc[:, None, :]
-    fit = _fit(y_arr / sc, Xb / sc[:, :, None], Ve / outer, structure, tol, max_iter, start)
+    fit = _fit(y_arr / sc, Xb / sc[:, :, None], Ve / outer, structure, tol, max_iter, start, method)
     return replace(fit, eblup=fit.eblup * sc, synthetic=fit.synthetic * sc, mse=fit.mse * outer,
                    g1=fit.g1 * outer, g2=fit.g2 * outer, g3=fit.g3 * outer, y=y_arr, sampling_covariance=Ve,
                    loglike_reml=fit.loglike_reml - float(np.log(sc).sum()))  # Jacobian of the map
 
 
 def _fit(y_arr: np.ndarray, Xb: np.ndarray, Ve: np.ndarray, structure: Structure, tol: float, max_iter: int,
-         start: object | None) -> MultivariateFHResult:
+         start: object | None, method: Method = "REML") -> MultivariateFHResult:
     m, K = y_arr.shape
     p = Xb.shape[2]
     params = _params(K, structure)
@@ -171,10 +178,15 @@ def _fit(y_arr: np.ndarray, Xb: np.ndarray, Ve: np.ndarray, structure: Structure
     theta = np.array([su[a, b] for a, b in params])
     scale = float(np.mean(np.diagonal(Ve, axis1=1, axis2=2)))
     converged, iterations = False, 0
+    adjusted = method == "AMRL"
     Vi, Q, beta, r = _gls(su, Ve, Xb, y_arr)
-    current = _reml_loglike(Vi, Q, r)
+    current = _reml_loglike(Vi, Q, r) + (_logdet_pd(su) if adjusted else 0.0)
     for it in range(1, max_iter + 1):
         score, info = _reml_score_info(Vi, Q, Xb, r, E)
+        if adjusted:  # d log det(Sigma_u) = tr(Sigma_u^-1 E_a); its negative Hessian tr(S^-1 E_a S^-1 E_b)
+            SiE = np.linalg.solve(su, E)
+            score = score + np.einsum("aii->a", SiE)
+            info = info + np.einsum("aij,bji->ab", SiE, SiE)
         step = np.linalg.solve(info, score)
         iterations = it
         # Fisher step projected onto the PSD cone; halved while it lowers the REML likelihood (near the
@@ -182,7 +194,7 @@ def _fit(y_arr: np.ndarray, Xb: np.ndarray, Ve: np.ndarray, structure: Structure
         for _ in range(30):
             new = _project(theta + step, params, K, structure)
             Vi_n, Q_n, beta_n, r_n = _gls(_sigma(new, params, K), Ve, Xb, y_arr)
-            value = _reml_loglike(Vi_n, Q_n, r_n)
+            value = _reml_loglike(Vi_n, Q_n, r_n) + (_logdet_pd(_sigma(new, params, K)) if adjusted else 0.0)
             if value >= current - 1e-12 * abs(current):
                 break
             step = step / 2.0
@@ -252,6 +264,12 @@ def _gls(su: np.ndarray, Ve: np.ndarray, Xb: np.ndarray, y: np.ndarray) -> tuple
     beta = Q @ (ViX.T @ y.reshape(-1))
     r = y - (Xf @ beta).reshape(m, K)
     return Vi, Q, beta, r
+
+
+def _logdet_pd(s: np.ndarray) -> float:
+    """log det of a positive definite matrix; -inf when it is not (the adjusted likelihood vanishes there)."""
+    sign, logdet = np.linalg.slogdet(s)
+    return float(logdet) if sign > 0 and np.isfinite(logdet) else -np.inf
 
 
 def _reml_loglike(Vi: np.ndarray, Q: np.ndarray, r: np.ndarray) -> float:

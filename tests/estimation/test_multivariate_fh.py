@@ -61,6 +61,13 @@ def test_independent_effects_and_diagonal_covariance_equal_two_univariate_fits()
         assert het.sigma_u[kk, kk] == pytest.approx(uni.sigma2_u, rel=1e-9)
         np.testing.assert_allclose(het.eblup[:, kk], uni.eblup, rtol=1e-9, atol=1e-12)
         np.testing.assert_allclose(het.mse[:, kk, kk], uni.mse, rtol=1e-8)
+    # adjusted REML (h = det Sigma_u): Li-Lahiri's AMRL of each indicator, with the Prasad-Rao MSE
+    adj = multivariate_fay_herriot(y, [x1, x2], ve, structure="independent", tol=1e-13, method="AMRL")
+    for kk, x in enumerate((x1, x2)):
+        uni = fay_herriot(y[:, kk], x, ve[:, kk, kk], "AMRL", mse="prasad_rao", tol=1e-13)
+        assert adj.sigma_u[kk, kk] == pytest.approx(uni.sigma2_u, rel=1e-7)
+        np.testing.assert_allclose(adj.eblup[:, kk], uni.eblup, rtol=1e-7, atol=1e-12)
+        np.testing.assert_allclose(adj.mse[:, kk, kk], uni.mse, rtol=1e-6)
 
 
 def _dense_reml_loglike(theta, y, Xb, ve):
@@ -197,7 +204,7 @@ def test_joint_p0_and_extreme_keeps_order_and_gains_on_extreme():
     for _ in range(60):
         mu = np.c_[X @ [0.12, 0.03], X @ [0.012, 0.004]] + rng.multivariate_normal(np.zeros(2), su, size=m)
         y = _draw(rng, mu, ve)
-        frame, fit = joint_poverty(y[:, 0], y[:, 1], X, d0, de, 0.5, effects="constant")  # as generated
+        frame, fit = joint_poverty(y[:, 0], y[:, 1], X, d0, de, 0.5, effects="constant", method="REML")
         assert (frame["extreme"] <= frame["p0"]).all()
         uni = fay_herriot(y[:, 1], X, de, "REML")
         err_joint.append((fit.eblup[:, 1] - mu[:, 1]) ** 2)
