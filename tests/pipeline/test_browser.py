@@ -24,7 +24,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -93,35 +92,21 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def webserver(good_run, tmp_path_factory) -> Iterator[str]:
-    """The UI of the whole-graph run: its SQLite storage, the project's instance settings, the code location."""
-    data_dir, _, _ = good_run
-    home = tmp_path_factory.mktemp("browser_dagster_home")
+def _start_webserver(data_dir: Path, home: Path) -> tuple[subprocess.Popen, int]:
     settings = yaml.safe_load((ROOT / "deploy" / "local" / "dagster.yaml").read_text())
     settings["storage"] = {"sqlite": {"base_dir": str(data_dir / "dagster_home")}}
     (home / "dagster.yaml").write_text(yaml.safe_dump(settings))
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DAGSTER_HOME": str(home), "DAGSTER_DISABLE_TELEMETRY": "1",
            "KEMISKINAN_PROFILE": "local", "KEMISKINAN_DATA_DIR": str(data_dir), "KEMISKINAN_RAW_DIR": str(PROJECT_RAW)}
-    log = (home / "webserver.log").open("wb")
-    proc = subprocess.Popen([str(Path(sys.executable).with_name("dagster-webserver")), "-w", "workspace.yaml",
-                             "-h", "127.0.0.1", "-p", str(port)], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 120
-        while not _code_location_served(port):
-            assert proc.poll() is None, f"dagster-webserver exited: {(home / 'webserver.log').read_text()[-3000:]}"
-            assert time.monotonic() < deadline, "the webserver did not serve the code location in 120 s"
-            time.sleep(0.5)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        _stop(proc)
-        log.close()
+    with (home / "webserver.log").open("wb") as log:
+        proc = subprocess.Popen([str(Path(sys.executable).with_name("dagster-webserver")), "-w", "workspace.yaml",
+                                 "-h", "127.0.0.1", "-p", str(port)], cwd=ROOT, env=env, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+    return proc, port
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
+def _start_chromium():
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
@@ -131,13 +116,41 @@ def browser(tmp_path_factory):
     for flag in CHROMIUM_FLAGS:
         options.add_argument(flag)
     # the driver's path is given, so Selenium Manager (which would look for drivers online) is not run
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
-    driver.screenshots = tmp_path_factory.mktemp("browser_screenshots")
+    return webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
+
+
+@pytest.fixture(scope="module")
+def ui(good_run, tmp_path_factory):
+    """(the UI's address, the browser): the webserver on the whole-graph run's storage with the project's
+    instance settings, and headless Chromium, started while the webserver loads the code location."""
+    data_dir, _, _ = good_run
+    home = tmp_path_factory.mktemp("browser_dagster_home")
+    proc, port = _start_webserver(data_dir, home)
+    driver = None
     try:
-        yield driver
+        driver = _start_chromium()
+        driver.screenshots = tmp_path_factory.mktemp("browser_screenshots")
+        deadline = time.monotonic() + 120
+        while not _code_location_served(port):
+            assert proc.poll() is None, f"dagster-webserver exited: {(home / 'webserver.log').read_text()[-3000:]}"
+            assert time.monotonic() < deadline, "the webserver did not serve the code location in 120 s"
+            time.sleep(0.25)
+        yield f"http://127.0.0.1:{port}", driver
     finally:
-        driver.quit()  # ends chromedriver and the Chromium it started
-        print(f"\nscreenshots of the Dagster UI: {driver.screenshots}")
+        if driver is not None:
+            driver.quit()  # ends chromedriver and the Chromium it started
+            print(f"\nscreenshots of the Dagster UI: {driver.screenshots}")
+        _stop(proc)
+
+
+@pytest.fixture
+def webserver(ui) -> str:
+    return ui[0]
+
+
+@pytest.fixture
+def browser(ui):
+    return ui[1]
 
 
 def _wait(driver, condition, what: str):
