@@ -4,8 +4,9 @@ A profile is laid out like the "Profil Kemiskinan Daerah" chapter of an RPKD: P0
 their change from the previous round, the province and Indonesia beside them and the kab/kota's rank within its
 province; the P0 trend since 2015; the poverty line (GK); P1/P2 where BPS published them; the extreme-poverty
 estimate (the published Fay-Herriot estimate, benchmarked, on the synthetic Susenas sample) with its 95% interval
-and reliability class; the P3KE-based extreme-poverty rate beside the model estimate where the registry has a
-slice; the padu padan summary of a decree list. `gather_profiles` reads them from the assets' frames into
+and reliability class (both of the benchmarked figure, as `estimates_sae` publishes them); the P3KE-based
+extreme-poverty rate beside the model estimate where the registry has a slice; the padu padan summary of a
+decree list. `gather_profiles` reads them from the assets' frames into
 `KabkotaProfile` records (pure data, no formatting); `estimation.publishing.profile_pdf` draws them.
 
 Rank: 1 is the highest P0 of the province that year (BPS's "peringkat kemiskinan"), ties share the best rank.
@@ -59,9 +60,9 @@ class ExtremeEstimate:
     line_definition: str  # e.g. usd215_2017ppp
     rate: float  # benchmarked EBLUP, the published figure
     eblup: float
-    ci_low: float  # 95% interval of the EBLUP
+    ci_low: float  # 95% interval of the published (benchmarked) figure
     ci_high: float
-    rse: float  # percent; NaN when the estimate is 0
+    rse: float  # of the published figure, percent; inf when the estimate is 0
     flag: str  # publish / caution / suppress
     persons: float  # rate x BPS population
     direct: float  # direct survey estimate (NaN where the kab/kota had no sample)

@@ -486,16 +486,18 @@ def _page_two(c: Canvas, profile: KabkotaProfile, registry_demo: bool) -> None:
     else:
         line = LINE_LABELS_ID.get(extreme.line_definition, extreme.line_definition)
         page.paragraph(f"Susenas Maret {extreme.year}; garis kemiskinan ekstrem {line}. Estimasi Fay-Herriot EBLUP "
-                       f"dibenchmark ke provinsi (angka yang dipublikasikan), dengan selang kepercayaan 95% EBLUP.",
+                       f"dibenchmark ke provinsi (angka yang dipublikasikan); selang kepercayaan 95% dan RSE-nya dari MSE "
+                       f"estimasi terbenchmark itu.",
                        8.2)
         page.y -= 2
         col = [("Ukuran", MARGIN, False), (f"Maret {extreme.year}", PAGE_W - MARGIN, True)]
         page.table(col, [
             ["Persentase penduduk miskin ekstrem (estimasi model)", _pct(extreme.rate)],
             ["Jumlah penduduk miskin ekstrem (estimasi)", f"{format_number_id(extreme.persons, 0)} jiwa"],
-            ["Selang kepercayaan 95% (EBLUP)", f"{_pct(extreme.ci_low)} – {_pct(extreme.ci_high)}"],
+            ["Selang kepercayaan 95%", f"{_pct(extreme.ci_low)} – {_pct(extreme.ci_high)}"],
             ["EBLUP sebelum benchmark", _pct(extreme.eblup)],
-            ["RSE (galat baku relatif)", _pct(extreme.rse, 1)],
+            # a zero estimate has no relative error (its RSE is infinite): shown as missing
+            ["RSE (galat baku relatif)", _pct(extreme.rse, 1) if np.isfinite(extreme.rse) else MISSING],
             ["Kelayakan publikasi", FLAG_LABELS_ID.get(extreme.flag, extreme.flag)],
             ["Estimasi langsung (survei)", _pct(extreme.direct)],
         ])

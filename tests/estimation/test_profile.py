@@ -219,7 +219,7 @@ def test_pdf_text_carries_the_figures(inputs, maps):
     assert "(P1) 1,15 dan indeks keparahan kemiskinan (P2) 0,24, Maret 2023" in flat
     at = lines.index("Persentase penduduk miskin ekstrem (estimasi model)")
     assert lines[at + 1] == "0,81%"
-    assert lines[lines.index("Selang kepercayaan 95% (EBLUP)") + 1] == "0,55% – 1,12%"
+    assert lines[lines.index("Selang kepercayaan 95%") + 1] == "0,55% – 1,12%"
     assert lines[lines.index("Jumlah penduduk miskin ekstrem (estimasi)") + 1] == "10.430 jiwa"
     assert lines[lines.index("RSE (galat baku relatif)") + 1] == "17,5%"
     assert lines[lines.index("Kelayakan publikasi") + 1] == "layak"
@@ -300,3 +300,16 @@ def test_an_estimate_to_read_with_care_says_so(inputs, maps):
     _data, reader = _pdf(inputs, maps, code="3517", year=2023)  # the 2023 round: RSE 26,2%, hati-hati
     flat = " ".join(_text(reader).split("\n"))
     assert "RSE 25–50%: gunakan estimasi ini dengan hati-hati." in flat and "tidak layak dipublikasikan" not in flat
+
+
+def test_a_zero_estimate_has_no_rse(inputs, maps):
+    from dataclasses import replace
+
+    profile = build_profile(inputs, "3517", 2025)
+    zero = replace(profile.extreme[-1], rate=0.0, ci_low=0.0, ci_high=0.0, rse=float("inf"), persons=0.0)
+    data = render_profile(replace(profile, extreme=(*profile.extreme[:-1], zero)), maps=maps,
+                          p0_by_code=pd.Series(dtype=float))
+    lines = _text(PdfReader(io.BytesIO(data))).split("\n")
+    assert lines[lines.index("RSE (galat baku relatif)") + 1] == "–"
+    assert lines[lines.index("Persentase penduduk miskin ekstrem (estimasi model)") + 1] == "0,00%"
+    assert "∞" not in "\n".join(lines)
