@@ -35,8 +35,9 @@ $(STAMP): requirements.lock.txt pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock.txt
 	@touch $(STAMP)
 
+# Incremental: only what changed since the last complete run (scripts/incremental.py); FULL=1 recomputes all.
 run: venv $(INSTANCE)
-	$(PY) -m scripts.run
+	$(PY) -m scripts.run $(if $(FULL),--full)
 
 # Two workers; tests sharing the whole-graph run or the registry demo stay on one (their xdist_group marks).
 # mypy checks the library meanwhile (cold: ~30 s of one core, mostly while a worker waits for its group).

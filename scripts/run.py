@@ -1,4 +1,8 @@
-"""`make run`: materialise every asset for every year on the shipped data, in one in-process run.
+"""`make run`: materialise every asset for every year on the shipped data, in process; incremental by default.
+
+Only what changed since the job's last complete run is materialised (`scripts/incremental.py`: changed raw
+files, changed code, missing or failed materialisations, and everything downstream); `--full` (`make run
+FULL=1`) recomputes everything; `--select a,b` starts from named assets.
 
 Exits non-zero when a blocking check fails (nothing downstream of it is materialised, and the published
 outputs of the last good run stay as they were), and says which check, file, row and column.
@@ -9,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import json
 import os
 import shutil
 import socket
@@ -26,6 +31,7 @@ import pandas as pd
 from dagster import AssetCheckSeverity, AssetKey, DagsterInstance, DagsterRunStatus, Definitions, RunsFilter
 
 from assets import settings
+from scripts.incremental import INPUTS_TAG
 
 # In the order `make run` runs them: the registry's demo extracts draw on the estimates' population.
 JOBS = ("annual_poverty_job", "annual_estimation_job", "registry_job")
@@ -201,17 +207,20 @@ def main(argv: list[str] | None = None) -> int:
         return 3
 
 
-def _arguments(argv: list[str]) -> tuple[list[str], list[str]]:
-    """(jobs, assets of `--select a,b`): the jobs to run, and when given, the assets to start from."""
-    jobs, assets, rest = [], [], list(argv)
+def _arguments(argv: list[str]) -> tuple[list[str], list[str], bool]:
+    """(jobs, assets of `--select a,b`, --full): the jobs to run, when given the assets to start from, and
+    whether to recompute everything instead of what changed since the last complete run."""
+    jobs, assets, rest, full = [], [], list(argv), False
     while rest:
         arg = rest.pop(0)
         if arg.startswith("--select"):
             value = arg.split("=", 1)[1] if "=" in arg else (rest.pop(0) if rest else "")
             assets += [a for a in value.split(",") if a]
+        elif arg == "--full":
+            full = True
         else:
             jobs.append(arg)
-    return jobs or list(JOBS), assets
+    return jobs or list(JOBS), assets, full
 
 
 def _downstream_keys(defs, job_name: str, assets: list[str], instance: DagsterInstance) -> list[AssetKey] | None:
@@ -229,17 +238,39 @@ def _downstream_keys(defs, job_name: str, assets: list[str], instance: DagsterIn
     return [key for key in wanted if key in job_keys]
 
 
+def _plans(defs, instance: DagsterInstance, jobs: list[str], start_from: list[str], full: bool
+           ) -> tuple[list[tuple[str, list[AssetKey] | None, str]], dict | None]:
+    """[(job, asset keys or None for all, why)], and the inputs' fingerprint to record (None for --select)."""
+    from scripts.incremental import fingerprint, plan
+
+    raw_dir, extracts = settings.raw_dir(), settings.registry_extracts_dir()
+    extracts_dir = Path(extracts) if extracts else None
+    if start_from:
+        return [(job, _downstream_keys(defs, job, start_from, instance), f"from {', '.join(start_from)}")
+                for job in jobs], None
+    if full:
+        return [(job, None, "--full") for job in jobs], fingerprint(raw_dir, extracts_dir)
+    plans, inputs = plan(defs, instance, jobs, raw_dir, extracts_dir)
+    return [(p.job, p.keys, p.reason) for p in plans], inputs
+
+
 def _run(argv: list[str] | None) -> int:
     """`python -m scripts.run [job ...] [--select asset,...]`: all jobs by default (tables, estimates, then
     the registry); with --select, only those assets and what depends on them (the rest is read from storage;
     what was never materialised is materialised too)."""
-    selected, start_from = _arguments(argv if argv is not None else sys.argv[1:])
+    selected, start_from, full = _arguments(argv if argv is not None else sys.argv[1:])
     unknown = set(selected) - set(JOBS)
     if unknown:
         print(f"unknown job(s) {sorted(unknown)}; choose from {list(JOBS)}", file=sys.stderr)
         return 2
     started = time.perf_counter()
-    from pipelines.definitions import defs
+    try:
+        from pipelines.definitions import defs
+    except ValueError as unreadable:  # the years come from the P0 export: unreadable, no Definitions at all
+        print(f"\nNot started: the pipeline's definitions could not be built; nothing ran and the published "
+              f"outputs of the last good run are unchanged in {settings.outputs_dir()}.", file=sys.stderr)
+        print(f"FAILED  definitions: {' '.join(str(unreadable).split())}", file=sys.stderr)
+        return 1
 
     every = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
     if set(start_from) - every:
@@ -256,17 +287,19 @@ def _run(argv: list[str] | None) -> int:
     for run_id in fail_orphaned_runs(instance):
         print(f"Marked run {run_id} as failed: the process that ran it was killed before it finished.")
     errors, warnings, materialised, success, failures = [], [], set(), True, []
-    for job_name in JOBS:
-        if job_name not in selected:
-            continue
+    plans, inputs = _plans(defs, instance, [job for job in JOBS if job in selected], start_from, full)
+    for job_name, keys, why in plans:
         span = partition_range(defs, job_name)
         years = f" for years {span[0]}-{span[1]}" if span else ""
-        keys = _downstream_keys(defs, job_name, start_from, instance)
         if keys == []:
+            print(f"{job_name}: up to date ({why})", flush=True)
             continue
-        what = "every asset" if keys is None else f"{len(keys)} asset(s) from {', '.join(start_from)}"
-        print(f"{job_name}: materialising {what}{years} ...", flush=True)
-        result = run_pipeline(instance, job_name=job_name, defs=defs, asset_selection=keys, log_level="CRITICAL")
+        what = "every asset" if keys is None else f"{len(keys)} asset(s)"
+        print(f"{job_name}: materialising {what}{years} ({why}) ...", flush=True)
+        # A run that materialises what the plan asked for records the inputs it saw (--select runs do not).
+        tags = {INPUTS_TAG: json.dumps(inputs, sort_keys=True)} if inputs is not None else None
+        result = run_pipeline(instance, job_name=job_name, defs=defs, asset_selection=keys, log_level="CRITICAL",
+                              tags=tags)
         job_errors, job_warnings = check_failures(result)
         errors += job_errors
         warnings += job_warnings
@@ -291,6 +324,8 @@ def _run(argv: list[str] | None) -> int:
             print(f"FAILED  {asset}: {' '.join(text.split())}", file=sys.stderr)
         return 1
     print(f"\nOK: {len(materialised)} assets materialised, {len(warnings)} warning check(s), in {elapsed:.1f} s.\n")
+    if not (settings.outputs_dir() / "tables" / "p0_deltas_kabkota.parquet").exists():
+        return 0
     print(summary_table(settings.outputs_dir() / "tables"))
     if "annual_estimation_job" in selected:
         print(estimates_summary(settings.outputs_dir() / "tables"))

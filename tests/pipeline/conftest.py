@@ -1,5 +1,6 @@
 import contextlib
 import io
+import json
 import shutil
 import socket
 from pathlib import Path
@@ -10,6 +11,7 @@ from dagster import AssetSelection, DagsterInstance
 from assets.resources import ProjectPaths
 from pipelines.definitions import build_definitions
 from pipelines.profiles import local_profile
+from scripts.incremental import INPUTS_TAG, fingerprint
 from scripts.run import JOBS, check_failures, run_pipeline
 from tests.session_once import claim
 
@@ -54,10 +56,12 @@ def run_graph(data_dir: Path, raw_dir: Path | None = None, jobs=JOBS, log_level:
             job_keys = defs.resolve_job_def(job_name).asset_layer.executable_asset_keys
             downstream = AssetSelection.assets(*selection).downstream().resolve(defs.resolve_asset_graph())
             keys = [key for key in downstream if key in job_keys]
-        tags = None
+        tags = {}
+        if selection is None:  # a complete run of the job records its inputs, as `make run` does
+            tags[INPUTS_TAG] = json.dumps(fingerprint(raw_dir or PROJECT_RAW), sort_keys=True)
         if estimation_years and job_name == "annual_estimation_job":
-            tags = {"dagster/asset_partition_range_start": estimation_years[0],
-                    "dagster/asset_partition_range_end": estimation_years[1]}
+            tags.update({"dagster/asset_partition_range_start": estimation_years[0],
+                         "dagster/asset_partition_range_end": estimation_years[1]})
         job_assets = {key.to_user_string() for key in defs.resolve_job_def(job_name).asset_layer.executable_asset_keys}
         config = {name: c for name, c in (asset_config or {}).items() if name in job_assets}
         result = run_pipeline(instance, job_name=job_name, defs=defs, log_level=log_level, asset_selection=keys,

@@ -112,3 +112,20 @@ def test_make_run_exits_non_zero_and_says_why(tmp_path):
     assert last.startswith("FAILED  raw_p0_kabkota: values_are_numbers")
     assert P0_FILE in last and f"row {row}" in last and "'9.l5'" in last
     assert "Traceback" not in done.stderr and "raw_p0_kabkota" in done.stdout
+
+
+def test_an_unreadable_p0_export_is_one_line_before_dagster_starts(tmp_path):
+    """The partitions are built from the P0 export's years: an empty export cannot give them. `make run` says
+    so in one line naming the file, without a traceback, and writes nothing (issue 10: it used to crash with
+    `IndexError` in pipelines/jobs.py)."""
+    raw = copy_raw(tmp_path)
+    (raw / P0_FILE).write_bytes(b"")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "KEMISKINAN_DATA_DIR": str(tmp_path / "data"),
+           "KEMISKINAN_RAW_DIR": str(raw), "DAGSTER_HOME": str(tmp_path / "home"), "DAGSTER_DISABLE_TELEMETRY": "1"}
+    done = subprocess.run([sys.executable, "-m", "scripts.run"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == 1
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("FAILED  definitions:") and P0_FILE in last and "year columns" in last
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "data" / "outputs").exists()

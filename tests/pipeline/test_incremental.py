@@ -1,0 +1,88 @@
+"""Incremental `make run` (scripts/incremental.py): on unchanged inputs nothing runs; a changed raw file re-runs
+what reads it and what depends on it, nothing else; changed code re-runs everything. Planned against the
+session's whole-graph run and its Dagster instance on disk."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from dagster import DagsterInstance
+
+from assets.resources import ProjectPaths
+from pipelines.definitions import build_definitions
+from pipelines.profiles import local_profile
+from scripts import incremental
+from tests.pipeline.conftest import GOOD_RUN_JOBS, PROJECT_RAW, copy_raw
+
+pytestmark = pytest.mark.xdist_group("good_run")
+ROOT = Path(__file__).resolve().parents[2]
+POVERTY_LINE_2025 = "bps/webapi_var624_garis_kemiskinan_kabkota_2025.json"
+
+
+def _setup(data_dir: Path):
+    paths = ProjectPaths(raw_dir=str(PROJECT_RAW), outputs_dir=str(data_dir / "outputs"),
+                         restricted_dir=str(data_dir / "restricted"), storage_dir=str(data_dir / "storage"))
+    defs = build_definitions(local_profile(paths=paths, key_mode="demo"))
+    return defs, DagsterInstance.from_config(str(data_dir / "dagster_home"))
+
+
+def _plans(good_run, raw_dir=PROJECT_RAW):
+    data_dir, _, _ = good_run
+    defs, instance = _setup(data_dir)
+    plans, inputs = incremental.plan(defs, instance, GOOD_RUN_JOBS, raw_dir)
+    return {p.job: p for p in plans}, inputs
+
+
+def _names(keys) -> set[str]:
+    return {key.to_user_string() for key in keys}
+
+
+def test_unchanged_inputs_run_nothing_and_missing_years_run(good_run):
+    plans, inputs = _plans(good_run)
+    assert plans["annual_poverty_job"].keys == [], plans["annual_poverty_job"]
+    # The shared run estimated two rounds only: the others were never materialised, so the job has work.
+    estimation = plans["annual_estimation_job"]
+    assert estimation.keys is None or "sae_estimates" in _names(estimation.keys)
+    assert "never materialised" in estimation.reason
+    assert set(inputs["files"]) >= {POVERTY_LINE_2025, "bps/p0_kabkota_2004_2025.csv"}
+
+
+def test_a_changed_file_reruns_what_reads_it_and_downstream_only(good_run, tmp_path):
+    raw = copy_raw(tmp_path)
+    answer = json.loads((raw / POVERTY_LINE_2025).read_text())
+    answer["status"] = answer.get("status", "OK")  # same content, re-serialised: a different file all the same
+    (raw / POVERTY_LINE_2025).write_text(json.dumps(answer, indent=1))
+    plans, _ = _plans(good_run, raw)
+    poverty = plans["annual_poverty_job"]
+    assert poverty.keys, poverty
+    chosen = _names(poverty.keys)
+    assert {"raw_poverty_line_2025_webapi", "p0_kabkota_validated", "p0_deltas_kabkota", "published_tables"} <= chosen
+    assert not {"raw_p0_kabkota", "raw_poor_kabkota", "raw_kabkota_geometry", "raw_region_reference"} & chosen
+    assert POVERTY_LINE_2025 in poverty.reason
+
+
+def test_changed_code_reruns_every_job(good_run, monkeypatch):
+    monkeypatch.setattr(incremental, "code_fingerprint", lambda root=None: "another version of the code")
+    plans, _ = _plans(good_run)
+    assert all(p.keys is None and "code changed" in p.reason for p in plans.values())
+
+
+def test_make_run_on_unchanged_inputs_does_nothing(good_run):
+    """`python -m scripts.run annual_poverty_job` (what `make run` calls) on the shared run's folder and instance:
+    it materialises nothing, leaves every output untouched and exits 0."""
+    data_dir, _, _ = good_run
+    home = data_dir / "dagster_home"
+    before = {p: p.stat().st_mtime_ns for p in (data_dir / "outputs" / "tables").iterdir()}
+    runs_before = len(DagsterInstance.from_config(str(home)).get_run_records())
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "KEMISKINAN_DATA_DIR": str(data_dir),
+           "KEMISKINAN_RAW_DIR": str(PROJECT_RAW), "DAGSTER_HOME": str(home), "DAGSTER_DISABLE_TELEMETRY": "1",
+           "KEMISKINAN_REGISTRY_MODE": "demo", "KEMISKINAN_PROFILE": "local"}
+    done = subprocess.run([sys.executable, "-m", "scripts.run", "annual_poverty_job"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "annual_poverty_job: up to date" in done.stdout, done.stdout
+    assert {p: p.stat().st_mtime_ns for p in (data_dir / "outputs" / "tables").iterdir()} == before
+    assert len(DagsterInstance.from_config(str(home)).get_run_records()) == runs_before
