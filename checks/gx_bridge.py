@@ -128,7 +128,7 @@ def _describe_location(example: dict[str, Any]) -> str:
         elif key == "problem":
             problem = value
         else:
-            parts.append(f"{key}={value!r}")
+            parts.append(f"{key}=–" if value is None else f"{key}={value!r}")  # missing: "–", never None/nan
     text = ", ".join(parts)
     return f"{text} ({problem})" if problem else text
 

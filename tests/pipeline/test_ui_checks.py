@@ -82,3 +82,9 @@ def test_explained_rows_pass_and_show_their_explanation():
     [outcome] = run_suite(_in_range_suite(explained), _bad_frame(0)).results
     assert outcome.passed
     assert [e["reason"] for e in outcome.exemptions] == ["population moved between A and B"]
+
+
+def test_a_missing_value_in_the_message_is_a_dash():
+    frame = pd.DataFrame({"bps_code": ["3501"], "year": [2024], "value": [150.0], "note": [None]})
+    [result] = run_suite(_in_range_suite(), frame).results
+    assert "note=–" in result.message and "None" not in result.message and "nan" not in result.message
