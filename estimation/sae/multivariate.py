@@ -187,8 +187,13 @@ def _fit(y_arr: np.ndarray, Xb: np.ndarray, Ve: np.ndarray, structure: Structure
             SiE = np.linalg.solve(su, E)
             score = score + np.einsum("aii->a", SiE)
             info = info + np.einsum("aij,bji->ab", SiE, SiE)
-        step = np.linalg.solve(info, score)
+        try:
+            step = np.linalg.solve(info, score)
+        except np.linalg.LinAlgError:  # a singular information (a parameter the data cannot tell): least squares
+            step = np.linalg.lstsq(info, score, rcond=None)[0]
         iterations = it
+        if not np.all(np.isfinite(step)):
+            break  # converged stays False: warned below
         # Fisher step projected onto the PSD cone; halved while it lowers the REML likelihood (near the
         # cone's boundary a full projected step can overshoot and cycle)
         for _ in range(30):
