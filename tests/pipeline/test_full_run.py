@@ -20,7 +20,7 @@ def test_every_asset_of_the_graph_materialises(good_run):
     _, result, _ = good_run
     every = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
     registry_job = {key.to_user_string() for key in defs.resolve_job_def("registry_job").asset_layer.executable_asset_keys}
-    assert len(every) == 41 and len(registry_job) == 8 and materialised(result) == every - registry_job
+    assert len(every) == 43 and len(registry_job) == 9 and materialised(result) == every - registry_job
 
 
 def test_every_column_of_every_asset_has_a_description(good_run):

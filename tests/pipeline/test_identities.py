@@ -93,6 +93,10 @@ def _texts(root: Path, restricted: Path):
         elif zipfile.is_zipfile(path):  # xlsx (and any zipped output): the text of every member
             with zipfile.ZipFile(path) as archive:
                 yield path, "\n".join(archive.read(m).decode("utf-8", errors="ignore") for m in archive.namelist())
+        elif path.suffix == ".pdf":  # the profiles: their text is compressed in the file, read it as a reader does
+            from pypdf import PdfReader
+
+            yield path, "\n".join(page.extract_text() for page in PdfReader(path).pages)
         elif path.suffix == ".db":
             with sqlite3.connect(path) as db:
                 tables = [r[0] for r in db.execute("select name from sqlite_master where type='table'")]
