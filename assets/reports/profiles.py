@@ -105,7 +105,7 @@ def kabkota_profiles(
         "kabkota_without_geometry": MetadataValue.text(", ".join(missing) or "none"),
         "registry_mode": MetadataValue.text("demo extracts" if registry_demo else "real extracts"),
     })
-    yield from evaluate(PROFILES_SUITE, listing, "kabkota_profiles", context.log)
+    yield from evaluate(PROFILES_SUITE, listing, "kabkota_profiles", context.log, rows_dir=paths.check_rows())
 
 
 profile_assets = [kabkota_profiles]
