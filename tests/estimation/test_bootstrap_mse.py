@@ -193,3 +193,19 @@ def test_bootstrap_time_on_514_areas():
     t0 = time.perf_counter()
     bootstrap_mse(fit, B=200, seed=0, groups=np.arange(514) // 14, weights=np.ones(514))
     assert time.perf_counter() - t0 < 2.0
+
+
+@pytest.mark.parametrize("method", ["AMRL", "AMPL"])
+def test_adjusted_mse_never_negative_with_heteroscedastic_effects(method):
+    """Li-Lahiri's bias-corrected MSE subtracts b B^2; with a small sigma2_u it falls below g1 + g2 (and below 0):
+    in and out of sample, with effect_scale too, the published MSE is floored there and says so."""
+    y, X, D, k, _ = _data(15, m=40, sigma2=0.005)
+    r = fay_herriot(y, X, D, method, effect_scale=k)
+    assert r.mse_floored.any() and np.all(r.mse > 0)
+    np.testing.assert_allclose(r.mse[r.mse_floored], (r.g1 + r.g2)[r.mse_floored])
+    assert np.all(r.mse_raw[r.mse_floored] < (r.g1 + r.g2)[r.mse_floored])
+    k_new = np.array([0.3, 1.0, 3.0])
+    _, floored = r.predict(X[:3], effect_scale=k_new)
+    _, raw = r.predict(X[:3], effect_scale=k_new, floor=False)
+    h = np.einsum("di,ij,dj->d", X[:3], r.cov_beta, X[:3])
+    assert np.all(raw < floored) and np.allclose(floored, k_new * r.sigma2_u + h) and np.all(floored > 0)
