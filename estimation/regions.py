@@ -14,6 +14,8 @@ from typing import NamedTuple
 import pandas as pd
 
 INDONESIA_CODE = "0000"
+# The kab/kota of the field notes (../shared/context): Jombang, Kota Mojokerto, Lebak, Kota Palangka Raya.
+FIELD_NOTES_KABKOTA = ("3517", "3576", "3602", "6271")
 
 # Name variants met in BPS files (data/raw/SOURCES.md). Each group is one region; the optional province
 # code restricts a variant to where it is known (e.g. "Kota Baru" is the kabupaten Kotabaru in Kalsel).

@@ -101,8 +101,10 @@ def _stale_outputs(instance: DagsterInstance, defs: Definitions, job_name: str) 
     graph = defs.resolve_asset_graph()
     status_of: dict[str, DagsterRunStatus | None] = {}
     stale: dict[AssetKey, str] = {}
-    for key in job.asset_layer.executable_asset_keys:
-        event = instance.get_latest_materialization_event(key)
+    keys = sorted(job.asset_layer.executable_asset_keys, key=lambda k: k.to_user_string())
+    latest = instance.get_latest_materialization_events(keys)  # one query for the job
+    for key in keys:
+        event = latest.get(key)
         if event is None:
             stale[key] = "never materialised"
             continue
@@ -112,8 +114,8 @@ def _stale_outputs(instance: DagsterInstance, defs: Definitions, job_name: str) 
                 stale[key] = f"years {', '.join(sorted(missing))} never materialised"
                 continue
         if event.run_id not in status_of:
-            run = instance.get_run_by_id(event.run_id)
-            status_of[event.run_id] = run.status if run is not None else None
+            record = instance.get_run_record_by_id(event.run_id)
+            status_of[event.run_id] = record.dagster_run.status if record is not None else None
         if status_of[event.run_id] != DagsterRunStatus.SUCCESS:
             stale[key] = "its latest value comes from a run that did not succeed"
             continue

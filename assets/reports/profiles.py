@@ -19,7 +19,7 @@ from checks.dagster_checks import check_specs, evaluate
 from checks.suites.reports import profiles_suite
 from estimation.publication import public_path, publication
 from estimation.publish import manifest
-from estimation.publishing.profile import FIELD_NOTES_KABKOTA
+from estimation.regions import FIELD_NOTES_KABKOTA  # light: the drawing modules load inside the asset
 
 PROFILES_SUITE = profiles_suite("kabkota_profiles")
 

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from estimation.regions import INDONESIA_CODE, normalise_name
+from estimation.regions import FIELD_NOTES_KABKOTA, INDONESIA_CODE, normalise_name
 
 __all__ = [
     "FIELD_NOTES_KABKOTA",
@@ -40,8 +40,6 @@ __all__ = [
 ]
 
 TREND_FROM = 2015  # the trend chart starts here (the first year all 514 kab/kota are published is 2016)
-# The kab/kota of the field notes (shared/context): Jombang, Kota Mojokerto, Lebak, Kota Palangka Raya.
-FIELD_NOTES_KABKOTA = ("3517", "3576", "3602", "6271")
 
 
 @dataclass(frozen=True)
