@@ -238,8 +238,9 @@ def run(year: int, replicates: int, params: BedParams, line_definition: str = "u
         f"{100 * diag['persistence_poor']:.1f}%; R^2 of the true extreme rate on the model covariates "
         f"{diag['r2_extreme_rate']:.3f} (of extreme / P0: {diag['r2_extreme_share_of_poor']:.3f})."),
         "",
-        ("Change rows: difference of the two rounds' estimates, variance = sum of the two variances (covariance "
-        "ignored); their relative RMSE is RMSE / true level of the later round."),
+        ("Change rows: difference of the two rounds' estimates, variance V1 + V2 - 2 Cov: Cov from the census "
+        "blocks common to both rounds (direct) or the MSE cross term (bivariate_fh); 0 (ignored) for the "
+        "univariate models and joint_fh; their relative RMSE is RMSE / true level of the later round."),
     ]
     text = markdown(table, header) + f"\n\nRuntime: {diag['seconds']:.0f} s (bed {diag['bed_seconds']:.0f} s)."
     if out_dir is not None:
