@@ -193,8 +193,10 @@ COLUMNS: dict[str, Column] = {
     "mse_method": _c("Metode MSE", "MSE estimator (prasad_rao, datta_lahiri, bootstrap ...)", "", SRC_MODEL),
     "benchmarked_mse_method": _c("Metode MSE estimasi terbenchmark", "how mse_benchmarked is computed (parametric "
                                  "bootstrap, replicates B, benchmarking repeated)", "", SRC_MODEL),
-    "sigma2_u": _c("Varians efek area", "model variance of the area random effects", "proporsi kuadrat",
-                   SRC_MODEL),
+    "sigma2_u": _c("Varians efek area", "model variance of the area random effects; with area effects "
+                   "proportional to the sampling variance (method '... area effects proportional'), the variance "
+                   "of an area whose sampling variance is the geometric mean, Var(u_d) = sigma2_u D_d / gm(D)",
+                   "proporsi kuadrat", SRC_MODEL),
     "converged": _c("Konvergen", "whether the variance estimation converged", "", SRC_MODEL),
     "iterations": _c("Iterasi", "iterations of the variance estimation", "", SRC_MODEL),
     "r2": _c("R-kuadrat", "R-squared of the regression part", "", SRC_MODEL),
