@@ -34,6 +34,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
+from scipy.optimize import minimize
 
 __all__ = ["MultivariateFHResult", "block_design", "multivariate_fay_herriot"]
 
@@ -178,15 +179,14 @@ def _fit(y_arr: np.ndarray, Xb: np.ndarray, Ve: np.ndarray, structure: Structure
     theta = np.array([su[a, b] for a, b in params])
     scale = float(np.mean(np.diagonal(Ve, axis1=1, axis2=2)))
     converged, iterations = False, 0
-    adjusted = method == "AMRL"
+    if method == "AMRL":
+        su, converged, iterations = _fit_adjusted(y_arr, Xb, Ve, su, structure, tol, max_iter, E, params)
     Vi, Q, beta, r = _gls(su, Ve, Xb, y_arr)
-    current = _reml_loglike(Vi, Q, r) + (_logdet_pd(su) if adjusted else 0.0)
+    current = _reml_loglike(Vi, Q, r)
     for it in range(1, max_iter + 1):
+        if method == "AMRL":
+            break
         score, info = _reml_score_info(Vi, Q, Xb, r, E)
-        if adjusted:  # d log det(Sigma_u) = tr(Sigma_u^-1 E_a); its negative Hessian tr(S^-1 E_a S^-1 E_b)
-            SiE = np.linalg.solve(su, E)
-            score = score + np.einsum("aii->a", SiE)
-            info = info + np.einsum("aij,bji->ab", SiE, SiE)
         try:
             step = np.linalg.solve(info, score)
         except np.linalg.LinAlgError:  # a singular information (a parameter the data cannot tell): least squares
@@ -199,7 +199,7 @@ def _fit(y_arr: np.ndarray, Xb: np.ndarray, Ve: np.ndarray, structure: Structure
         for _ in range(30):
             new = _project(theta + step, params, K, structure)
             Vi_n, Q_n, beta_n, r_n = _gls(_sigma(new, params, K), Ve, Xb, y_arr)
-            value = _reml_loglike(Vi_n, Q_n, r_n) + (_logdet_pd(_sigma(new, params, K)) if adjusted else 0.0)
+            value = _reml_loglike(Vi_n, Q_n, r_n)
             if value >= current - 1e-12 * abs(current):
                 break
             step = step / 2.0
@@ -217,7 +217,7 @@ def _fit(y_arr: np.ndarray, Xb: np.ndarray, Ve: np.ndarray, structure: Structure
             converged = True
             break
     if not converged:
-        warnings.warn(f"multivariate Fay-Herriot: REML did not converge in {max_iter} iterations (tolerance "
+        warnings.warn(f"multivariate Fay-Herriot: {method} did not converge in {max_iter} iterations (tolerance "
                       f"{tol:g}); the result carries converged=False", RuntimeWarning, stacklevel=2)
     Vi, Q, beta, r = _gls(su, Ve, Xb, y_arr)
     synthetic = np.einsum("dkp,p->dk", Xb, beta)
@@ -271,10 +271,52 @@ def _gls(su: np.ndarray, Ve: np.ndarray, Xb: np.ndarray, y: np.ndarray) -> tuple
     return Vi, Q, beta, r
 
 
-def _logdet_pd(s: np.ndarray) -> float:
-    """log det of a positive definite matrix; -inf when it is not (the adjusted likelihood vanishes there)."""
-    sign, logdet = np.linalg.slogdet(s)
-    return float(logdet) if sign > 0 and np.isfinite(logdet) else -np.inf
+def _fit_adjusted(y: np.ndarray, Xb: np.ndarray, Ve: np.ndarray, su: np.ndarray, structure: Structure, tol: float,
+                  max_iter: int, E: np.ndarray, params: list[tuple[int, int]]) -> tuple[np.ndarray, bool, int]:
+    """Adjusted REML (REML likelihood times det Sigma_u) by Fisher scoring on the Cholesky factor of Sigma_u,
+    its diagonal on the log scale: Sigma_u = L L' stays positive definite and log det = 2 sum log L_ii exactly
+    (no cancellation near a singular Sigma_u). Steps halved while they lower the adjusted likelihood."""
+    K = su.shape[0]
+    cells = [(i, j) for i in range(K) for j in range(i + 1)] if structure == "unstructured" else \
+        [(i, i) for i in range(K)]
+    L0 = np.linalg.cholesky(su)
+    phi = np.array([np.log(L0[i, j]) if i == j else L0[i, j] for i, j in cells])
+
+    def sigma(phi: np.ndarray) -> np.ndarray:
+        L = np.zeros((K, K))
+        for v, (i, j) in zip(phi, cells, strict=True):
+            L[i, j] = np.exp(v) if i == j else v
+        return L @ L.T
+
+    def jacobian(phi: np.ndarray) -> np.ndarray:  # d theta_a / d phi_c, theta the Sigma_u elements of `params`
+        L = np.linalg.cholesky(sigma(phi))
+        J = np.zeros((len(params), len(cells)))
+        for c, (i, j) in enumerate(cells):
+            Eij = np.zeros((K, K))
+            Eij[i, j] = L[i, i] if i == j else 1.0  # d L / d phi_c
+            dS = Eij @ L.T + L @ Eij.T
+            J[:, c] = [dS[a, b] for a, b in params]
+        return J
+
+    logdet_grad = np.array([2.0 if i == j else 0.0 for i, j in cells])
+
+    def value(phi: np.ndarray) -> tuple[float, tuple[np.ndarray, ...]]:
+        pieces = _gls(sigma(phi), Ve, Xb, y)
+        return _reml_loglike(pieces[0], pieces[1], pieces[3]) + float(logdet_grad @ phi), pieces
+
+    def objective(phi: np.ndarray) -> tuple[float, np.ndarray]:
+        """Minus the adjusted REML log-likelihood and its gradient J' s_theta + d log det / d phi."""
+        val, (Vi, Q, _, r) = value(phi)
+        score, _ = _reml_score_info(Vi, Q, Xb, r, E)
+        return -val, -(jacobian(phi).T @ score + logdet_grad)
+
+    # quasi-Newton: at the adjusted maximum the REML score is not 0 (it balances d log det), so Fisher scoring
+    # on phi, which drops the curvature of theta(phi), would zig-zag
+    res = minimize(objective, phi, jac=True, method="BFGS", options={"gtol": 1e-9, "maxiter": max_iter})
+    # BFGS stops on "precision loss" once the line search cannot resolve the objective: converged when the
+    # gradient is then negligible against the log-likelihood's size
+    done = bool(res.success) or float(np.max(np.abs(res.jac))) <= 1e-6 * (1.0 + abs(float(res.fun)))
+    return sigma(res.x), done, int(res.nit)
 
 
 def _reml_loglike(Vi: np.ndarray, Q: np.ndarray, r: np.ndarray) -> float:
