@@ -282,14 +282,18 @@ def _fit_adjusted(y: np.ndarray, Xb: np.ndarray, Ve: np.ndarray, su: np.ndarray,
     L0 = np.linalg.cholesky(su)
     phi = np.array([np.log(L0[i, j]) if i == j else L0[i, j] for i, j in cells])
 
-    def sigma(phi: np.ndarray) -> np.ndarray:
+    def factor(phi: np.ndarray) -> np.ndarray:
         L = np.zeros((K, K))
         for v, (i, j) in zip(phi, cells, strict=True):
-            L[i, j] = np.exp(v) if i == j else v
+            L[i, j] = np.exp(np.clip(v, -300.0, 300.0)) if i == j else v
+        return L
+
+    def sigma(phi: np.ndarray) -> np.ndarray:
+        L = factor(phi)
         return L @ L.T
 
     def jacobian(phi: np.ndarray) -> np.ndarray:  # d theta_a / d phi_c, theta the Sigma_u elements of `params`
-        L = np.linalg.cholesky(sigma(phi))
+        L = factor(phi)
         J = np.zeros((len(params), len(cells)))
         for c, (i, j) in enumerate(cells):
             Eij = np.zeros((K, K))
@@ -306,8 +310,13 @@ def _fit_adjusted(y: np.ndarray, Xb: np.ndarray, Ve: np.ndarray, su: np.ndarray,
 
     def objective(phi: np.ndarray) -> tuple[float, np.ndarray]:
         """Minus the adjusted REML log-likelihood and its gradient J' s_theta + d log det / d phi."""
-        val, (Vi, Q, _, r) = value(phi)
-        score, _ = _reml_score_info(Vi, Q, Xb, r, E)
+        try:
+            val, (Vi, Q, _, r) = value(phi)
+            score, _ = _reml_score_info(Vi, Q, Xb, r, E)
+        except np.linalg.LinAlgError:  # a trial point of the line search far outside: reject it
+            return np.inf, np.zeros_like(phi)
+        if not np.isfinite(val):
+            return np.inf, np.zeros_like(phi)
         return -val, -(jacobian(phi).T @ score + logdet_grad)
 
     # quasi-Newton: at the adjusted maximum the REML score is not 0 (it balances d log det), so Fisher scoring
