@@ -161,8 +161,9 @@ def cv_comparison_chart(frame: pd.DataFrame, *, title: str, source_note: str = D
         top_axis.tick_params(axis="x", labelsize=8, colors=TEXT_MUTED, length=3)
         # The 25% label ends at its line and the 50% label starts at its own: they grow apart, so they
         # never overlap however close the two lines are drawn (a wide x range puts them ~20 px apart).
-        for tick_label, align in zip(top_axis.get_xticklabels(), ("right", "left"), strict=True):
-            tick_label.set_horizontalalignment(align)
+        low_label, high_label = top_axis.get_xticklabels()
+        low_label.set_horizontalalignment("right")
+        high_label.set_horizontalalignment("left")
         top_axis.spines["top"].set_visible(False)
         handles = [
             Line2D([], [], color=DIRECT_COLOUR, marker="o", linestyle="none",

@@ -17,6 +17,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.typing import RcKeyType
 
 DEFAULT_SOURCE_NOTE = "Sumber: BPS, diolah"
@@ -139,7 +140,7 @@ def finish_figure(fig: Figure, *, title: str, source_note: str | None) -> None:
         note = wrap_to_width(fig, source_note, fontsize=NOTE_FONT, max_fraction=0.97)
         lines = note.count("\n") + 1
         engine = fig.get_layout_engine()
-        if lines > 1 and engine is not None and hasattr(engine, "set"):
+        if lines > 1 and isinstance(engine, ConstrainedLayoutEngine):
             band = _note_band(fig.get_figheight(), lines)
             engine.set(rect=(0.0, band, 1.0, 1.0 - band))
         fig.text(0.01, 0.012, note, ha="left", va="bottom", fontsize=NOTE_FONT, color=TEXT_MUTED)

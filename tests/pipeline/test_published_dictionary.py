@@ -103,7 +103,8 @@ def test_workbook_from_the_real_panels(published):
     assert "Nduga" in notes and "Definisi" in notes and "SINTETIS" in notes
     extreme = list(wb["Miskin Ekstrem KabKota"].iter_rows(min_row=FIRST_DATA_ROW, values_only=True))
     years = pd.read_csv(tables / "estimates_sae.csv", usecols=["year"])["year"].nunique()
-    assert len(extreme) == 514 * years and {r[-1] for r in extreme} <= {"layak", "hati-hati", "tidak layak"}
+    assert len(extreme) == 514 * years and {r[-2] for r in extreme} <= {"layak", "hati-hati", "tidak layak"}
+    assert {r[-1] for r in extreme} == {"Sampel sintetis (bukan angka resmi)"}  # the synthetic mark on every row
     wb.close()
     files = reader_manifest([path, *sorted((tables / "excel_id").glob("*.csv"))])
     assert (files["long_digit_runs"] == 0).all() and not files["has_identity_column"].any()
