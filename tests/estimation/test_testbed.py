@@ -213,7 +213,9 @@ def test_quick_run_writes_the_table(inputs, calibration, tmp_path):
     assert not written.loc[written["estimator"].isin(["fh_reml", "fh_constant"]), "published"].any()
     assert written[["median_rrmse", "mean_coverage", "mse_ratio"]].notna().all().all()
     change = written["indicator"].str.startswith("change_")
-    assert written.loc[change, "variance"].str.contains("covariance between rounds ignored").all()
+    with_cov = change & written["estimator"].isin(["direct", "bivariate_fh"])  # the change's covariance is used
+    assert written.loc[change & ~with_cov, "variance"].str.contains("covariance between rounds ignored").all()
+    assert written.loc[with_cov, "variance"].str.contains("Cov|cross term").all()
     assert ((written["mean_coverage"] >= 0) & (written["mean_coverage"] <= 1)).all()
     assert diag["n_areas"] == 73 and diag["overlap_share"] > 0
     assert "| p0 | fh_default | yes |" in text
