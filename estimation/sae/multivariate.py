@@ -10,7 +10,11 @@ Sigma_u: "unstructured" (every variance and covariance, the general MFH of Benav
 for two rounds, random effects correlated over time) or "independent" (diagonal: K univariate
 Fay-Herriot models when V_e,d is diagonal too). Fitted by REML with Fisher scoring on the elements of
 Sigma_u; after each step Sigma_u is projected onto the positive semi-definite matrices (eigenvalues
-floored at 0; for "independent", variances at 0, as the univariate fit truncates).
+floored at 0; for "independent", variances at 0, as the univariate fit truncates). `method="AMRL"`: the
+adjusted REML of Li & Lahiri (2010) generalised as the REML likelihood times det(Sigma_u) (h(A) = A for
+K = 1), maximised by BFGS on the log-Cholesky factor of Sigma_u, so Sigma_u stays positive definite.
+`effect_scale` (m, K): heteroscedastic effects Var(u_d) = S_d Sigma_u S_d, S_d = diag(sqrt(k_d)), fitted as
+the homoscedastic model of y_d / sqrt(k_d).
 
 EBLUP: mu_d = X_d beta + Sigma_u V_d^-1 (y_d - X_d beta), V_d = Sigma_u + V_e,d.
 MSE matrix (Prasad-Rao form, Das, Jiang & Rao 2004; Benavent & Morales 2016, section 4):
