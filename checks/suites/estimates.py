@@ -126,6 +126,16 @@ def _published_precision(model: pd.DataFrame) -> pd.DataFrame:
     return model.assign(consistent=rse_ok & ci_ok)
 
 
+def _extreme_within_p0(model: pd.DataFrame) -> pd.DataFrame:
+    """Per kab/kota and year: the published extreme-poverty rate beside the published P0 (both benchmarked)."""
+    wide = model.pivot_table(index=["bps_code", "year"], columns="indicator", values="benchmarked").reset_index()
+    for indicator in ("p0", "extreme"):
+        if indicator not in wide.columns:
+            wide[indicator] = np.nan
+    ok = (wide["extreme"] <= wide["p0"] + 1e-12) | wide["extreme"].isna() | wide["p0"].isna()
+    return wide[["bps_code", "year", "p0", "extreme"]].assign(ok=ok)
+
+
 def model_suite(min_publishable_share: float = 0.5) -> Suite:
     """Compares the model with `synthetic_population_truth` (populations) and `province_direct` (the province
     direct estimates the EBLUPs are benchmarked to), which the asset passes to `evaluate` by name."""
@@ -141,6 +151,10 @@ def model_suite(min_publishable_share: float = 0.5) -> Suite:
              "RSE = sqrt(mse_benchmarked) / benchmarked and the 95% interval = benchmarked +- 1.96 sqrt(mse_benchmarked)",
              lambda E: E.ExpectColumnValuesToBeInSet(column="consistent", value_set=[True]),
              frame=_published_precision, locate=LOC),
+        Rule("extreme_not_above_p0", "the published extreme-poverty rate of a kab/kota is at most its published P0 "
+             "(the extreme line is below the poverty line)",
+             lambda E: E.ExpectColumnValuesToBeInSet(column="ok", value_set=[True]), frame=_extreme_within_p0,
+             locate=("bps_code", "year", "p0", "extreme")),
         Rule("eblup_between_direct_and_synthetic",
              "the EBLUP lies between the direct and the synthetic estimate (scale of the fit)",
              lambda E: E.ExpectColumnValuesToBeInSet(column="between", value_set=[True]), frame=_between, locate=LOC),

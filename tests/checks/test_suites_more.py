@@ -109,6 +109,11 @@ def test_model_suite():
     # the RSE or the interval of the EBLUP's MSE beside the benchmarked figure (what was published before)
     assert "precision_of_published_figure" in model_failing(model().assign(rse=[1e-5**0.5 / 0.010, 0.9]))
     assert "precision_of_published_figure" in model_failing(model().assign(ci_low=[0.004, 0.0]))
+    # issue 9: what is published keeps extreme <= P0 for every kab/kota
+    with_p0 = pd.concat([model(), model().assign(indicator="p0", benchmarked=[0.09, 0.08])], ignore_index=True)
+    assert "extreme_not_above_p0" not in model_failing(with_p0)
+    above = pd.concat([model(), model().assign(indicator="p0", benchmarked=[0.09, 0.004])], ignore_index=True)
+    assert "extreme_not_above_p0" in model_failing(above)
 
 
 def test_household_expenditure_suite():
