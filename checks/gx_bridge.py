@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -160,6 +161,22 @@ def _new_context() -> Any:
     return context
 
 
+_BATCHES: dict[int, tuple[Any, Any]] = {}  # process id -> (context, whole-dataframe batch definition)
+_BATCHES_LOCK = threading.Lock()
+
+
+def _batch_definition() -> tuple[Any, Any]:
+    """One ephemeral context and one whole-dataframe batch definition per process, reused by every validation:
+    declaring a data source, asset and batch definition costs about as much as the validation itself."""
+    with _BATCHES_LOCK:
+        if os.getpid() not in _BATCHES:  # a forked process builds its own
+            context = _new_context()
+            definition = (context.data_sources.add_pandas("frames").add_dataframe_asset("frame")
+                          .add_batch_definition_whole_dataframe("whole"))
+            _BATCHES[os.getpid()] = (context, definition)
+        return _BATCHES[os.getpid()]
+
+
 def _validate_group(frame: pd.DataFrame, rules: Sequence[Rule], suite_name: str) -> list[RuleResult]:
     import great_expectations as gx
     import great_expectations.expectations as gxe
@@ -167,15 +184,10 @@ def _validate_group(frame: pd.DataFrame, rules: Sequence[Rule], suite_name: str)
     locate = sorted({c for rule in rules for c in rule.locate if c in frame.columns})
     # GX needs a plain RangeIndex and object-friendly dtypes to report index columns.
     frame = frame.reset_index(drop=True)
-    context = _new_context()
+    context, definition = _batch_definition()
     number = next(_validation_counter)
-    batch = (
-        context.data_sources.add_pandas(f"source_{number}")
-        .add_dataframe_asset(f"asset_{number}")
-        .add_batch_definition_whole_dataframe(f"batch_{number}")
-        .get_batch(batch_parameters={"dataframe": frame})
-    )
-    suite = gx.ExpectationSuite(name=f"{suite_name}_{number}")
+    batch = definition.get_batch(batch_parameters={"dataframe": frame})
+    suite = gx.ExpectationSuite(name=f"{suite_name}_{os.getpid()}_{number}")
     built = []
     for rule in rules:
         expectation = rule.expectation(gxe)
@@ -185,7 +197,10 @@ def _validate_group(frame: pd.DataFrame, rules: Sequence[Rule], suite_name: str)
     result_format: dict[str, Any] = {"result_format": "COMPLETE", "partial_unexpected_count": MAX_EXAMPLES}
     if locate:
         result_format["unexpected_index_column_names"] = locate
-    validation = batch.validate(suite, result_format=result_format)
+    try:
+        validation = batch.validate(suite, result_format=result_format)
+    finally:
+        context.suites.delete(suite.name)  # the context lives as long as the process: keep it small
     by_id = {r.expectation_config.id: r for r in validation.results}
     out = []
     for rule, expectation in zip(rules, built, strict=True):

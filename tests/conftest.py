@@ -21,6 +21,18 @@ from estimation.registry.extracts import demo_persons, generate_demo_extracts
 from estimation.registry.generator import DEMO_SCENARIO, Scenario
 from tests.session_once import claim
 
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under `--dist loadgroup`, a test without an `xdist_group` joins its module's group, so a module's
+    module-scoped fixtures (panels read from data/raw, the test bed, fitted models) are computed on one worker
+    only, not once per worker (xdist would otherwise spread the module's tests over both)."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__ if item.module else item.nodeid))
+
 if TYPE_CHECKING:  # Dagster is imported only by the tests of the registry layer, not by every library test
     from dagster import ExecuteInProcessResult
 

@@ -96,12 +96,7 @@ def server_run():
                         "DAGSTER_PG_DB", "DAGSTER_MAX_CONCURRENT_RUNS", "DAGSTER_COMPUTE_LOGS_DIR"):
                 patch.setenv(key, env[key])
             instance = DagsterInstance.from_config(str(home))
-            # The daemon first: it loads the code location while the upstream tables are computed.
             log = tmp / "daemon.log"
-            with open(log, "w") as out:
-                daemon = subprocess.Popen(
-                    [str(ROOT / ".venv" / "bin" / "dagster-daemon"), "run", "-m", "pipelines.definitions", "-d",
-                     str(ROOT)], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
             profile = profiles.server_profile(paths=profiles.server_paths(env), key_mode="demo", max_concurrent=2)
             defs = build_definitions(profile)
             graph = defs.resolve_asset_graph()
@@ -118,6 +113,12 @@ def server_run():
                 dynamic_partitions_store=instance, all_partitions=False, title=None, description=None,
                 run_config=None)
             instance.add_backfill(backfill)
+            # The daemon after the backfill is requested: its backfill loop runs at start and then every 30 s,
+            # so started earlier it would sleep through most of a loop before taking the backfill.
+            with open(log, "w") as out:
+                daemon = subprocess.Popen(
+                    [str(ROOT / ".venv" / "bin" / "dagster-daemon"), "run", "-m", "pipelines.definitions", "-d",
+                     str(ROOT)], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
             def queued_run(*statuses):
                 runs = instance.get_runs(RunsFilter(tags={"test": "queued"}, statuses=list(statuses)))
