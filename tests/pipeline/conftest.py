@@ -1,8 +1,11 @@
 import contextlib
 import io
 import json
+import os
 import shutil
+import signal
 import socket
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -124,6 +127,18 @@ def good_run(tmp_path_factory):
                            estimation_years=GOOD_RUN_ESTIMATION_YEARS, asset_config=GOOD_RUN_CONFIG)
     (data_dir / "run.log").write_text(captured.getvalue())
     return data_dir, result, check_failures(result)
+
+
+def stop_process_group(process: subprocess.Popen, timeout: float = 30) -> None:
+    """Stop a process started with `start_new_session=True` and every process it started (its group): SIGTERM,
+    then SIGKILL after `timeout` seconds."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
 
 
 def copy_raw(tmp: Path) -> Path:

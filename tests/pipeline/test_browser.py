@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -30,7 +29,7 @@ import pytest
 import yaml
 
 from assets.partitions import DataCalendar
-from tests.pipeline.conftest import PROJECT_RAW
+from tests.pipeline.conftest import PROJECT_RAW, stop_process_group
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -84,13 +83,7 @@ def _code_location_served(port: int) -> bool:
 
 def _stop(proc: subprocess.Popen) -> None:
     """Stop the webserver and its code server (its own process group, which it started)."""
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
+    stop_process_group(proc, timeout=20)
 
 
 def _start_webserver(data_dir: Path, home: Path) -> tuple[subprocess.Popen, int]:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -39,6 +38,7 @@ from benchmarks.bench_server import (
 )
 from pipelines import profiles
 from pipelines.definitions import build_definitions
+from tests.pipeline.conftest import stop_process_group
 
 ROOT = Path(__file__).resolve().parents[2]
 # The province deltas: their upstream (6 raw files, 2 validated tables) is the cheaper half of the graph.
@@ -64,13 +64,7 @@ def _wait(predicate, timeout: float, what: str, log: Path | None = None):
 
 def _stop(process: subprocess.Popen) -> None:
     """Stop the daemon this test started (its own session: the daemon and the processes it started)."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+    stop_process_group(process, timeout=30)
 
 
 @pytest.fixture(scope="module")
