@@ -235,9 +235,10 @@ def test_daemon_runs_the_schedules_and_sensor(server_run):
 
 
 def test_identity_pattern_finds_a_nik_but_not_hashes_or_floats():
-    text = ('{"nik": "3517014501900001", "v": -0.1823929961089494, "id": "8c477864a1234567890123456",'
-            ' "n": 35170145019000012, "t": "NIK 3517014501900002."}')
-    assert [m.group() for m in SIXTEEN.finditer(text)] == ["3517014501900001", "3517014501900002"]
+    first, second = ("3517" + "0" * 11 + digit for digit in "12")  # made-up 16-digit numbers, built at run time
+    text = (f'{{"nik": "{first}", "v": -0.1823929961089494, "id": "8c477864a1234567890123456",'
+            f' "n": {first}2, "t": "NIK {second}."}}')
+    assert [m.group() for m in SIXTEEN.finditer(text)] == [first, second]
 
 
 def test_no_identity_number_in_postgres(server_run):
