@@ -24,6 +24,7 @@ from dagster import (
 )
 
 from assets.partitions import DataCalendar
+from estimation.parsers.catalog import file_digests
 
 # define_asset_job's return type (not exported by dagster's top level)
 Jobs = dict[str, Any]
@@ -77,12 +78,8 @@ def build_schedules(calendar: DataCalendar, jobs: Jobs, running: bool = False
 
 
 def raw_fingerprint(raw_dir: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(raw_dir.rglob("*")):
-        if path.is_file():
-            digest.update(str(path.relative_to(raw_dir)).encode())
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
+    """One digest of every file under data/raw and its path."""
+    return hashlib.sha256(json.dumps(file_digests(raw_dir), sort_keys=True).encode()).hexdigest()
 
 
 def build_sensors(calendar: DataCalendar, jobs: Jobs, raw_dir: Path, running: bool = False

@@ -33,6 +33,7 @@ from estimation.parsers.catalog import (
     QUOTED_FIGURES_FILE,
     RAW_SOURCES,
     REGION_LIST_FILE,
+    file_digests,
     source_path,
 )
 
@@ -41,10 +42,6 @@ ROOT = Path(__file__).resolve().parent.parent
 CODE_FOLDERS = ("estimation", "assets", "checks", "pipelines", "scripts")
 CODE_FILES = ("requirements.lock.txt",)
 EXTRACTS_PREFIX = "extracts/"
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @functools.cache
@@ -61,10 +58,9 @@ def code_fingerprint(root: Path = ROOT) -> str:
 
 def input_fingerprint(raw_dir: Path, extracts_dir: Path | None = None) -> dict[str, str]:
     """{file relative to data/raw (real extracts: 'extracts/<file>'): sha256}."""
-    files = {str(p.relative_to(raw_dir)): _sha256(p) for p in sorted(Path(raw_dir).rglob("*")) if p.is_file()}
+    files = file_digests(raw_dir)
     if extracts_dir is not None and Path(extracts_dir).is_dir():
-        files.update({EXTRACTS_PREFIX + str(p.relative_to(extracts_dir)): _sha256(p)
-                      for p in sorted(Path(extracts_dir).rglob("*")) if p.is_file()})
+        files.update({EXTRACTS_PREFIX + name: digest for name, digest in file_digests(extracts_dir).items()})
     return files
 
 

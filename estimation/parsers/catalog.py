@@ -37,6 +37,7 @@ Covariate variable names (short English snake_case; unit as published):
 from __future__ import annotations
 
 import csv
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -258,6 +259,14 @@ def parse_source(name: str, raw_dir: Path) -> ParsedTable:
         if error is None:
             raise
         return ParsedTable(cells=unreadable_cells(error, variable), title="", notes=[error.line()])
+
+
+def file_digests(folder: str | Path) -> dict[str, str]:
+    """{path relative to `folder`: SHA-256 of its bytes} for every file under `folder` (sorted by path): what
+    the sensor and the incremental `make run` compare to see which source files changed."""
+    folder = Path(folder)
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def data_years(raw_dir: Path) -> list[int]:
