@@ -98,6 +98,17 @@ def _source_asset(name: str) -> AssetsDefinition:
     return _raw
 
 
+def raw_asset_files(raw_dir: str | Path) -> dict[str, set[str]]:
+    """{raw asset: the files under data/raw it reads}, resolved as the assets below resolve them (the newest
+    yearly export): the incremental `make run` re-runs an asset whose file changed. A new raw asset adds its
+    files here, beside its definition."""
+    files = {f"raw_{name}": {source_path(name, Path(raw_dir))} for name in RAW_SOURCES}
+    files["raw_region_reference"] = {REGION_LIST_FILE}
+    files["raw_news_quoted_figures"] = {QUOTED_FIGURES_FILE}
+    files["raw_kabkota_geometry"] = {GEOMETRY_FILE, GEOMETRY_ATTRIBUTES_FILE}
+    return files
+
+
 def build_raw_assets(calendar: DataCalendar) -> list[AssetsDefinition]:
     region_suite, quotes_suite = region_list_suite(), quoted_figures_suite(calendar.years)
 

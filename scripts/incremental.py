@@ -27,15 +27,8 @@ from pathlib import Path
 
 from dagster import AssetKey, AssetSelection, DagsterInstance, DagsterRunStatus, Definitions, RunsFilter
 
-from estimation.parsers.catalog import (
-    GEOMETRY_ATTRIBUTES_FILE,
-    GEOMETRY_FILE,
-    QUOTED_FIGURES_FILE,
-    RAW_SOURCES,
-    REGION_LIST_FILE,
-    file_digests,
-    source_path,
-)
+from assets.raw import raw_asset_files
+from estimation.parsers.catalog import file_digests
 
 INPUTS_TAG = "kemiskinan/inputs"
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,15 +59,6 @@ def input_fingerprint(raw_dir: Path, extracts_dir: Path | None = None) -> dict[s
 
 def fingerprint(raw_dir: Path, extracts_dir: Path | None = None) -> dict:
     return {"code": code_fingerprint(), "files": input_fingerprint(raw_dir, extracts_dir)}
-
-
-def raw_files_by_asset(raw_dir: Path) -> dict[str, set[str]]:
-    """{raw asset: the files under data/raw it reads}, resolved as the raw assets resolve them."""
-    owners = {f"raw_{name}": {source_path(name, Path(raw_dir))} for name in RAW_SOURCES}
-    owners["raw_region_reference"] = {REGION_LIST_FILE}
-    owners["raw_news_quoted_figures"] = {QUOTED_FIGURES_FILE}
-    owners["raw_kabkota_geometry"] = {GEOMETRY_FILE, GEOMETRY_ATTRIBUTES_FILE}
-    return owners
 
 
 @dataclass(frozen=True)
@@ -134,7 +118,7 @@ def plan(defs: Definitions, instance: DagsterInstance, jobs: Iterable[str], raw_
          extracts_dir: Path | None = None) -> tuple[list[JobPlan], dict]:
     """What each job must materialise now, and the fingerprint to record on the runs that do it."""
     current = fingerprint(raw_dir, extracts_dir)
-    owners = raw_files_by_asset(raw_dir)
+    owners = raw_asset_files(raw_dir)
     graph = defs.resolve_asset_graph()
     roots: set[AssetKey] = set()
     whole: dict[str, str] = {}

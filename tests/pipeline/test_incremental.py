@@ -86,3 +86,14 @@ def test_make_run_on_unchanged_inputs_does_nothing(good_run):
     assert "annual_poverty_job: up to date" in done.stdout, done.stdout
     assert {p: p.stat().st_mtime_ns for p in (data_dir / "outputs" / "tables").iterdir()} == before
     assert len(DagsterInstance.from_config(str(home)).get_run_records()) == runs_before
+
+
+def test_every_raw_asset_names_the_files_it_reads():
+    """A raw asset without its files in `raw_asset_files` would never re-run when its file changes."""
+    from assets.partitions import DataCalendar
+    from assets.raw import build_raw_assets, raw_asset_files
+
+    defined = {key.to_user_string() for a in build_raw_assets(DataCalendar.from_raw(PROJECT_RAW)) for key in a.keys}
+    files = raw_asset_files(PROJECT_RAW)
+    assert set(files) == defined
+    assert all(files[name] and all((PROJECT_RAW / f).is_file() for f in files[name]) for name in files)
