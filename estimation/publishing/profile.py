@@ -25,7 +25,7 @@ from estimation.regions import FIELD_NOTES_KABKOTA, INDONESIA_CODE, normalise_na
 
 __all__ = [
     "FIELD_NOTES_KABKOTA",
-    "TREND_FROM",
+    "TREND_YEARS",
     "ExtremeEstimate",
     "KabkotaProfile",
     "PaduPadan",
@@ -39,7 +39,9 @@ __all__ = [
     "select_kabkota",
 ]
 
-TREND_FROM = 2015  # the trend chart starts here (the first year all 514 kab/kota are published is 2016)
+# Rounds the trend chart shows, ending at the profile's year: 2015-2025 for a 2025 profile, the RPKD's "since
+# 2015"; counted back from the data's year rather than fixed, so a 2026 profile moves with it.
+TREND_YEARS = 11
 
 
 @dataclass(frozen=True)
@@ -241,9 +243,9 @@ def _value(row: Record | None, column: str) -> float:
     return float("nan") if row is None else _num(row.get(column))
 
 
-def _latest(inputs: ProfileInputs, code: str, year: int, column: str) -> tuple[float, int | None]:
-    """The latest published value of `column` up to `year` for kab/kota `code`, and its year."""
-    for y in range(year, TREND_FROM - 20, -1):
+def _latest(inputs: ProfileInputs, code: str, years: list[int], column: str) -> tuple[float, int | None]:
+    """The latest published value of `column` among `years` (newest first) for kab/kota `code`, and its year."""
+    for y in years:
         value = _value(inputs.kabkota.get((code, y)), column)
         if np.isfinite(value):
             return value, y
@@ -267,13 +269,14 @@ def build_profile(inputs: ProfileInputs, code: str, year: int) -> KabkotaProfile
     def at(table: dict, key: str, y: int | None) -> Record | None:
         return table.get((key, y)) if y is not None else None
 
-    line, line_year = _latest(inputs, code, year, "poverty_line_rp")
+    years = sorted((y for c, y in inputs.kabkota if c == code and y <= year), reverse=True)
+    line, line_year = _latest(inputs, code, years, "poverty_line_rp")
     line_prev = _value(at(inputs.kabkota, code, line_year - 1 if line_year else None), "poverty_line_rp")
-    p1, p1_year = _latest(inputs, code, year, "p1")
+    p1, p1_year = _latest(inputs, code, years, "p1")
     p2 = _value(at(inputs.kabkota, code, p1_year), "p2")
     trend = tuple(TrendPoint(y, _value(inputs.kabkota.get((code, y)), "p0"),
                              _value(inputs.province.get((prov, y)), "p0"), _value(inputs.province.get((ind, y)), "p0"))
-                  for y in range(TREND_FROM, year + 1) if np.isfinite(_value(inputs.kabkota.get((code, y)), "p0")))
+                  for y in range(year - TREND_YEARS + 1, year + 1) if np.isfinite(_value(inputs.kabkota.get((code, y)), "p0")))
     extreme = tuple(ExtremeEstimate(
         year=int(r["year"]), line_definition=str(r["line_definition"]),
         rate=100 * _num(r["benchmarked"]), eblup=100 * _num(r["eblup"]), ci_low=100 * _num(r["ci_low"]),

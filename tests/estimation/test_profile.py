@@ -16,7 +16,7 @@ from pypdf import PdfReader
 from estimation.charts.maps import MapGeometry
 from estimation.publishing.profile import (
     FIELD_NOTES_KABKOTA,
-    TREND_FROM,
+    TREND_YEARS,
     build_profile,
     prepare_inputs,
     profile_file_name,
@@ -135,7 +135,7 @@ def test_record_figures(inputs):
     assert (p.rank, p.rank_of, p.rank_prev, p.rank_prev_of) == (2, 3, 2, 3)
     assert (p.poverty_line_rp, p.poverty_line_prev_rp, p.poverty_line_year) == (532053.0, 514170.0, 2025)
     assert (p.p1, p.p2, p.p1p2_year) == (1.15, 0.24, 2023)
-    assert [t.year for t in p.trend] == list(range(TREND_FROM, 2026))
+    assert [t.year for t in p.trend] == list(range(2026 - TREND_YEARS, 2026)) == list(range(2015, 2026))
     assert p.trend[-1].p0 == 8.36 and p.trend[-1].prov_p0 == 9.5 and p.trend[-1].indonesia_p0 == 8.47
     # the extreme indicator only, in percent, oldest first; the p0 model row is not an extreme estimate
     assert [e.year for e in p.extreme] == [2023, 2024]
