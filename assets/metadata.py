@@ -19,9 +19,10 @@ import pandas as pd
 from dagster import AssetExecutionContext, MetadataValue
 
 from estimation.dictionary import column_info
+from estimation.regions import FIELD_NOTES_KABKOTA
 
 PREVIEW_KABKOTA_ENV = "KEMISKINAN_PREVIEW_KABKOTA"
-DEFAULT_PREVIEW_KABKOTA = "3517"  # Jombang, the kab/kota of the field notes
+DEFAULT_PREVIEW_KABKOTA = FIELD_NOTES_KABKOTA[0]  # 3517 Jombang, the first kab/kota of the field notes
 PREVIEW_ROWS = 5  # highest and lowest shown
 MISSING = "–"  # en dash, as BPS tables print a missing cell
 PARTITION_COLUMN = "year"
