@@ -22,6 +22,11 @@ PANEL_COLUMNS = [
     "bps_code", "name", "level", "prov_code", "prov_name", "year", "p0", "poor_thousand",
     "population_thousand", "poverty_line_rp", "p1", "p2", "source_files", "note",
 ]
+# Where each figure of a panel stands in its source file (`figure_sources`): what the validated suites cite.
+SOURCE_COLUMNS = [
+    "bps_code", "year", "variable", "source_file", "source_row", "source_column", "region_name", "value_text",
+    "status",
+]
 CONFLICT_COLUMNS = [
     "bps_code", "name", "year", "variable", "kept_value", "kept_source", "kept_row",
     "other_value", "other_source", "other_row", "difference",
@@ -90,6 +95,47 @@ def source_conflicts(
     return out[CONFLICT_COLUMNS].sort_values(["bps_code", "year", "variable"]).reset_index(drop=True)
 
 
+def kabkota_figure_sources(
+    p0_cells: pd.DataFrame,
+    poor_cells: pd.DataFrame,
+    reference: pd.DataFrame,
+    *,
+    extra_cells: Sequence[pd.DataFrame] = (),
+) -> pd.DataFrame:
+    """Where each figure of `build_kabkota_panel` (same arguments) came from (`figure_sources`)."""
+    return figure_sources([p0_cells, poor_cells, *extra_cells], reference)
+
+
+def province_figure_sources(
+    p0_cells: pd.DataFrame,
+    poor_cells: pd.DataFrame,
+    reference: pd.DataFrame,
+    *,
+    daerah_cells: Sequence[pd.DataFrame] = (),
+) -> pd.DataFrame:
+    """Where each figure of `build_province_panel` (same arguments) came from (`figure_sources`)."""
+    return figure_sources([p0_cells, poor_cells, *(march_total(c) for c in daerah_cells)], reference)
+
+
+def figure_sources(sources: Sequence[pd.DataFrame], reference: pd.DataFrame) -> pd.DataFrame:
+    """One row per (bps_code, year, variable) of the panel built from `sources` (in priority order): the cell
+    the panel kept (the first `ok` figure, as `_assemble` keeps it), else the first cell published for it
+    (missing or not a number), with its file, row, column, region name and text as published (SOURCE_COLUMNS).
+
+    A side table, not panel columns: the published panels stay as they are; the validated suites use it to
+    name the file, row and column of a figure and quote it."""
+    figures = _figures(sources, reference)
+    not_ok = figures["status"].ne("ok")
+    ordered = figures.assign(_not_ok=not_ok).sort_values(["_not_ok", "priority"], kind="stable")
+    located = ordered.drop_duplicates(["bps_code", "year", "variable"], keep="first")
+    out = located[SOURCE_COLUMNS].copy()
+    for column in ("bps_code", "variable", "source_file", "source_column", "region_name", "value_text", "status"):
+        out[column] = out[column].astype("string")
+    out["source_row"] = out["source_row"].astype("Int64")
+    out["year"] = out["year"].astype("int64")
+    return out.sort_values(["bps_code", "year", "variable"]).reset_index(drop=True)
+
+
 def march_total(cells: pd.DataFrame) -> pd.DataFrame:
     """Daerah-row cells (detail "{daerah};{semester}") reduced to urban+rural total, March round.
 
@@ -121,6 +167,10 @@ def _table_years(tables: Sequence[pd.DataFrame]) -> list[int]:
     return sorted(years)
 
 
+FIGURE_COLUMNS = ["bps_code", "year", "variable", "value", "status", "source_file", "source_row", "note",
+                  "source_column", "region_name", "value_text", "priority"]
+
+
 def _figures(sources: Sequence[pd.DataFrame], reference: pd.DataFrame) -> pd.DataFrame:
     """All matched figures of the panel variables, in source priority order, values rounded as published."""
     frames = []
@@ -131,13 +181,11 @@ def _figures(sources: Sequence[pd.DataFrame], reference: pd.DataFrame) -> pd.Dat
         matched = cells if "bps_code" in cells.columns else match_region_names(cells, reference)
         matched = matched[matched["bps_code"].notna() & matched["year"].notna()
                           & matched["variable"].isin(PANEL_VARIABLES)]
-        frame = matched[["bps_code", "year", "variable", "value", "status", "source_file", "source_row",
-                         "note"]].copy()
+        frame = matched.reindex(columns=FIGURE_COLUMNS[:-1]).copy()
         frame["priority"] = priority
         frames.append(frame)
     if not frames:
-        return pd.DataFrame(columns=["bps_code", "year", "variable", "value", "status", "source_file",
-                                     "source_row", "note", "priority"])
+        return pd.DataFrame(columns=FIGURE_COLUMNS)
     figures = pd.concat(frames, ignore_index=True)
     figures["year"] = figures["year"].astype(int)
     figures["value"] = [

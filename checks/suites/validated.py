@@ -7,7 +7,13 @@ import pandas as pd
 from checks.gx_bridge import Rule, Suite
 from estimation.consistency import province_sum_comparison
 from estimation.crosscheck import compare_quoted_figures
-from estimation.panel import source_conflicts
+from estimation.panel import (
+    DECIMALS,
+    PANEL_VARIABLES,
+    kabkota_figure_sources,
+    province_figure_sources,
+    source_conflicts,
+)
 from estimation.regions import INDONESIA_CODE
 
 # The 2025 BPS region list: what the reference file must hold.
@@ -41,10 +47,6 @@ def region_reference_suite() -> Suite:
 
 def _kabkota_codes(reference: pd.DataFrame) -> pd.Series:
     return reference.loc[reference["level"].isin(["kabupaten", "kota"]), "bps_code"]
-
-
-def _codes_known(panel: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
-    return panel.assign(code_known=panel["bps_code"].isin(set(_kabkota_codes(reference))))
 
 
 def complete_years(panel: pd.DataFrame, n_kabkota: int) -> list[int]:
@@ -143,7 +145,8 @@ def population_jumps(panel: pd.DataFrame, p0_cells: pd.DataFrame, poor_cells: pd
             pairs[["bps_code", "name", "year", "population_thousand", "previous", "change"]].itertuples(index=False)):
         p0_at = p0.get((code, int(year)), (None, None, str(year), None))
         poor_at = poor.get((code, int(year)))
-        poor_text = f"poor {poor_at[3]!r} (file {poor_at[0]}, row {poor_at[1]})" if poor_at else "poor -"
+        poor_text = (f"poor {poor_at[3]!r} (file {poor_at[0]}, row {poor_at[1]}, column '{poor_at[2]}')"
+                     if poor_at else "poor -")
         rows.append({
             "source_file": p0_at[0], "source_row": p0_at[1], "source_column": p0_at[2], "region_name": name,
             "found": p0_at[3],
@@ -157,11 +160,108 @@ def population_jumps(panel: pd.DataFrame, p0_cells: pd.DataFrame, poor_cells: pd
     return pd.DataFrame(rows, columns=columns)
 
 
+# --- figures located in their source -----------------------------------------------------------------------
+# The panel rules (ranges, P2 <= P1 <= P0, one row per region and year, known codes) run on the panel's figures
+# one per row, each with the file, row and column of the cell the panel kept and its text as published
+# (`estimation.panel.figure_sources`, rebuilt from the raw assets the panel is built from), so a message names
+# where a figure came from and quotes it. The published panels carry no location columns.
+FIGURE_LABELS = {"p0": "P0", "poor_thousand": "poor (thousand)", "poverty_line_rp": "poverty line (Rp)",
+                 "p1": "P1", "p2": "P2"}
+BOUND_BY = {"p1": "p0", "p2": "p1"}  # P1 may not exceed P0 of its region and year, P2 not P1
+FIGURE_LOCATE = ("source_file", "source_row", "source_column", "region_name", "found", "problem")
+
+
+def _figure_text(value: float, variable: str) -> str:
+    return f"{value:.{DECIMALS.get(variable, 2)}f}"
+
+
+def located_figures(panel: pd.DataFrame, sources: pd.DataFrame, reference: pd.DataFrame | None) -> pd.DataFrame:
+    """The panel's figures one per row (the P0 row of every region and year, the other variables where
+    published), each located by `sources` (`figure_sources`): source_file, source_row, source_column,
+    region_name (as printed), found (the cell's text), problem; and for the rules: bps_code, year, variable,
+    one value column per variable (set on its own rows only), p1_bound / p2_bound (the P0 / P1 a P1 / P2 may
+    not exceed, on the P1 / P2 rows), code_known."""
+    variables = [v for v in PANEL_VARIABLES if v in panel.columns]
+    base = panel.reset_index(drop=True)
+    name = base["name"] if "name" in base.columns else pd.Series(pd.NA, index=base.index)
+    long = (base.assign(name=name, _panel_row=base.index)[["_panel_row", "bps_code", "name", "year", *variables]]
+            .melt(id_vars=["_panel_row", "bps_code", "name", "year"], value_vars=variables, var_name="variable",
+                  value_name="value"))
+    long["value"] = pd.to_numeric(long["value"], errors="coerce")
+    long = long[long["value"].notna() | (long["variable"] == "p0")]
+    long = long.assign(bps_code=long["bps_code"].astype("string"), year=long["year"].astype("int64"))
+    where = sources[["bps_code", "year", "variable", "source_file", "source_row", "source_column", "region_name",
+                     "value_text"]].assign(bps_code=lambda f: f["bps_code"].astype("string"),
+                                          year=lambda f: f["year"].astype("int64"),
+                                          variable=lambda f: f["variable"].astype(str))
+    long = long.merge(where, on=["bps_code", "year", "variable"], how="left")
+    long["variable"] = long["variable"].astype("category")  # compared often: codes, not strings
+    # the figure a P1 / P2 is compared with, and where it stands
+    for variable, bound in BOUND_BY.items():
+        for column in ("value", "source_file", "source_row", "source_column", "value_text"):
+            long[f"{variable}_{column}"] = pd.Series(pd.NA, index=long.index, dtype="object")
+        upper = long.loc[long["variable"] == bound, ["_panel_row", "value", "source_file", "source_row",
+                                                      "source_column", "value_text"]]
+        upper = upper.rename(columns={c: f"_{c}" for c in upper.columns if c != "_panel_row"})
+        rows = long["variable"] == variable
+        joined = long.loc[rows, ["_panel_row"]].merge(upper, on="_panel_row", how="left")
+        for column in upper.columns.drop("_panel_row"):
+            long.loc[rows, f"{variable}{column}"] = joined[column].to_numpy()
+    long = long.sort_values(["_panel_row", "variable"]).reset_index(drop=True)
+    # found: the cell's text; a figure no cell gave (a panel made by hand) is shown as the panel holds it
+    text = long["value_text"].astype("object")
+    untraced = text.isna() & long["value"].notna()
+    found = text.where(text.notna(), None)
+    found[untraced] = [_figure_text(v, var) for v, var in zip(long.loc[untraced, "value"],
+                                                              long.loc[untraced, "variable"], strict=True)]
+    labels = {v: FIGURE_LABELS.get(v, v) for v in long["variable"].cat.categories}
+    problem = long["variable"].map(labels).astype("object") + " " + long["year"].astype(str)
+    problem[untraced] = problem[untraced] + ", not traced to a source cell"
+    for variable, bound in BOUND_BY.items():  # "P1 2023 against P0 '17.92' (file F, row R, column 'C')"
+        rows = long["variable"] == variable
+        against = []
+        for b_text, b_value, b_file, b_row, b_column in zip(
+                *(long.loc[rows, f"{variable}_{c}"] for c in ("value_text", "value", "source_file", "source_row",
+                                                               "source_column")), strict=True):
+            shown = b_text if isinstance(b_text, str) else ("–" if pd.isna(b_value) else _figure_text(b_value, bound))
+            at = f" (file {b_file}, row {b_row}, column '{b_column}')" if isinstance(b_file, str) else ""
+            against.append(f" against {FIGURE_LABELS[bound]} {shown!r}{at}")
+        problem[rows] = problem[rows] + pd.Series(against, index=problem[rows].index, dtype="object")
+    long["found"], long["problem"] = found, problem
+    long["region_name"] = long["region_name"].astype("object").where(long["region_name"].notna(), long["name"])
+    for variable in variables:
+        long[variable] = long["value"].where(long["variable"] == variable)
+    for variable in BOUND_BY:
+        long[f"{variable}_bound"] = pd.to_numeric(long[f"{variable}_value"], errors="coerce")
+    codes = set(_kabkota_codes(reference)) if reference is not None else set()
+    long["code_known"] = long["bps_code"].isin(codes)
+    keep = [*FIGURE_LOCATE, "bps_code", "year", "variable", *variables, *(f"{v}_bound" for v in BOUND_BY),
+            "code_known"]
+    out = long.reindex(columns=keep)
+    out["variable"] = out["variable"].astype(str)
+    for column in ("source_file", "source_column", "region_name", "found", "problem"):
+        out[column] = out[column].astype("object").where(out[column].notna(), None)
+    out["source_row"] = out["source_row"].astype("object").where(out["source_row"].notna(), None)
+    return out
+
+
+def _kabkota_figures(panel: pd.DataFrame, p0: pd.DataFrame, poor: pd.DataFrame, reference: pd.DataFrame,
+                     *extra: pd.DataFrame) -> pd.DataFrame:
+    return located_figures(panel, kabkota_figure_sources(p0, poor, reference, extra_cells=extra), reference)
+
+
+def _province_figures(panel: pd.DataFrame, p0: pd.DataFrame, poor: pd.DataFrame, reference: pd.DataFrame,
+                      *daerah: pd.DataFrame) -> pd.DataFrame:
+    located = located_figures(panel, province_figure_sources(p0, poor, reference, daerah_cells=daerah), None)
+    return located.drop(columns="code_known")
+
+
 # Raw assets the kab/kota panel is built from (the first two are the statistics tables), and the other
 # sources whose figures must agree with it.
 KABKOTA_SOURCES = ("raw_p0_kabkota", "raw_poor_kabkota", "region_reference", "raw_kabkota_2023_p0_p1_p2_gk",
                    "raw_poverty_line_2024_byname", "raw_poverty_line_2025_webapi", "raw_klasifikasi_2021",
                    "raw_jateng_2020_2025")
+KABKOTA_FIGURE_SOURCES = KABKOTA_SOURCES[:6]  # what build_kabkota_panel reads, in its order
 PROVINCE_SOURCES = ("raw_p0_kabkota", "raw_poor_kabkota", "region_reference", "raw_p0_daerah_rows",
                     "raw_poor_daerah_rows")
 CONFLICT_LOCATION = ("bps_code", "name", "year", "variable", "kept_value", "kept_source", "kept_row",
@@ -171,25 +271,25 @@ CONFLICT_LOCATION = ("bps_code", "name", "year", "variable", "kept_value", "kept
 def kabkota_panel_suite() -> Suite:
     """Compares the panel with `region_reference`, `p0_province_validated`, `raw_news_quoted_figures` and the
     raw sources in KABKOTA_SOURCES, which the asset passes to `evaluate` by name."""
-    loc = ("bps_code", "name", "year")
+    figures: dict = {"frame": _kabkota_figures, "needs": KABKOTA_FIGURE_SOURCES, "locate": FIGURE_LOCATE}
     return Suite("p0_kabkota_validated", [
         Rule("code_year_unique", "one row per kab/kota and year",
-             lambda E: E.ExpectCompoundColumnsToBeUnique(column_list=["bps_code", "year"]), locate=loc),
+             lambda E: E.ExpectCompoundColumnsToBeUnique(column_list=["bps_code", "year", "variable"]),
+             **figures),
         Rule("codes_valid", "every code is a 2025 BPS kab/kota code of the region reference",
-             lambda E: E.ExpectColumnValuesToBeInSet(column="code_known", value_set=[True]), frame=_codes_known,
-             needs=("region_reference",), locate=loc),
+             lambda E: E.ExpectColumnValuesToBeInSet(column="code_known", value_set=[True]), **figures),
         Rule("all_kabkota_every_year",
              "every kab/kota has a P0 in every year from the first year all are published to the latest",
              lambda E: E.ExpectColumnValuesToBeInSet(column="complete", value_set=[True]), frame=_per_year_counts,
              needs=("region_reference",), locate=("year", "n_kabkota", "expected")),
         Rule("p0_in_range", "0 <= P0 <= 100",
-             lambda E: E.ExpectColumnValuesToBeBetween(column="p0", min_value=0, max_value=100), locate=loc),
+             lambda E: E.ExpectColumnValuesToBeBetween(column="p0", min_value=0, max_value=100), **figures),
         Rule("p1_le_p0", "P1 <= P0 where both are published",
-             lambda E: E.ExpectColumnPairValuesAToBeGreaterThanB(column_A="p0", column_B="p1", or_equal=True,
-                                                                  ignore_row_if="either_value_is_missing"), locate=loc),
+             lambda E: E.ExpectColumnPairValuesAToBeGreaterThanB(column_A="p1_bound", column_B="p1", or_equal=True,
+                                                                  ignore_row_if="either_value_is_missing"), **figures),
         Rule("p2_le_p1", "P2 <= P1 where both are published",
-             lambda E: E.ExpectColumnPairValuesAToBeGreaterThanB(column_A="p1", column_B="p2", or_equal=True,
-                                                                  ignore_row_if="either_value_is_missing"), locate=loc),
+             lambda E: E.ExpectColumnPairValuesAToBeGreaterThanB(column_A="p2_bound", column_B="p2", or_equal=True,
+                                                                  ignore_row_if="either_value_is_missing"), **figures),
         Rule("implied_population_stable",
              f"the population implied by poor / P0 changes by at most {MAX_POPULATION_CHANGE:.0%} between two "
              "consecutive years from the first year all kab/kota are published (exceptions listed with their reason)",
@@ -197,10 +297,10 @@ def kabkota_panel_suite() -> Suite:
              needs=("raw_p0_kabkota", "raw_poor_kabkota"),
              locate=("source_file", "source_row", "source_column", "region_name", "found", "problem")),
         Rule("poor_nonnegative", "number of poor >= 0",
-             lambda E: E.ExpectColumnValuesToBeBetween(column="poor_thousand", min_value=0), locate=loc),
+             lambda E: E.ExpectColumnValuesToBeBetween(column="poor_thousand", min_value=0), **figures),
         Rule("poverty_line_positive", "poverty line (Rp/capita/month) between 100,000 and 2,000,000 where published",
              lambda E: E.ExpectColumnValuesToBeBetween(column="poverty_line_rp", min_value=100_000, max_value=2_000_000),
-             locate=loc),
+             **figures),
         Rule("kabkota_add_up_to_province",
              "kab/kota numbers of poor add up to their province within rounding (Papua before 2024 exempt: 2022 split)",
              lambda E: E.ExpectColumnValuesToBeInSet(column="within_tolerance", value_set=[True]),
@@ -230,12 +330,13 @@ def _indonesia_every_year(province: pd.DataFrame) -> pd.DataFrame:
 
 def province_panel_suite() -> Suite:
     """Compares the panel with the raw sources in PROVINCE_SOURCES, passed to `evaluate` by name."""
-    loc = ("bps_code", "name", "year")
+    figures: dict = {"frame": _province_figures, "needs": PROVINCE_SOURCES, "locate": FIGURE_LOCATE}
     return Suite("p0_province_validated", [
         Rule("code_year_unique", "one row per province (or Indonesia) and year",
-             lambda E: E.ExpectCompoundColumnsToBeUnique(column_list=["bps_code", "year"]), locate=loc),
+             lambda E: E.ExpectCompoundColumnsToBeUnique(column_list=["bps_code", "year", "variable"]),
+             **figures),
         Rule("p0_in_range", "0 <= P0 <= 100",
-             lambda E: E.ExpectColumnValuesToBeBetween(column="p0", min_value=0, max_value=100), locate=loc),
+             lambda E: E.ExpectColumnValuesToBeBetween(column="p0", min_value=0, max_value=100), **figures),
         Rule("indonesia_every_year", "an Indonesia row (code 0000) with a P0 in every year from its first to the "
              "latest", lambda E: E.ExpectColumnValuesToBeInSet(column="present", value_set=[True]),
              frame=_indonesia_every_year, locate=("year",)),

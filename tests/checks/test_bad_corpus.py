@@ -21,7 +21,7 @@ import pytest
 from checks.gx_bridge import run_suite
 from checks.suites.raw import MATCHED_SOURCES, raw_cells_suite
 from checks.suites.registry import ingested_suite
-from checks.suites.validated import kabkota_panel_suite
+from checks.suites.validated import KABKOTA_FIGURE_SOURCES, kabkota_panel_suite
 from estimation.panel import build_kabkota_panel
 from estimation.parsers.catalog import RAW_SOURCES, REGION_LIST_FILE, parse_source
 from estimation.parsers.region_list import read_region_list
@@ -163,15 +163,32 @@ def test_corpus_is_large_enough_and_covers_every_format():
         assert case["check"] == "" or case["fragments"], case["case"]
 
 
+# Rules of the kab/kota panel (validated layer) that no raw suite has: a case naming one is built into a panel.
+VALIDATED_RULES = {r.name for r in kabkota_panel_suite().rules} - {
+    r.name for source in RAW_SOURCES for r in raw_cells_suite(source).rules}
+PANEL_SOURCE_NAMES = {"raw_p0_kabkota": "p0_kabkota", "raw_poor_kabkota": "poor_kabkota",
+                      "raw_kabkota_2023_p0_p1_p2_gk": "kabkota_2023_p0_p1_p2_gk",
+                      "raw_poverty_line_2024_byname": "poverty_line_2024_byname",
+                      "raw_poverty_line_2025_webapi": "poverty_line_2025_webapi"}
+
+
+def _panel_sources(raw: Path, reference: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The raw assets the kab/kota panel is built from, parsed from the case's raw folder (a file the case does
+    not hold is read as the pipeline reads a deleted one: no figures), and the region reference."""
+    assert set(PANEL_SOURCE_NAMES) | {"region_reference"} == set(KABKOTA_FIGURE_SOURCES)
+    frames = {asset: _cells(source, raw, reference) for asset, source in PANEL_SOURCE_NAMES.items()}
+    return {**frames, "region_reference": reference}
+
+
 @pytest.mark.parametrize("case", [c for c in RAW_CASES if c["check"]], ids=lambda c: c["case"])
 def test_bad_raw_input_is_blocked(case, tmp_path, reference):
     raw = broken_raw_dir(case, tmp_path)
     cells = _cells(case["source"], raw, reference)
-    if case["check"] == "implied_population_stable":  # valid numbers, impossible together: validated layer
-        poor = _cells("poor_kabkota", raw, reference)
-        panel = build_kabkota_panel(cells, poor, reference)
+    if case["check"] in VALIDATED_RULES:  # valid numbers, impossible together: the kab/kota panel's rules
+        related = _panel_sources(raw, reference)
+        panel = build_kabkota_panel(*(related[name] for name in KABKOTA_FIGURE_SOURCES[:2]), reference,
+                                    extra_cells=[related[name] for name in KABKOTA_FIGURE_SOURCES[3:]])
         suite = kabkota_panel_suite()
-        related = {"raw_p0_kabkota": cells, "raw_poor_kabkota": poor}
     else:
         suite, related = raw_cells_suite(case["source"]), {}
         panel = cells

@@ -266,3 +266,46 @@ def test_underivable_frame_is_a_named_failure():
     assert not result.passed and "could not be evaluated" in result.message
     missing = run_suite(kabkota_panel_suite(), panel(), related={})
     assert not {r.rule: r for r in missing.results}["codes_valid"].passed
+
+
+# --- panel figures named by where they stand in their source --------------------------------------------
+def _cells_of(panel_frame: pd.DataFrame, variable: str, file: str) -> pd.DataFrame:
+    """Raw cells that give `variable` of every row of a test panel: row = position + 3, column = year."""
+    frame = panel_frame.reset_index(drop=True)
+    return as_cells(pd.DataFrame({
+        "source_file": file, "source_row": frame.index + 3, "source_column": frame["year"].astype(str),
+        "region_name": frame["name"], "year": frame["year"], "variable": variable,
+        "value": frame[variable], "value_text": [f"{v:g}" for v in frame[variable]], "status": "ok",
+    })).assign(bps_code=frame["bps_code"].to_numpy())
+
+
+@pytest.mark.parametrize("column, value, rule, file", [
+    ("p0", 101.0, "p0_in_range", "bps/p0.csv"),
+    ("poor_thousand", -1.0, "poor_nonnegative", "bps/poor.csv"),
+    ("poverty_line_rp", 5.0, "poverty_line_positive", "bps/p0.csv"),
+])
+def test_panel_figure_rules_name_file_row_column_and_quote_the_text(column, value, rule, file):
+    broken = panel()
+    broken.loc[7, column] = value
+    p0_cells = pd.concat([_cells_of(broken, "p0", "bps/p0.csv"),
+                          _cells_of(broken, "poverty_line_rp", "bps/p0.csv")], ignore_index=True)
+    result = kab_outcome(broken, raw_p0_kabkota=p0_cells,
+                         raw_poor_kabkota=_cells_of(broken, "poor_thousand", "bps/poor.csv"))[rule]
+    year = int(broken.loc[7, "year"])
+    message = result.message
+    assert not result.passed and "\n" not in message
+    assert f"file {file}, row 10, column '{year}', region 'K{broken.loc[7, 'bps_code']}', found '{value:g}'" in message
+
+
+def test_a_panel_figure_no_cell_gave_is_shown_as_the_panel_holds_it():
+    broken = panel()
+    broken.loc[7, "p0"] = 101.0
+    message = kab_outcome(broken)["p0_in_range"].message
+    assert f"found '101.00' (P0 {int(broken.loc[7, 'year'])}, not traced to a source cell)" in message
+
+
+def test_a_repeated_panel_row_is_named_by_its_source_cell():
+    duplicated = pd.concat([panel(), panel().iloc[:1]], ignore_index=True)
+    result = kab_outcome(duplicated, raw_p0_kabkota=_cells_of(panel(), "p0", "bps/p0.csv"))["code_year_unique"]
+    assert not result.passed
+    assert "file bps/p0.csv, row 3, column '2020', region 'K3501', found '10' (P0 2020)" in result.message
