@@ -145,9 +145,14 @@ COLUMNS: dict[str, Column] = {
                               "generalised variance function", "proporsi kuadrat", SRC_MODEL),
     "synthetic": _prop("Estimasi sintetis (regresi)", "regression-synthetic prediction x'beta"),
     "eblup": _prop("Estimasi EBLUP Fay-Herriot", "Fay-Herriot EBLUP (model-based small-area estimate)"),
-    "mse": _c("MSE EBLUP", "mean squared error of the EBLUP", "proporsi kuadrat", SRC_MODEL),
-    "mse_floored": _c("MSE dibatasi bawah", "whether the MSE formula's value was below g1 + g2 (the MSE with the "
-                      "area variance known) and was raised to it", "", SRC_MODEL),
+    "mse_eblup_model": _c("MSE model EBLUP sebelum benchmark (diagnostik, bukan presisi publikasi)",
+                          "model-based (analytic, Prasad-Rao) mean squared error of the un-benchmarked EBLUP: a "
+                          "diagnostic of the fit, not the precision of any published figure (it leans on the "
+                          "area-effect model; on the test bed it understates the EBLUP's P0 error by ~40%). The "
+                          "published precision is mse_benchmarked", "proporsi kuadrat", SRC_MODEL),
+    "mse_eblup_model_floored": _c("MSE model EBLUP dibatasi bawah", "whether the analytic formula of "
+                                  "mse_eblup_model was below g1 + g2 (the MSE with the area variance known) and "
+                                  "was raised to it", "", SRC_MODEL),
     "rse": _prop("Galat baku relatif (RSE) estimasi terbenchmark", "relative standard error of the published "
                  "(benchmarked) estimate: sqrt(mse_benchmarked) / benchmarked", 2),
     "mse_benchmarked": _c("MSE estimasi terbenchmark", "mean squared error of the published (benchmarked) "
@@ -190,7 +195,8 @@ COLUMNS: dict[str, Column] = {
                               "residuals", "", SRC_MODEL),
     "shapiro_p_random_effects": _c("Nilai p Shapiro-Wilk efek acak", "Shapiro-Wilk p-value of the predicted "
                                    "random effects", "", SRC_MODEL),
-    "mse_method": _c("Metode MSE", "MSE estimator (prasad_rao, datta_lahiri, bootstrap ...)", "", SRC_MODEL),
+    "mse_method": _c("Metode MSE model EBLUP", "estimator of mse_eblup_model, the un-benchmarked EBLUP's "
+                     "model-based MSE (prasad_rao, datta_lahiri, bootstrap ...)", "", SRC_MODEL),
     "benchmarked_mse_method": _c("Metode MSE estimasi terbenchmark", "how mse_benchmarked is computed (parametric "
                                  "bootstrap, replicates B, benchmarking repeated)", "", SRC_MODEL),
     "sigma2_u": _c("Varians efek area", "model variance of the area random effects; with area effects "

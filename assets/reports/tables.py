@@ -58,7 +58,8 @@ def published_estimates(
     record["note"] = ("Estimates from a synthetic Susenas-like sample calibrated to BPS tables (Susenas "
                           "microdata are not public): a demonstration of the method, not official figures.")
     decimals = {c: 6 for c in ("estimate", "se", "ci_low", "ci_high", "direct", "direct_var_smoothed", "synthetic",
-                               "eblup", "mse", "benchmarked", "gamma", "sigma2_u")}
+                               "eblup", "benchmarked", "gamma", "sigma2_u")}
+    decimals.update({"mse_eblup_model": 10, "mse_benchmarked": 10})  # squared proportions (~1e-6): 6 would round
     decimals.update({"cv": 4, "rse": 4, "deff": 3, "benchmark_factor": 6, "persons": 0})
     decimals.update({c: 6 for c in ("rate_prev", "rate", "change", "change_se", "change_ci_low", "change_ci_high")})
     decimals["cov_rounds"] = 10

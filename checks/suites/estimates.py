@@ -142,8 +142,9 @@ def model_suite(min_publishable_share: float = 0.5) -> Suite:
     return Suite("sae_estimates", [
         Rule("rates_in_unit_interval", "model rates in [0, 1]", lambda E: E.ExpectColumnValuesToBeBetween(
             column="benchmarked", min_value=0, max_value=1), locate=LOC),
-        Rule("mse_positive", "MSE > 0", lambda E: E.ExpectColumnValuesToBeBetween(
-            column="mse", min_value=0, strict_min=True), locate=LOC),
+        Rule("mse_positive", "the model-based MSE of the un-benchmarked EBLUP (a fit diagnostic) > 0",
+             lambda E: E.ExpectColumnValuesToBeBetween(column="mse_eblup_model", min_value=0, strict_min=True),
+             locate=LOC),
         Rule("mse_benchmarked_positive", "MSE of the published (benchmarked) estimate > 0",
              lambda E: E.ExpectColumnValuesToBeBetween(column="mse_benchmarked", min_value=0, strict_min=True),
              locate=LOC),

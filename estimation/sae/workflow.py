@@ -41,7 +41,11 @@ For one year of the validated kab/kota panel:
 7. the MSE of the published (benchmarked) figure, `mse_benchmarked`: parametric bootstrap (B replicates,
    seeded) that redraws truths and direct estimates from the fitted model, refits it, clips and benchmarks
    as here (`estimation.sae.bootstrap`); the published RSE, 95% interval (benchmarked +- 1.96 sqrt, clipped
-   to [0, 1]) and flag come from it. `mse` stays the EBLUP's analytic MSE;
+   to [0, 1]) and flag come from it: it is the only precision the pipeline publishes for a model figure.
+   `mse_eblup_model` is the un-benchmarked EBLUP's model-based (analytic) MSE, a diagnostic of the fit and
+   not a precision claim: on the Susenas-like test bed it covers 0.93 but is 0.62 of the actual MSE for P0
+   (0.61 on another bed), and no area-specific MSE that leans less on the model does better there
+   (`estimation.sae.robust_mse`, docs/simulation.md, "A misspecification-robust MSE");
 8. RSE flags (<= 25% publish, 25-50% caution, > 50% suppress), rates and persons (rate x BPS population).
 
 Rates are proportions in [0, 1]; `cv`/`rse` are fractions. Model CIs: the benchmarked figure +- 1.96
@@ -70,6 +74,7 @@ from estimation.sae.diagnostics import normality_table
 from estimation.sae.fay_herriot import fay_herriot
 from estimation.sae.gvf import smooth_sampling_variance
 from estimation.sae.publishability import flag_rse
+from estimation.sae.robust_mse import benchmarked_mse, conditional_mse
 from estimation.sae.transforms import arcsine_back, fay_herriot_arcsine
 from estimation.survey.direct import direct_poverty
 from estimation.survey.intervals import proportion_ci
@@ -238,8 +243,8 @@ def _gvf(direct: np.ndarray, var: np.ndarray, n: np.ndarray, X: np.ndarray, floo
 
 def fit_models(syn: SyntheticYear, direct_kab: pd.DataFrame, direct_prov: pd.DataFrame, X: pd.DataFrame, *,
                B: int = 200, seed: int = 0, extreme_model: str = "linear",
-               variance_method: str = DEFAULT_VARIANCE_METHOD, effect_variance: str = DEFAULT_EFFECT_VARIANCE
-               ) -> tuple[pd.DataFrame, pd.DataFrame]:
+               variance_method: str = DEFAULT_VARIANCE_METHOD, effect_variance: str = DEFAULT_EFFECT_VARIANCE,
+               robust_mse: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """GVF + Fay-Herriot + benchmarking for both indicators: (model frame, fit frame).
 
     extreme_model: "linear" (default, analytic MSE) or "arcsine" (REML, bootstrap MSE, linear fallback).
@@ -249,6 +254,11 @@ def fit_models(syn: SyntheticYear, direct_kab: pd.DataFrame, direct_prov: pd.Dat
     (the homoscedastic Fay-Herriot model); see the module docstring.
     B: replicates of the parametric bootstrap MSE of the published (benchmarked) figure; B = 0 skips it and
     publishes the EBLUP's analytic MSE for the benchmarked figure too (what the pipeline did before).
+    robust_mse: add the area-specific MSEs of `estimation.sae.robust_mse` (not published; scored by
+    scripts/simulate_sae.py): `mse_conditional` (Rivest-Vandal / Datta-Kubokawa-Molina-Rao type, floored at its
+    sampling part, `mse_conditional_floored` says where), `mse_local` (residuals smoothed over the tenth of the
+    kab/kota nearest in sampling variance) and `mse_benchmarked_conditional` / `mse_benchmarked_local` (plus the
+    squared benchmarking adjustment); NaN for the arcsine fit.
     """
     if effect_variance not in EFFECT_VARIANCES:
         raise ValueError(f"effect_variance must be one of {EFFECT_VARIANCES}, got {effect_variance!r}")
@@ -288,6 +298,7 @@ def fit_models(syn: SyntheticYear, direct_kab: pd.DataFrame, direct_prov: pd.Dat
             half = Z95 * np.sqrt(res.mse_transformed)
             ci_low, ci_high = arcsine_back(res.eblup_transformed - half), arcsine_back(res.eblup_transformed + half)
             mse_method = f"parametric bootstrap B={B}"
+            robust = local = None
         else:
             # heteroscedastic area effects: Var(u_d) proportional to D_d (module docstring, docs/simulation.md)
             k = D / np.exp(np.mean(np.log(D))) if effect_variance == "proportional" else None
@@ -299,6 +310,10 @@ def fit_models(syn: SyntheticYear, direct_kab: pd.DataFrame, direct_prov: pd.Dat
             ci_low = np.clip(fit.eblup - Z95 * np.sqrt(mse), 0, 1)
             ci_high = np.clip(fit.eblup + Z95 * np.sqrt(mse), 0, 1)
             mse_method = fit.mse_method
+            robust = local = None
+            if robust_mse:  # area-specific MSEs, not leaning on the area-effect model (not published)
+                robust = conditional_mse(fit)
+                local = conditional_mse(fit, neighbours=max(1, len(codes) // 10))
         dp = direct_prov[direct_prov["indicator"] == ind]["estimate"]
         # A province whose EBLUPs are all 0 cannot be moved by a ratio: it alone stays unbenchmarked, and says so.
         unbenchmarked = unbenchmarkable_groups(eblup, pop, prov)
@@ -314,15 +329,24 @@ def fit_models(syn: SyntheticYear, direct_kab: pd.DataFrame, direct_prov: pd.Dat
             rse = np.where(bench > 0, np.sqrt(mse_bench) / bench, np.inf)
         half_b = Z95 * np.sqrt(mse_bench)
         ci_low, ci_high = np.clip(bench - half_b, 0, 1), np.clip(bench + half_b, 0, 1)
-        models.append(pd.DataFrame({
+        frame = pd.DataFrame({
             "bps_code": a["bps_code"].reindex(codes).to_numpy(), "prov_code": a["prov_label"].reindex(codes).to_numpy(),
             "year": syn.year, "line_definition": syn.line_definition, "indicator": ind,
-            "direct": y, "direct_var_smoothed": D, "synthetic": synthetic, "eblup": eblup, "mse": mse,
-            "mse_floored": floored, "mse_benchmarked": mse_bench, "rse": rse,
+            "direct": y, "direct_var_smoothed": D, "synthetic": synthetic, "eblup": eblup,
+            "mse_eblup_model": mse, "mse_eblup_model_floored": floored, "mse_benchmarked": mse_bench, "rse": rse,
             "ci_low": ci_low, "ci_high": ci_high, "gamma": fit.gamma,
             "standardized_residual": fit.standardized_residuals, "benchmarked": bench,
             "benchmark_factor": factor, "persons": bench * pop, "flag": flag_rse(rse), "in_sample": in_sample,
-        }))
+        })
+        if robust_mse:
+            nan = np.full(len(codes), np.nan)
+            frame["mse_conditional"] = robust.mse if robust is not None else nan
+            frame["mse_conditional_floored"] = robust.floored if robust is not None else False
+            frame["mse_local"] = local.mse if local is not None else nan
+            frame["mse_benchmarked_conditional"] = (benchmarked_mse(robust.mse, eblup, bench) if robust is not None
+                                                    else nan)
+            frame["mse_benchmarked_local"] = benchmarked_mse(local.mse, eblup, bench) if local is not None else nan
+        models.append(frame)
         normality = normality_table(fit)
         fits.append({
             "year": syn.year, "line_definition": syn.line_definition, "indicator": ind, "method": method,

@@ -75,7 +75,7 @@ def test_direct_suite():
 def model():
     return pd.DataFrame({"bps_code": ["3517", "3518"], "prov_code": "35", "year": 2024, "indicator": "extreme",
                          "direct": [0.012, 0.004], "synthetic": [0.008, 0.006], "eblup": [0.010, 0.005],
-                         "benchmarked": [0.010, 0.005], "mse": [1e-5, 2e-5], "rse": [0.2, 0.9],
+                         "benchmarked": [0.010, 0.005], "mse_eblup_model": [1e-5, 2e-5], "rse": [0.2, 0.9],
                          "mse_benchmarked": [0.002**2, 0.0045**2], "ci_low": [0.010 - 1.959963984540054 * 0.002, 0.0],
                          "ci_high": [0.010 + 1.959963984540054 * 0.002, 0.005 + 1.959963984540054 * 0.0045],
                          "flag": ["publish", "suppress"], "in_sample": True})
@@ -100,7 +100,7 @@ def test_model_suite():
                                         0.0045**2], ci_low=[0.010 - z * 0.003, 0.0], ci_high=[0.010 + z * 0.003,
                                         0.005 + z * 0.0045])) == {
         "publishable_share"}  # a warning: none publishable
-    assert "mse_positive" in model_failing(model().assign(mse=[0.0, 1e-5]))
+    assert "mse_positive" in model_failing(model().assign(mse_eblup_model=[0.0, 1e-5]))
     assert "eblup_between_direct_and_synthetic" in model_failing(model().assign(eblup=[0.02, 0.005]))
     assert "benchmarked_to_province" in model_failing(model(), ok=False)
     assert "flags_follow_rse" in model_failing(model().assign(flag=["publish", "publish"]))

@@ -51,7 +51,7 @@ def test_complete_and_valid(results, case):
     for col in ("eblup", "benchmarked", "synthetic", "ci_low", "ci_high"):
         assert r.model[col].between(0, 1).all(), col
     assert r.truth[["true_p0", "true_extreme_rate"]].stack().between(0, 1).all()
-    assert (r.model["mse"] > 0).all() and (r.model["direct_var_smoothed"] > 0).all()
+    assert (r.model["mse_eblup_model"] > 0).all() and (r.model["direct_var_smoothed"] > 0).all()
     assert r.fit["converged"].all() and len(r.fit) == 2
     assert set(r.model["flag"]) <= {"publish", "caution", "suppress"}
     assert np.allclose(r.model["persons"], r.model["benchmarked"] * r.truth.set_index("bps_code")
@@ -86,7 +86,7 @@ def test_model_more_precise_than_direct_for_extreme(results, case):
     # the comparison pass trivially), area by area.
     d = r.direct[r.direct["indicator"] == "extreme"].set_index("bps_code")["cv"]
     model = r.model[r.model["indicator"] == "extreme"].set_index("bps_code")
-    m = np.sqrt(model["mse"]) / model["eblup"]  # the EBLUP's own RSE (the published one is the benchmarked figure's)
+    m = np.sqrt(model["mse_eblup_model"]) / model["eblup"]  # the EBLUP's own RSE (the published one is the benchmarked figure's)
     finite = np.isfinite(d) & (d > 0)
     assert finite.sum() > 100
     assert np.median(m[finite]) < np.median(d[finite])
@@ -209,7 +209,7 @@ def test_model_mse_and_interval_equal_prasad_rao_recomputed(inputs, results, cas
         mse = g1 + g2 + 2 * g3
         np.testing.assert_allclose(m["synthetic"], np.clip(synthetic, 0, 1), rtol=1e-9, atol=1e-12)
         np.testing.assert_allclose(m["eblup"], np.clip(eblup, 0, 1), rtol=1e-9, atol=1e-12)
-        np.testing.assert_allclose(m["mse"], mse, rtol=1e-9)
+        np.testing.assert_allclose(m["mse_eblup_model"], mse, rtol=1e-9)
         assert np.ptp(gamma) < 1e-12  # one shrinkage factor for every kab/kota
         # published: the benchmarked figure, its RSE and interval from its bootstrap MSE
         b, mb = m["benchmarked"].to_numpy(), m["mse_benchmarked"].to_numpy()

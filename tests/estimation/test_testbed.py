@@ -207,10 +207,16 @@ def test_quick_run_writes_the_table(inputs, calibration, tmp_path):
         assert col in written.columns
     assert set(written["indicator"]) == {"p0", "extreme", "change_p0", "change_extreme"}
     # other models (joint, bivariate) add their own rows
-    assert {"direct", "fh_reml", "fh_constant", "fh_default", "benchmarked"} <= set(written["estimator"])
+    assert {"direct", "fh_reml", "fh_constant", "fh_default", "benchmarked", "fh_robust", "benchmarked_robust",
+            "fh_local", "benchmarked_local"} <= set(written["estimator"])
     assert len(written) == len(table) and not written.duplicated(["indicator", "estimator"]).any()
-    assert {"direct", "fh_default", "benchmarked"} <= set(written.loc[written["published"], "estimator"])
-    assert not written.loc[written["estimator"].isin(["fh_reml", "fh_constant"]), "published"].any()
+    level = ~written["indicator"].str.startswith("change_")
+    assert set(written.loc[level & written["published"], "estimator"]) == {"direct", "benchmarked"}
+    # the EBLUP's analytic MSE is a fit diagnostic, not a published precision; nor are the area-specific MSEs
+    assert not written.loc[written["estimator"].isin(["fh_reml", "fh_constant", "fh_default", "fh_robust",
+                                                      "benchmarked_robust", "fh_local", "benchmarked_local"]),
+                           "published"].any()
+    assert 0 <= diag["conditional_mse_floored_share_p0"] <= 1
     assert written[["median_rrmse", "mean_coverage", "mse_ratio"]].notna().all().all()
     change = written["indicator"].str.startswith("change_")
     with_cov = change & written["estimator"].isin(["direct", "bivariate_fh"])  # the change's covariance is used
@@ -218,4 +224,4 @@ def test_quick_run_writes_the_table(inputs, calibration, tmp_path):
     assert written.loc[with_cov, "variance"].str.contains("Cov|cross term").all()
     assert ((written["mean_coverage"] >= 0) & (written["mean_coverage"] <= 1)).all()
     assert diag["n_areas"] == 73 and diag["overlap_share"] > 0
-    assert "| p0 | fh_default | yes |" in text
+    assert "| p0 | fh_default | no |" in text and "| p0 | benchmarked | yes |" in text
