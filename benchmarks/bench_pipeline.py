@@ -1,5 +1,7 @@
 """Pipeline-level benchmarks: code-location load time and the wall time of `make run` on a warm venv: everything
-recomputed (`FULL=1`), then again on unchanged inputs (incremental: nothing to do)."""
+recomputed (`FULL=1`), with the peak memory of its process tree (PSS summed over make, the run and the
+registry's ingestion workers, sampled from /proc like the `server_*` lines), then again on unchanged inputs
+(incremental: nothing to do)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+from benchmarks.bench_server import Measured, run_measured
 from benchmarks.timing import best_of
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +35,11 @@ def make_run_seconds(*args: str) -> float:
     return time.perf_counter() - started
 
 
+def make_run_measured(*args: str) -> Measured:
+    """`make run` with the wall time, peak RSS / PSS and CPU seconds of its whole process tree."""
+    return run_measured(["make", "-s", "run", *args], _env())
+
+
 def job_seconds(job: str) -> float:
     """One job alone, on the outputs of a previous `make run` (the registry job reads the estimates' storage)."""
     started = time.perf_counter()
@@ -42,9 +50,14 @@ def job_seconds(job: str) -> float:
 
 
 def run() -> list[tuple[str, float, str]]:
+    load = code_location_load_seconds()
+    full = make_run_measured("FULL=1")
     return [
-        ("code_location_load", round(code_location_load_seconds(), 3), "s"),
-        ("make_run_full", round(make_run_seconds("FULL=1"), 2), "s"),
+        ("code_location_load", round(load, 3), "s"),
+        ("make_run_full", round(full.wall_s, 2), "s"),
+        ("make_run_full_cpu", round(full.cpu_s, 1), "s"),
+        ("make_run_full_peak_memory", round(full.peak_pss_bytes / 2**20, 1), "MiB"),
+        ("make_run_full_peak_rss_sum", round(full.peak_rss_bytes / 2**20, 1), "MiB"),
         ("make_run_no_change", round(make_run_seconds(), 2), "s"),
         ("run_tables_job", round(job_seconds("annual_poverty_job"), 2), "s"),
         ("run_registry_job", round(job_seconds("registry_job"), 2), "s"),
