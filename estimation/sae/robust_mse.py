@@ -7,7 +7,7 @@ from the regression far more than sigma2_u k_d says), every model-based MSE is w
 estimator here targets instead the MSE given the area's true value theta_d, averaged over the sampling errors
 only, which is what a design-based simulation (and a survey statistician) calls the MSE of a kab/kota
 (Rivest & Vandal 2003; Datta, Kubokawa, Molina & Rao 2011, TEST 20, "Estimation of mean squared error of
-model-based small area estimators"; Rao & Molina 2015, sec. 6.2.7, "conditional MSE"). Like those estimators it
+model-based small area estimators"; Rao & Molina 2015, ch. 6, on conditional MSE). Like those estimators it
 replaces the model expectation of the squared residual (sigma2_u k_d + D_d) by the observed (y_d - x_d' beta)^2.
 
 Derivation (sigma2_u = A fixed). Write y = theta + e, e ~ (0, diag D) independent of theta, V_d = A k_d + D_d,
@@ -46,6 +46,15 @@ regression surface):
 so `mse` is max(mse_d, floor_d) and `floored` says where the floor was taken; `mse_raw` keeps the formula's own
 value. The estimator is per area and noisy (one squared residual), by construction: it is unbiased area by area,
 not stable; sums over areas are what it estimates well.
+
+The formula is derived here and checked by the tests (dense matrices, Monte Carlo); it follows those papers'
+idea, and their published estimators may differ from it in the second-order terms.
+
+On the Susenas-like test bed (docs/simulation.md, "A misspecification-robust MSE") neither this estimator nor
+the local variant gives usable per-kab/kota intervals: with strong shrinkage (B_d near 1) the MSE ~ (1 - B_d) D_d
+is a small difference of terms of size D_d, so one squared residual gives it a relative error of order one
+(P0: coverage 0.71-0.77). The pipeline computes it only for the simulation (`workflow.fit_models(...,
+robust_mse=True)`); it is not published.
 
 Benchmarked figure (`benchmarked_mse`). The ratio-benchmarked figure b_d = theta_hat_d f_p differs from the EBLUP
 by s_d = b_d - theta_hat_d, so E[(b_d - theta_d)^2 | theta] = MSE_d(theta) + E[s_d^2 | theta] + 2 E[(theta_hat_d -

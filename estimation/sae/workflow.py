@@ -27,7 +27,7 @@ For one year of the validated kab/kota panel:
    0 for P0 in most samples (gamma = 0, MSE g2 alone); YL is O(m^-2) from REML. Its published Li-Lahiri MSE
    subtracts 2 B^2/(A tr V^-2), negative for most areas when A is this small, so the Prasad-Rao form is used
    (conservative given AMRL's upward bias). Any MSE is floored at g1 + g2 (the MSE with sigma2_u known;
-   `fay_herriot` does it and the `mse_floored` column says where).
+   `fay_herriot` does it and the `mse_eblup_model_floored` column says where).
    "REML", "YL", "AMRL", "AMPL", "ML", "FH" (each with an optional ":prasad_rao"/":datta_lahiri") stay
    selectable. Option `extreme_model="arcsine"`: arcsine scale with
    n_eff = n / deff_GVF, naive back-transform, parametric bootstrap MSE (B, seeded), linear fallback when
