@@ -156,12 +156,28 @@ def _calibrate_year(cal: pd.DataFrame, targets: pd.DataFrame, q_lo, q_hi, q_base
     return np.clip(q, q_lo, q_hi), how
 
 
+# The last few calibrations, (panel, targets, national lines, (calibrated, report)): the rounds of one run
+# calibrate the same anchor years (2023-2025 for 2023, 2024 and 2025 today), so they share one calibration.
+_RECENT: list[tuple[pd.DataFrame, pd.DataFrame | None, dict[int, float] | None,
+                    tuple[pd.DataFrame, pd.DataFrame]]] = []
+_RECENT_SIZE = 4
+
+
+def _same(a: pd.DataFrame | None, b: pd.DataFrame | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return a.shape == b.shape and list(a.columns) == list(b.columns) and a.equals(b)
+
+
 def calibrate_panel(
     panel: pd.DataFrame,
     targets: pd.DataFrame | None = None,
     national_poverty_lines: Mapping[int, float] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per kab/kota-year model parameters and a report of achieved vs target extreme rates.
+
+    A pure function of its inputs; the last few results are kept and a call with equal inputs (same values,
+    dtypes, index and column order) gets copies of the kept frames instead of a second calibration.
 
     `panel`: bps_code, prov_code, year, p0 (percent), p1 (percent, NaN if unpublished), poverty_line_rp
     (NaN if unpublished), population_thousand. `targets`: `estimation.synthetic.targets.extreme_targets`
@@ -174,6 +190,22 @@ def calibrate_panel(
     extreme_rate_<def> (percent, <= p0) and line_capped_<def> (the cap bit). report: year, definition, level,
     group, target_pct, achieved_pct, national_extreme_line_rp, line_source.
     """
+    lines = dict(national_poverty_lines) if national_poverty_lines else None
+    for kept_panel, kept_targets, kept_lines, (cal, report) in _RECENT:
+        if kept_lines == lines and _same(kept_panel, panel) and _same(kept_targets, targets):
+            return cal.copy(), report.copy()
+    result = _calibrate_panel(panel, targets, national_poverty_lines)
+    _RECENT.insert(0, (panel.copy(), None if targets is None else targets.copy(), lines,
+                       (result[0].copy(), result[1].copy())))
+    del _RECENT[_RECENT_SIZE:]
+    return result
+
+
+def _calibrate_panel(
+    panel: pd.DataFrame,
+    targets: pd.DataFrame | None,
+    national_poverty_lines: Mapping[int, float] | None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     need = {"bps_code", "prov_code", "year", "p0", "p1", "poverty_line_rp", "population_thousand"}
     if missing := need - set(panel.columns):
         raise ValueError(f"panel lacks columns {sorted(missing)}")
