@@ -182,7 +182,8 @@ def padu_padan(context: AssetExecutionContext, config: RegistryConfig, paths: Pr
     yield Output(progress, output_name="padu_padan_progress",
                  metadata={"rows": MetadataValue.int(len(progress)),
                            "persons": MetadataValue.int(int(progress["persons"].sum()))})
-    yield from evaluate(PADU_PADAN_SUITE, summary, "padu_padan_summary", context.log, rows_dir=paths.check_rows())
+    yield from evaluate(PADU_PADAN_SUITE, summary, "padu_padan_summary", context.log, rows_dir=paths.check_rows(),
+                        decree_list_rows=result.list_rows)
     yield from evaluate(PROGRESS_SUITE, progress, "padu_padan_progress", context.log, rows_dir=paths.check_rows())
 
 

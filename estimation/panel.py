@@ -30,6 +30,7 @@ SOURCE_COLUMNS = [
 CONFLICT_COLUMNS = [
     "bps_code", "name", "year", "variable", "kept_value", "kept_source", "kept_row",
     "other_value", "other_source", "other_row", "difference",
+    "kept_column", "kept_text", "other_column", "other_text", "other_region_name",  # where, and the texts
 ]
 KABKOTA_LEVELS = ("kabupaten", "kota")
 
@@ -90,6 +91,11 @@ def source_conflicts(
         "other_value": merged["value_other"],
         "other_source": merged["source_file_other"],
         "other_row": merged["source_row_other"],
+        "kept_column": merged["source_column_kept"],
+        "kept_text": merged["value_text_kept"],
+        "other_column": merged["source_column_other"],
+        "other_text": merged["value_text_other"],
+        "other_region_name": merged["region_name_other"],
     })
     out["difference"] = (out["other_value"].astype(float) - out["kept_value"].astype(float)).round(2)
     return out[CONFLICT_COLUMNS].sort_values(["bps_code", "year", "variable"]).reset_index(drop=True)

@@ -80,8 +80,25 @@ def _identities(summary: pd.DataFrame) -> pd.DataFrame:
            var_name="identity", value_name="holds")
 
 
+LIST_ROW_LOCATE = ("source_file", "source_row", "source_column", "region_name", "problem")
+
+
+def _list_rows(_summary: pd.DataFrame, list_rows: pd.DataFrame) -> pd.DataFrame:
+    """Every row of every decree list, located (`estimation.registry.decree_lists.decree_list_rows`)."""
+    return list_rows
+
+
 def padu_padan_suite() -> Suite:
+    """The padu padan summary, and the rows of its decree lists (`decree_list_rows`, passed by name)."""
     return Suite("padu_padan_summary", [
+        Rule("nik_once_on_list", "each NIK stands once on its decree list (a NIK listed twice is one person "
+             "counted twice: correct the list)",
+             lambda E: E.ExpectColumnValuesToBeInSet(column="listed_once", value_set=[True]), frame=_list_rows,
+             needs=("decree_list_rows",), locate=LIST_ROW_LOCATE),
+        Rule("nik_valid_on_list", "every NIK of a decree list is 16 digits with a possible birth date (warning: "
+             "such a person cannot be matched and is counted apart, never as not found; the rows are listed)",
+             lambda E: E.ExpectColumnValuesToBeInSet(column="nik_valid", value_set=[True]), frame=_list_rows,
+             needs=("decree_list_rows",), severity="WARN", locate=LIST_ROW_LOCATE),
         Rule("categories_add_up", "left + still in desil 1 = found; found + not found = persons; not optimal = "
              "alive + deceased + moved", lambda E: E.ExpectColumnValuesToBeInSet(column="holds", value_set=[True]),
              frame=_identities, locate=("kabkota_code", "year", "identity")),

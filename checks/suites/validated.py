@@ -6,10 +6,11 @@ import pandas as pd
 
 from checks.gx_bridge import Rule, Suite
 from estimation.consistency import province_sum_comparison
-from estimation.crosscheck import compare_quoted_figures
+from estimation.crosscheck import QUOTE_COLUMNS, compare_quoted_figures
 from estimation.panel import (
     DECIMALS,
     PANEL_VARIABLES,
+    figure_sources,
     kabkota_figure_sources,
     province_figure_sources,
     source_conflicts,
@@ -60,18 +61,96 @@ def complete_years(panel: pd.DataFrame, n_kabkota: int) -> list[int]:
     return list(range(first, last + 1))
 
 
-def _per_year_counts(panel: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
-    n_kabkota = len(_kabkota_codes(reference))
+def _per_year_counts(panel: pd.DataFrame, reference: pd.DataFrame, p0_cells: pd.DataFrame) -> pd.DataFrame:
+    """One row per year that must be complete: how many kab/kota have a P0, located at the first kab/kota
+    missing (its P0 cell in the statistics table, or the table's column when it has no row) with every missing
+    one named."""
+    kabkota = reference[reference["level"].isin(["kabupaten", "kota"])]
+    n_kabkota = len(kabkota)
     years = pd.Index(complete_years(panel, n_kabkota), name="year")
-    present = panel[panel["p0"].notna()].groupby("year")["bps_code"].nunique()
+    published = panel[panel["p0"].notna()]
+    present = published.groupby("year")["bps_code"].nunique()
     counts = present.reindex(years).fillna(0).astype(int).to_numpy()
-    return pd.DataFrame({"year": years, "n_kabkota": counts, "expected": n_kabkota,
-                         "complete": counts == n_kabkota})
+    names = dict(zip(kabkota["bps_code"], kabkota["name"], strict=True))
+    cells = figure_sources([p0_cells], reference) if len(p0_cells) else None
+    where = ({} if cells is None else
+             {(c, int(y)): (f, r, col, t) for c, y, v, f, r, col, t in zip(
+                 cells["bps_code"], cells["year"], cells["variable"], cells["source_file"], cells["source_row"],
+                 cells["source_column"], cells["value_text"], strict=True) if v == "p0"})
+    table = (str(p0_cells["source_file"].dropna().iloc[0])
+             if "source_file" in p0_cells.columns and p0_cells["source_file"].notna().any() else None)
+    rows = []
+    for year, n in zip(years, counts, strict=True):
+        row = {"source_file": table, "source_row": None, "source_column": str(year), "region_name": None,
+               "found": None, "problem": None}
+        if n < n_kabkota:
+            have = set(published.loc[published["year"] == year, "bps_code"])
+            missing = [code for code in sorted(names) if code not in have]
+            file, line, column, text = where.get((missing[0], int(year)), (table, None, str(year), None))
+            shown = ", ".join(names[c] for c in missing[:MISSING_NAMED])
+            more = f" and {len(missing) - MISSING_NAMED} more" if len(missing) > MISSING_NAMED else ""
+            row.update(source_file=file, source_row=None if pd.isna(line) else int(line), source_column=column,
+                       region_name=names[missing[0]], found=None if pd.isna(text) else text,
+                       problem=f"{n} of {n_kabkota} kab/kota have a P0 for {year}; without: {shown}{more}")
+        rows.append(row)
+    return _located_frame(rows).assign(year=list(years), n_kabkota=counts, expected=n_kabkota,
+                                       complete=counts == n_kabkota)
 
 
-def _sums_not_exempt(kab: pd.DataFrame, province: pd.DataFrame) -> pd.DataFrame:
-    # the exempt rows stay in: checks.gx_bridge sets them aside and lists them with their `exempt_reason`
-    return province_sum_comparison(kab, province, variable="poor_thousand")
+def _located_frame(rows: list[dict]) -> pd.DataFrame:
+    """FIGURE_LOCATE columns from dicts, row numbers kept as integers beside missing ones (never 102.0)."""
+    frame = pd.DataFrame(rows, columns=list(FIGURE_LOCATE))
+    frame["source_row"] = pd.Series([row["source_row"] for row in rows], index=frame.index, dtype="object")
+    return frame
+
+
+MISSING_NAMED = 10  # kab/kota named in a completeness message (every one is in the failing rows' CSV)
+
+
+def _sums_not_exempt(kab: pd.DataFrame, province: pd.DataFrame, p0_cells: pd.DataFrame, poor_cells: pd.DataFrame,
+                     reference: pd.DataFrame) -> pd.DataFrame:
+    """Kab/kota sums against their province's number of poor, located at the province's cell in the
+    statistics table. The exempt rows stay in: checks.gx_bridge sets them aside and lists them with their
+    `exempt_reason`."""
+    sums = province_sum_comparison(kab, province, variable="poor_thousand").reset_index(drop=True)
+    provinces = reference[reference["level"] == "provinsi"]
+    code_of = dict(zip(provinces["prov_code"], provinces["bps_code"], strict=True))
+    cells = figure_sources([p0_cells, poor_cells], reference)
+    cells = cells[cells["variable"] == "poor_thousand"]
+    where = {(c, int(y)): (f, r, col, name, t) for c, y, f, r, col, name, t in zip(
+        cells["bps_code"], cells["year"], cells["source_file"], cells["source_row"], cells["source_column"],
+        cells["region_name"], cells["value_text"], strict=True)}
+    located = []
+    for row in sums.itertuples(index=False):
+        file, line, column, name, text = where.get((code_of.get(row.prov_code), int(row.year)),
+                                                   (None, None, str(row.year), row.prov_name, None))
+        located.append({
+            "source_file": file, "source_row": None if pd.isna(line) else int(line), "source_column": column,
+            "region_name": name if isinstance(name, str) else row.prov_name,
+            "found": text if isinstance(text, str) else _figure_text(row.prov_value, "poor_thousand"),
+            "problem": (f"poor (thousand) {row.year}: the {row.n_with_value} kab/kota add up to {row.kab_sum:,.2f}, "
+                        f"difference {row.difference:+,.2f} (rounding allows {row.tolerance:.3f})"),
+        })
+    return pd.concat([_located_frame(located), sums], axis=1)
+
+
+def _quotes_compared(kab: pd.DataFrame, quotes: pd.DataFrame, province: pd.DataFrame) -> pd.DataFrame:
+    """`compare_quoted_figures`, each quote located in the news file (its row and column) with the page's URL
+    and what BPS publishes in the problem."""
+    compared = compare_quoted_figures(quotes, kab, province).reset_index(drop=True)
+    texts = quotes.astype(str).replace({"nan": "", "<NA>": ""})
+    cells = [(record.get("source_file"), record.get("source_row"), column)
+             for record in texts.to_dict("records") for column in QUOTE_COLUMNS
+             if record.get(column, "").strip()]  # compare_quoted_figures' order: one row per quoted text
+    if len(cells) != len(compared):
+        cells = [(None, None, None)] * len(compared)
+    located = [{
+        "source_file": file or None, "source_row": int(line) if str(line or "").isdigit() else None,
+        "source_column": column, "region_name": row.name, "found": row.quoted_text,
+        "problem": (f"{FIGURE_LABELS.get(row.variable, row.variable)} {row.year} quoted by {row.source_url}; BPS "
+                    f"publishes {'–' if pd.isna(row.published) else _figure_text(row.published, row.variable)}"),
+    } for (file, line, column), row in zip(cells, compared.itertuples(index=False), strict=True)]
+    return pd.concat([_located_frame(located), compared], axis=1)
 
 
 def _conflicts(*sources: pd.DataFrame, daerah: bool = False) -> pd.DataFrame:
@@ -82,7 +161,16 @@ def _conflicts(*sources: pd.DataFrame, daerah: bool = False) -> pd.DataFrame:
     else:
         _panel, p0, poor, reference, *extra = sources
         found = source_conflicts(p0, poor, reference, extra_cells=extra)
-    return found.assign(agrees=False)
+    found = found.reset_index(drop=True)
+    located = [{
+        "source_file": row.other_source, "source_row": None if pd.isna(row.other_row) else int(row.other_row),
+        "source_column": row.other_column,
+        "region_name": row.other_region_name if isinstance(row.other_region_name, str) else row.name,
+        "found": row.other_text if isinstance(row.other_text, str) else None,
+        "problem": (f"{FIGURE_LABELS.get(row.variable, row.variable)} {row.year} differs from {row.kept_text!r} "
+                    f"(file {row.kept_source}, row {row.kept_row}, column '{row.kept_column}'), which is kept"),
+    } for row in found.itertuples(index=False)]
+    return pd.concat([_located_frame(located), found], axis=1).assign(agrees=False)
 
 
 # Population implied by poor / P0: a kab/kota's changes by a few percent a year. A larger jump between two
@@ -264,9 +352,6 @@ KABKOTA_SOURCES = ("raw_p0_kabkota", "raw_poor_kabkota", "region_reference", "ra
 KABKOTA_FIGURE_SOURCES = KABKOTA_SOURCES[:6]  # what build_kabkota_panel reads, in its order
 PROVINCE_SOURCES = ("raw_p0_kabkota", "raw_poor_kabkota", "region_reference", "raw_p0_daerah_rows",
                     "raw_poor_daerah_rows")
-CONFLICT_LOCATION = ("bps_code", "name", "year", "variable", "kept_value", "kept_source", "kept_row",
-                     "other_value", "other_source", "other_row")
-
 
 def kabkota_panel_suite() -> Suite:
     """Compares the panel with `region_reference`, `p0_province_validated`, `raw_news_quoted_figures` and the
@@ -281,7 +366,7 @@ def kabkota_panel_suite() -> Suite:
         Rule("all_kabkota_every_year",
              "every kab/kota has a P0 in every year from the first year all are published to the latest",
              lambda E: E.ExpectColumnValuesToBeInSet(column="complete", value_set=[True]), frame=_per_year_counts,
-             needs=("region_reference",), locate=("year", "n_kabkota", "expected")),
+             needs=("region_reference", "raw_p0_kabkota"), locate=FIGURE_LOCATE),
         Rule("p0_in_range", "0 <= P0 <= 100",
              lambda E: E.ExpectColumnValuesToBeBetween(column="p0", min_value=0, max_value=100), **figures),
         Rule("p1_le_p0", "P1 <= P0 where both are published",
@@ -304,18 +389,18 @@ def kabkota_panel_suite() -> Suite:
         Rule("kabkota_add_up_to_province",
              "kab/kota numbers of poor add up to their province within rounding (Papua before 2024 exempt: 2022 split)",
              lambda E: E.ExpectColumnValuesToBeInSet(column="within_tolerance", value_set=[True]),
-             frame=_sums_not_exempt, needs=("p0_province_validated",),
-             locate=("prov_code", "prov_name", "year", "kab_sum", "prov_value", "difference")),
+             frame=_sums_not_exempt, needs=("p0_province_validated", "raw_p0_kabkota", "raw_poor_kabkota",
+                                            "region_reference"),
+             locate=("prov_code", "prov_name", "year", *FIGURE_LOCATE)),  # the exemptions list by province
         Rule("quoted_figures_agree", "figures quoted by news pages equal the published BPS figure (warning)",
              lambda E: E.ExpectColumnValuesToBeInSet(column="agrees", value_set=[True]),
-             frame=lambda kab, quotes, province: compare_quoted_figures(quotes, kab, province),
-             needs=("raw_news_quoted_figures", "p0_province_validated"), severity="WARN",
-             locate=("bps_code", "name", "year", "variable", "quoted_text", "published", "source_url")),
+             frame=_quotes_compared, needs=("raw_news_quoted_figures", "p0_province_validated"), severity="WARN",
+             locate=FIGURE_LOCATE),
         Rule("sources_agree",
              "where two sources give the same kab/kota figure they agree after rounding (the statistics table is "
              "kept; warning)",
              lambda E: E.ExpectColumnValuesToBeInSet(column="agrees", value_set=[True]), frame=_conflicts,
-             needs=KABKOTA_SOURCES, severity="WARN", locate=CONFLICT_LOCATION),
+             needs=KABKOTA_SOURCES, severity="WARN", locate=FIGURE_LOCATE),
     ])
 
 
@@ -345,5 +430,5 @@ def province_panel_suite() -> Suite:
              "kept; warning)",
              lambda E: E.ExpectColumnValuesToBeInSet(column="agrees", value_set=[True]),
              frame=lambda *frames: _conflicts(*frames, daerah=True), needs=PROVINCE_SOURCES, severity="WARN",
-             locate=CONFLICT_LOCATION),
+             locate=FIGURE_LOCATE),
     ])

@@ -261,7 +261,8 @@ def _read_small_table(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
 
 def ingest_nik_list(path: str | Path, key: bytes, key_source: KeySource, kabkota_code: str | None = None
                     ) -> tuple[pd.DataFrame, dict[str, object]]:
-    """A decree (SK) NIK list -> (frame: list_row, nik_pseudo, nik_status, kabkota_code, key_mode; report).
+    """A decree (SK) NIK list -> (frame: list_row, nik_pseudo, nik_status, kabkota_code, key_mode, nik_length;
+    report).
 
     Rows with an unusable NIK keep nik_pseudo <NA> so padu padan can count them."""
     key = check_key(key)
@@ -275,6 +276,7 @@ def ingest_nik_list(path: str | Path, key: bytes, key_source: KeySource, kabkota
         "nik_status": status.to_numpy(),
         "kabkota_code": kabkota_code if kabkota_code else nik.str.slice(0, 4).to_numpy(),
         "key_mode": key_source.mode,
+        "nik_length": nik.str.len().astype("Int64").to_numpy(),  # characters after normalising: never the NIK
     })
     out["kabkota_code"] = out["kabkota_code"].astype("string")
     return out, {"source_file": Path(path).name, **invalid_report(status, rows), "key_mode": key_source.mode}

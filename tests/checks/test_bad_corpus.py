@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 from pathlib import Path
 from types import SimpleNamespace
@@ -20,12 +21,13 @@ import pytest
 
 from checks.gx_bridge import run_suite
 from checks.suites.raw import MATCHED_SOURCES, raw_cells_suite
-from checks.suites.registry import ingested_suite
+from checks.suites.registry import ingested_suite, padu_padan_suite
 from checks.suites.validated import KABKOTA_FIGURE_SOURCES, kabkota_panel_suite
 from estimation.panel import build_kabkota_panel
 from estimation.parsers.catalog import RAW_SOURCES, REGION_LIST_FILE, parse_source
 from estimation.parsers.region_list import read_region_list
 from estimation.regions import match_region_names
+from estimation.registry.decree_lists import decree_list_rows
 from estimation.registry.ingest import ingest_extract, ingest_nik_list
 from estimation.registry.ingest_folder import _report_row
 from estimation.registry.padu_padan import padu_padan
@@ -241,20 +243,43 @@ def test_the_valid_extract_passes_every_registry_rule(tmp_path):
     assert outcome.passed, [r.message for r in outcome.results if not r.passed]
 
 
-def test_decree_list_with_a_duplicated_nik_is_reported_with_its_rows(tmp_path):
-    """registry_decree_duplicated_nik: the library's padu padan summary counts the repeated row and the
-    person lists both list rows (no registry rule blocks on it yet: see the corpus report)."""
-    case = next(c for c in REGISTRY_CASES if c["case"] == "registry_decree_duplicated_nik")
+def _decree_list(case: dict, tmp_path: Path):
+    """(padu padan summary, persons, located list rows) of the case's decree list matched with the valid
+    extract (Jombang, 2024), as `estimation.registry.decree_lists.match_decree_lists` does for each list."""
     snapshot = tmp_path / "snapshot.parquet"
     ingest_extract(BAD / "registry_p3ke_valid.csv", snapshot, DEMO_KEY, KeySource("demo"), "2024-06-30",
                    kabkota_code="3517")
     decree, _ = ingest_nik_list(BAD / case["file"], DEMO_KEY, KeySource("demo"), "3517")
     summary, persons = padu_padan(decree, [snapshot])
-    found = {f"duplicate_rows_on_list={int(summary['duplicate_rows_on_list'].iloc[0])}"}
-    repeated = persons[persons["duplicate_on_list"].astype(bool)]
-    found |= {f"first_list_row={r}, listed {n} times" for r, n in zip(repeated["first_list_row"],
-                                                                      repeated["list_rows"], strict=True)}
-    assert set(case["fragments"].split(SEP)) <= found, found
+    return summary.assign(year=2024), persons, decree_list_rows(decree, case["file"], 2024)
+
+
+@pytest.mark.parametrize("case", [c for c in REGISTRY_CASES if c["source"] == "registry_sk"], ids=lambda c: c["case"])
+def test_bad_decree_list_is_reported_by_row(case, tmp_path):
+    """A NIK listed twice blocks padu padan (nik_once_on_list) with the rows named; invalid NIKs are a warning
+    with their rows and what is wrong with each (never the NIK)."""
+    summary, _, rows = _decree_list(case, tmp_path)
+    suite = padu_padan_suite()
+    rules = [r for r in suite.rules if r.name == case["check"]]
+    outcome = run_suite(suite, summary, rules=rules, related={"decree_list_rows": rows})
+    _assert_message(outcome.results[0], case)
+    assert not re.search(r"(?<!\d)\d{15,17}(?!\d)", outcome.results[0].message)  # no NIK, whole or cut
+    others = run_suite(suite, summary, related={"decree_list_rows": rows})
+    assert [r.rule for r in others.results if not r.passed] == [case["check"]]  # the counts still add up
+
+
+def test_invalid_niks_on_a_decree_list_are_not_reported_as_not_found(tmp_path):
+    """Issue 10: persons whose listed NIK is mangled (15 or 17 digits, scientific notation) are counted as
+    unreadable NIKs of the list, never as persons not found (tidak ditemukan); the two valid NIKs that are in
+    the snapshot are found, and none is a duplicate."""
+    case = next(c for c in REGISTRY_CASES if c["case"] == "registry_decree_invalid_niks")
+    summary, persons, rows = _decree_list(case, tmp_path)
+    s = summary.iloc[0]
+    assert (s["list_rows"], s["invalid_nik_on_list"], s["persons"], s["found"]) == (5, 3, 2, 2)
+    assert (s["not_found"], s["invalid_nik_not_found"], s["duplicate_rows_on_list"]) == (0, 0, 0)
+    assert "tidak_ditemukan" not in set(persons["category"])
+    assert rows.loc[~rows["nik_valid"], "source_row"].tolist() == [3, 4, 5]
+    assert rows["listed_once"].all()
 
 
 def test_years_of_an_unreadable_export_are_refused_in_one_line():

@@ -171,8 +171,15 @@ def test_kabkota_panel_rule_fails(column, value, rule):
 def test_missing_kabkota_in_a_year_and_duplicates():
     broken = panel()
     broken = broken[~((broken["bps_code"] == "3517") & (broken["year"] == 2023))]
-    result = kab_outcome(broken)["all_kabkota_every_year"]
-    assert not result.passed and "year=2023" in result.message and "n_kabkota=513" in result.message
+    p0_cells = _cells_of(panel(), "p0", "bps/p0.csv")
+    gap = (p0_cells["bps_code"] == "3517") & (p0_cells["year"] == 2023)  # published as "-"
+    p0_cells.loc[gap, ["status", "value_text", "value"]] = ["missing", "-", float("nan")]
+    result = kab_outcome(broken, raw_p0_kabkota=p0_cells)["all_kabkota_every_year"]
+    row = int(p0_cells.loc[gap, "source_row"].iloc[0])
+    assert not result.passed and (f"file bps/p0.csv, row {row}, column '2023', region '3517', found '-' (513 of 514 "
+                                  "kab/kota have a P0 for 2023; without: 3517)") in result.message
+    unlocated = kab_outcome(broken)["all_kabkota_every_year"]  # no cell in the table: the column and region
+    assert "column '2023', region '3517', nothing found (513 of 514" in unlocated.message
     missing_everywhere = panel()[lambda f: f["bps_code"] != "3517"]
     assert "all_kabkota_every_year" in kab_failing(missing_everywhere)
     duplicated = pd.concat([panel(), panel().iloc[:1]])
@@ -186,6 +193,11 @@ def test_complete_years_start_where_the_data_are_complete():
 
 def test_province_sum_and_quotes():
     assert kab_failing(panel(), p0_province_validated=province(poor=25000.0)) == {"kabkota_add_up_to_province"}
+    prov_cells = _cells_of(province(poor=25000.0).assign(name="JAWA TIMUR"), "poor_thousand", "bps/poor.csv")
+    message = kab_outcome(panel(), p0_province_validated=province(poor=25000.0),
+                          raw_poor_kabkota=prov_cells)["kabkota_add_up_to_province"].message
+    assert ("file bps/poor.csv, row 3, column '2020', region 'JAWA TIMUR', found '25000' (poor (thousand) 2020: the "
+            "514 kab/kota add up to 25,700.00, difference +700.00") in message
     quoted = news(quoted_p0="13.38")
     lamongan = panel().assign(p0=lambda f: f["p0"].where(f["bps_code"] != "3524", 13.86))
     result = kab_outcome(lamongan.assign(year=lamongan["year"] - 4), raw_news_quoted_figures=quoted)[
@@ -197,10 +209,13 @@ def test_sources_that_disagree_are_a_warning():
     def table(value):
         return as_cells(pd.DataFrame({"source_file": ["bps/a.csv"], "source_row": [9], "source_column": ["2023"],
                                       "region_name": ["K3517"], "year": [2023], "variable": ["p0"],
-                                      "value": [value], "status": ["ok"]})).assign(bps_code="3517")
+                                      "value": [value], "value_text": [f"{value}"], "status": ["ok"]})
+                        ).assign(bps_code="3517")
 
     result = kab_outcome(panel(), raw_p0_kabkota=table(10.0), raw_klasifikasi_2021=table(10.5))["sources_agree"]
-    assert not result.passed and result.severity == "WARN" and "other_value=10.5" in result.message
+    assert not result.passed and result.severity == "WARN"
+    assert ("file bps/a.csv, row 9, column '2023', region 'K3517', found '10.5' (P0 2023 differs from '10.0' (file "
+            "bps/a.csv, row 9, column '2023'), which is kept)") in result.message
     assert "sources_agree" not in kab_failing(panel(), raw_p0_kabkota=table(10.0), raw_klasifikasi_2021=table(10.0))
 
 

@@ -19,6 +19,7 @@ from checks.suites.registry import (
     padu_padan_suite,
     published_registry_suite,
 )
+from estimation.registry.decree_lists import decree_list_rows
 from tests.checks.test_suites import failing
 
 CODES = [f"{3501 + i}" for i in range(514)]
@@ -166,12 +167,35 @@ def test_registry_suites(tmp_path):
                             "still_desil1": [1841],
                             "not_optimal": [89], "not_optimal_alive": [78], "not_optimal_deceased": [11],
                             "not_optimal_moved": [0]})
-    assert failing(padu_padan_suite(), summary) == set()
-    assert failing(padu_padan_suite(), summary.assign(left_desil1=[5566])) == {"categories_add_up"}
+    rows = decree_list_rows(pd.DataFrame({"list_row": [2, 3, 4], "nik_pseudo": ["a", "b", "c"],
+                                          "nik_status": "valid", "kabkota_code": "3517", "nik_length": 16}),
+                            "sk.csv", 2024)
+
+    def padu_failing(frame, list_rows=rows):
+        result = run_suite(padu_padan_suite(), frame, related={"decree_list_rows": list_rows})
+        return {r.rule for r in result.results if not r.passed}
+
+    assert padu_failing(summary) == set()
+    assert padu_failing(summary.assign(left_desil1=[5566])) == {"categories_add_up"}
     # a person absent with an impossible NIK is a person: counted, or the split does not add up
-    assert failing(padu_padan_suite(), summary.assign(persons=[7409], invalid_nik_not_found=[1])) == set()
-    assert failing(padu_padan_suite(), summary.assign(persons=[7409])) == {"categories_add_up"}
-    assert failing(padu_padan_suite(), summary.assign(list_rows=[0])) == {"list_not_empty"}
+    assert padu_failing(summary.assign(persons=[7409], invalid_nik_not_found=[1])) == set()
+    assert padu_failing(summary.assign(persons=[7409])) == {"categories_add_up"}
+    assert padu_failing(summary.assign(list_rows=[0])) == {"list_not_empty"}
+    # the list's rows: a NIK listed again blocks, an unreadable or impossible NIK is a warning, both by row
+    repeated = decree_list_rows(pd.DataFrame({"list_row": [2, 3, 4, 5], "nik_pseudo": ["a", "b", "a", "a"],
+                                              "nik_status": "valid", "kabkota_code": "3517", "nik_length": 16}),
+                                "sk.csv", 2024)
+    assert padu_failing(summary, repeated) == {"nik_once_on_list"}
+    assert repeated["listed_once"].tolist() == [True, True, False, False]
+    assert repeated["problem"].iloc[3] == "the NIK of row 2 again (listed 3 times: rows 2, 4, 5)"
+    impossible = decree_list_rows(pd.DataFrame({"list_row": [2, 3], "nik_pseudo": ["a", None],
+                                                "nik_status": ["bad_birth_date", "missing"], "kabkota_code": "3517",
+                                                "nik_length": [16, None]}), "sk.csv", 2024)
+    assert padu_failing(summary, impossible) == {"nik_valid_on_list"}
+    assert impossible["problem"].tolist() == ["a NIK whose birth date (DDMMYY) is impossible", "no NIK"]
+    moved = decree_list_rows(pd.DataFrame({"list_row": [2], "nik_pseudo": ["a"], "nik_status": ["region_mismatch"],
+                                           "kabkota_code": "3517", "nik_length": [16]}), "sk.csv", 2024)
+    assert padu_failing(summary, moved) == set()  # a NIK registered in another kab/kota is valid: people move
 
     clean, leaky = tmp_path / "clean.csv", tmp_path / "leaky.csv"
     clean.write_text("kabkota_code,individuals\n3517,654220\n")

@@ -83,7 +83,7 @@ def test_planted_list_rows_are_what_the_scenario_says(registry_demo) -> None:
     kind = pd.Series("matched", index=raw.index)
     kind.iloc[errors["list_row"].to_numpy() - 2] = errors["error"].to_numpy()  # CSV line 2 = first row
     assert len(raw) == JOMBANG_CASE["sk_list"] + len(errors) and set(kind) == {
-        "matched", "not_found", "invalid_nik_not_found", "duplicate", "invalid"}
+        "matched", "not_found", "invalid_nik_not_found", "invalid"}  # no duplicate: it would block padu padan
     absent = kind.isin(["not_found", "invalid_nik_not_found"])
     sixteen = nik.str.fullmatch(r"\d{16}")
     assert not sixteen[kind == "invalid"].any() and sixteen[kind != "invalid"].all()

@@ -329,8 +329,16 @@ REGISTRY_CASES = [
           broken="desil 11 (row 4) in a DTSEN xlsx export (1-10), NIKs typed as numbers", check="desil_in_range",
           fragments=["key='registry_dtsen_desil_11'", '"row": 4, "desil": 11']),
     _case(case="registry_decree_duplicated_nik", source="registry_sk", file="registry_sk_duplicated.csv",
-         broken="a decree list with the same NIK on rows 2 and 4", check="duplicate_rows_on_list",
-         severity="REPORT", fragments=["duplicate_rows_on_list=1", "first_list_row=2, listed 2 times"]),
+         broken="a decree list with the same NIK on rows 2 and 4", check="nik_once_on_list",
+         fragments=["file registry_sk_duplicated.csv", "row 4", "column 'NIK'", "region '3517'",
+                    "the NIK of row 2 again (listed 2 times: rows 2, 4)"]),
+    _case(case="registry_decree_invalid_niks", source="registry_sk", file="registry_sk_invalid_nik.csv",
+         broken="a decree list with a NIK of 15 digits (row 3), one of 17 (row 4) and one in scientific notation "
+                "(row 5): reported as invalid NIKs, not as persons not found", check="nik_valid_on_list",
+         severity="WARN",
+         fragments=["3 row(s) fail", "file registry_sk_invalid_nik.csv", "row 3", "column 'NIK'", "region '3517'",
+                    "a NIK of 15 characters, not 16 digits", "row 4", "a NIK of 17 characters, not 16 digits",
+                    "row 5", "a NIK in scientific notation (its digits are lost)"]),
 ]
 
 
@@ -362,8 +370,12 @@ def _registry_files() -> dict[str, bytes]:
     desil[3][2] = "5"  # row 5
     decree = "No,NIK\n" + "".join(f"{i},{nik}\n" for i, nik in enumerate(
         [PERSONS[0][0], PERSONS[1][0], PERSONS[0][0], PERSONS[3][0]], start=1))
+    invalid = "No,NIK\n" + "".join(f"{i},{nik}\n" for i, nik in enumerate(
+        [PERSONS[0][0], PERSONS[1][0][:15], PERSONS[2][0] + "7", f"{float(PERSONS[3][0]):.5E}", PERSONS[4][0]],
+        start=1))
     return {
         "registry_p3ke_valid.csv": _extract(PERSONS),
+        "registry_sk_invalid_nik.csv": invalid.encode("utf-8"),
         "registry_nik_15_17.csv": _extract(bad_length),
         "registry_nik_scientific.csv": _extract(scientific),
         "registry_desil_0_5.csv": _extract(desil),
