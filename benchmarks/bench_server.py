@@ -46,9 +46,8 @@ class PgServer:
     data_dir: Path
 
     def env(self) -> dict[str, str]:
-        """The variables deploy/server/dagster.yaml reads."""
-        return {"DAGSTER_PG_HOST": self.host, "DAGSTER_PG_PORT": str(self.port), "DAGSTER_PG_USER": self.user,
-                "DAGSTER_PG_PASSWORD": self.password, "DAGSTER_PG_DB": self.db}
+        """The variable deploy/server/dagster.yaml reads (the password is URL-safe: secrets.token_urlsafe)."""
+        return {"DAGSTER_POSTGRES_URL": f"postgresql+psycopg2://{self.user}:{self.password}@{self.host}:{self.port}/{self.db}"}
 
     def connect(self):
         import psycopg2
@@ -166,7 +165,8 @@ def install_instance(home: Path) -> Path:
 def server_env(server: PgServer, home: Path, data_dir: Path, max_concurrent: int = 2,
                max_runs: int = 2) -> dict[str, str]:
     """The environment a server process runs with (docs/team-server.md): profile, instance, folders, database."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("DAGSTER_PG_", "KEMISKINAN_"))}
+    env = {key: value for key, value in os.environ.items() if not key.startswith(
+        ("DAGSTER_PG_", "DAGSTER_POSTGRES_URL", "KEMISKINAN_"))}
     env.update(server.env())
     env.update(PYTHONPATH=str(ROOT), DAGSTER_HOME=str(home), DAGSTER_DISABLE_TELEMETRY="1", MPLBACKEND="Agg",
                KEMISKINAN_PROFILE="server", KEMISKINAN_DATA_DIR=str(data_dir),

@@ -7,7 +7,8 @@ pseudonym key and the executor. The Dagster instance (run, event-log and schedul
 entry in PROFILES.
 
 * `local`: one analyst's machine. Project folders, SQLite instance in `.dagster_home`, in process, offline.
-* `server`: a team server (docs/team-server.md). PostgreSQL storage, the daemon's run queue, schedules and
+* `server`: a team server (docs/team-server.md). PostgreSQL storage (the database from DAGSTER_POSTGRES_URL, or
+  composed from DAGSTER_PG_HOST/PORT/USER/PASSWORD/DB: `postgres_url`), the daemon's run queue, schedules and
   sensor (on from the start), the multiprocess executor with a concurrency limit, data folders outside the checkout, the
   pseudonym key from the environment only.
 * `k8s` / `celery`: the server's instance and folders, steps on Kubernetes pods (dagster-k8s) or Celery workers
@@ -17,9 +18,11 @@ entry in PROFILES.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+import sys
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 from dagster import ExecutorDefinition, in_process_executor, multiprocess_executor
 
@@ -33,6 +36,15 @@ DATA_DIR_VAR = "KEMISKINAN_DATA_DIR"  # outputs/, storage/, restricted/ below it
 STORAGE_DIR_VAR = "KEMISKINAN_STORAGE_DIR"  # optional: the IO manager's Parquet files elsewhere (a fast disk)
 OUTPUTS_DIR_VAR = "KEMISKINAN_OUTPUTS_DIR"  # optional: the published tables and charts elsewhere (a share)
 MAX_CONCURRENT_VAR = "KEMISKINAN_MAX_CONCURRENT"  # steps at once within one run (default: the machine's cores)
+
+# The database of the server's Dagster instance (deploy/server/dagster.yaml: `postgres_url: {env: ...}`). The
+# documented way is the URL; the parts are the alternative, composed into the URL by `postgres_url`.
+POSTGRES_URL_VAR = "DAGSTER_POSTGRES_URL"
+POSTGRES_PART_VARS = {"host": "DAGSTER_PG_HOST", "port": "DAGSTER_PG_PORT", "user": "DAGSTER_PG_USER",
+                      "password": "DAGSTER_PG_PASSWORD", "db": "DAGSTER_PG_DB"}
+# SQLAlchemy 2.1 maps a plain postgresql:// URL to psycopg 3; dagster-postgres ships with psycopg2(-binary).
+POSTGRES_DRIVER = "postgresql+psycopg2"
+_PLAIN_SCHEMES = ("postgres", "postgresql", POSTGRES_DRIVER)
 
 # The multiprocess executor's children fork from a server that has imported the code location and Great
 # Expectations once (forkserver + preload): with the default "spawn" every step re-imports Dagster and the
@@ -123,6 +135,52 @@ def server_profile(paths: ProjectPaths | None = None, key_mode: str | None = Non
                              automation_running=True)
 
 
+def postgres_url(environ: Mapping[str, str] | None = None) -> str | None:
+    """The URL of the server instance's PostgreSQL database, with the psycopg2 driver named.
+
+    DAGSTER_POSTGRES_URL when set (`postgres://` and `postgresql://` are given the driver; another driver is
+    refused); else composed from DAGSTER_PG_HOST (a host name, or the folder of the server's unix socket),
+    DAGSTER_PG_PORT (default 5432), DAGSTER_PG_USER, DAGSTER_PG_PASSWORD (optional) and DAGSTER_PG_DB, the user
+    and password percent-encoded; None when neither is set."""
+    env = os.environ if environ is None else environ
+    given = env.get(POSTGRES_URL_VAR, "").strip()
+    if given:
+        scheme, separator, rest = given.partition("://")
+        if not separator or scheme not in _PLAIN_SCHEMES:
+            found = f"{scheme}://" if separator else "a text without a scheme"  # never the rest: a password
+            raise ValueError(f"{POSTGRES_URL_VAR} must start with {POSTGRES_DRIVER}:// (or postgresql://), not "
+                             f"{found}: the instance connects with psycopg2 (docs/team-server.md)")
+        if not urlsplit(given).path.strip("/"):
+            raise ValueError(f"{POSTGRES_URL_VAR} names no database (…/<database> at its end)")
+        return f"{POSTGRES_DRIVER}://{rest}"
+    parts = {name: env.get(var, "").strip() for name, var in POSTGRES_PART_VARS.items()}
+    if not any(parts.values()):
+        return None
+    missing = [POSTGRES_PART_VARS[name] for name in ("host", "user", "db") if not parts[name]]
+    if missing:
+        raise ValueError(f"{POSTGRES_URL_VAR} is not set and the parts it would be composed from are incomplete: "
+                         f"{', '.join(missing)} missing (docs/team-server.md)")
+    port = parts["port"] or "5432"
+    if not port.isdigit():
+        raise ValueError(f"{POSTGRES_PART_VARS['port']}={port!r} is not a port number")
+    user = quote(parts["user"], safe="")
+    userinfo = f"{user}:{quote(parts['password'], safe='')}" if parts["password"] else user
+    database = quote(parts["db"], safe="")
+    if parts["host"].startswith("/"):  # a unix socket folder: libpq takes it as the `host` parameter
+        return f"{POSTGRES_DRIVER}://{userinfo}@/{database}?host={quote(parts['host'], safe='/')}&port={port}"
+    return f"{POSTGRES_DRIVER}://{userinfo}@{parts['host']}:{port}/{database}"
+
+
+def export_postgres_url(environ: MutableMapping[str, str] | None = None) -> str | None:
+    """Set DAGSTER_POSTGRES_URL to `postgres_url` (composed from the parts when unset) before a Dagster
+    instance is opened; returns it (None: no PostgreSQL settings, nothing set)."""
+    env = os.environ if environ is None else environ
+    url = postgres_url(env)
+    if url is not None:
+        env[POSTGRES_URL_VAR] = url
+    return url
+
+
 DEPLOY_DIR = settings.PROJECT_ROOT / "deploy"
 
 
@@ -171,4 +229,33 @@ def profile_name(environ: Mapping[str, str] | None = None) -> str:
 
 
 def profile_from_env() -> DeploymentProfile:
-    return PROFILES[profile_name()]()
+    """The selected profile. Under the PostgreSQL profiles it also sets DAGSTER_POSTGRES_URL from the parts when
+    only those are given: the code location and `make run` build it before they open the instance."""
+    name = profile_name()
+    if name != "local":
+        export_postgres_url()
+    return PROFILES[name]()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m pipelines.profiles postgres-url`: print the instance's database URL (deploy/server/
+    with-postgres-url sets DAGSTER_POSTGRES_URL from it before starting a Dagster process)."""
+    args = sys.argv[1:] if argv is None else argv
+    if args != ["postgres-url"]:
+        print("usage: python -m pipelines.profiles postgres-url", file=sys.stderr)
+        return 2
+    try:
+        url = postgres_url()
+    except ValueError as wrong:
+        print(f"kemiskinan: {wrong}", file=sys.stderr)
+        return 1
+    if url is None:
+        print(f"kemiskinan: neither {POSTGRES_URL_VAR} nor {', '.join(POSTGRES_PART_VARS.values())} is set "
+              f"(docs/team-server.md)", file=sys.stderr)
+        return 1
+    print(url)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
