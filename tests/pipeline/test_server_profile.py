@@ -2,23 +2,30 @@
 
 A throwaway PostgreSQL 15 cluster (initdb into a temporary folder as the `postgres` user, password auth on a
 free loopback port; stopped and checked gone at the end) holds the Dagster instance of
-`deploy/server/dagster.yaml`. On it, `dagster-daemon run` (the server's daemon, on the code location with
-KEMISKINAN_PROFILE=server) evaluates the sensor and takes a backfill of the province deltas for 2024-2025
-(one run: the single-run backfill policy) through its backfill loop and the run queue to a run on the
-multiprocess executor, while the test process writes another run (2023) into the same database. The upstream
-tables are materialised in process first. The runs, materialisations, check results and ticks are read back
-through Dagster and straight from PostgreSQL; the database text is scanned for 16-digit NIK/KK numbers (the
-registry job is not run here: its demo extracts need the estimation job, ~12 s a round; the scan covers what
-runs). About 35-40 s of CPU in all, most of it loading the code location in the daemon's processes.
+`deploy/server/dagster.yaml`, named by DAGSTER_POSTGRES_URL only (no DAGSTER_PG_* part reaches any process).
+On it, `dagster-daemon run` (the server's daemon, on the code location with KEMISKINAN_PROFILE=server)
+evaluates the sensor and takes a backfill of the province deltas for 2024-2025 (one run: the single-run
+backfill policy) through its backfill loop and the run queue to a run on the multiprocess executor, while the
+test process writes another run (2023) into the same database, then runs the registry job (its layer and
+published tables) as a server does: extracts named by KEMISKINAN_REGISTRY_EXTRACTS, the key from
+P3KE_PSEUDONYM_KEY. The extracts are small ones from the demo generator (fictitious persons; slices of
+8,000-30,000 persons instead of ~0.9 M, ~19 MB) under a manifest without the generator's fingerprint, i.e.
+treated as real extracts; the registry's two upstream frames (the kab/kota panel's populations, the synthetic
+households) are stand-ins written by a run of their own, tagged `stand-in`. The upstream tables are
+materialised in process first. The runs, materialisations, check results and ticks are read back through
+Dagster and straight from PostgreSQL; the database text is scanned for 16-digit NIK/KK numbers and for every
+NIK, KK number and name of the extracts.
 
-Also: the profile switch, its refusals, and the k8s/Celery example configs validated by Dagster's own config
-schemas (no cluster needed).
+Also: the profile switch, its refusals, the database URL (given, or composed from its parts), and the
+k8s/Celery example configs validated by Dagster's own config schemas (no cluster needed).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -39,6 +46,7 @@ from benchmarks.bench_server import (
 from pipelines import profiles
 from pipelines.definitions import build_definitions
 from tests.pipeline.conftest import stop_process_group
+from tests.pipeline.test_identities import _identities, _trie_pattern
 
 ROOT = Path(__file__).resolve().parents[2]
 # The province deltas: their upstream (6 raw files, 2 validated tables) is the cheaper half of the graph.
@@ -49,6 +57,9 @@ CONCURRENT_YEAR = "2023"
 # float such as -0.1823929961089494).
 SIXTEEN = re.compile(r"(?<![0-9A-Za-z.])\d{16}(?![0-9A-Za-z]|\.\d)")
 DAEMONS = {"SCHEDULER", "SENSOR", "QUEUED_RUN_COORDINATOR", "BACKFILL", "MONITORING"}
+# The registry job as the server runs it, without the kab/kota profiles (they read the whole estimation job)
+REGISTRY_LEFT_OUT = {AssetKey("kabkota_profiles")}
+STAND_INS = ("p0_kabkota_validated", "synthetic_household_expenditure")
 
 
 def _wait(predicate, timeout: float, what: str, log: Path | None = None):
@@ -67,6 +78,68 @@ def _stop(process: subprocess.Popen) -> None:
     stop_process_group(process, timeout=30)
 
 
+def _url(server) -> str:
+    """The database as one URL, built by SQLAlchemy (not by the profile's `postgres_url`)."""
+    from sqlalchemy.engine import URL
+
+    return URL.create("postgresql+psycopg2", username=server.user, password=server.password, host=server.host,
+                      port=server.port, database=server.db).render_as_string(hide_password=False)
+
+
+def _small_extracts(restricted: Path) -> Path:
+    """Extracts of the demo generator, small: Jombang's slice 20,000 persons (its decree-list case whole),
+    Lebak 30,000, Kota Mojokerto and Kota Palangka Raya 8,000 each, no DTSEN workbook. The persons' expenditure
+    is drawn low (log mean 12.6-13.4) so that the small slices still hold the planted extreme-poor families.
+    The manifest has no generator fingerprint: the registry treats them as real extracts (a real key needed)."""
+    import numpy as np
+    import pandas as pd
+
+    from estimation.registry.aggregate import bps_populations
+    from estimation.registry.extracts import ENTRY_FIELDS, MANIFEST
+    from estimation.registry.generator import (
+        DEMO_SCENARIO,
+        JOMBANG,
+        LEBAK,
+        MOJOKERTO,
+        PALANGKA_RAYA,
+        generate_registry_scenario,
+    )
+    from tests.conftest import REGISTRY_PANEL
+
+    folder = restricted / "extracts"
+    folder.mkdir(parents=True, mode=0o700)
+    rng = np.random.default_rng(0)
+    persons = pd.concat([pd.DataFrame({"bps_code": code,
+                                       "expenditure_per_capita": np.exp(rng.normal(mean, 0.3, 2_000)).round()})
+                         for code, mean in {JOMBANG: 13.4, LEBAK: 12.6, MOJOKERTO: 12.7, PALANGKA_RAYA: 12.9}.items()],
+                        ignore_index=True)
+    scenario = generate_registry_scenario(
+        folder, populations=bps_populations(REGISTRY_PANEL, DEMO_SCENARIO.years), persons=persons,
+        seed=DEMO_SCENARIO.seed, jombang_n=20_000, sizes={LEBAK: 30_000, MOJOKERTO: 8_000, PALANGKA_RAYA: 8_000},
+        dtsen=False)
+    entries = [{field: (Path(scenario.files[str(e["key"])]).name if field == "file" else e[field])
+                for field in ENTRY_FIELDS} for e in scenario.entries]
+    for path in scenario.files.values():
+        os.chmod(path, 0o600)
+    (folder / MANIFEST).write_text(json.dumps({"files": entries}))
+    return folder
+
+
+def _stand_ins(instance, storage: str):
+    """The registry's upstream frames, as tests/conftest.py stands them in, written to the server's storage by
+    runs of their own (tagged `stand-in`, so the database says what they are)."""
+    from dagster import materialize
+
+    from pipelines.io_manager import ParquetIOManager
+    from tests.conftest import REGISTRY_PANEL, _upstream, registry_households
+
+    panel, households = _upstream(REGISTRY_PANEL, registry_households())
+    common = {"instance": instance, "resources": {"io_manager": ParquetIOManager(base_dir=storage)},
+              "tags": {"test": "stand-in"}, "run_config": {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}}
+    assert materialize([panel], **common).success
+    assert materialize([households], partition_key="2024", **common).success
+
+
 @pytest.fixture(scope="module")
 def server_run():
     """Everything against one PostgreSQL: returns what the tests read back (the cluster is stopped after)."""
@@ -82,16 +155,27 @@ def server_run():
     tmp = Path(tempfile.mkdtemp(prefix="kemiskinan-server-test-"))
     home = install_instance(tmp / "dagster_home")
     env = server_env(server, home, tmp / "data", max_concurrent=2, max_runs=2)
+    # The documented way: the database as one URL; none of its parts reaches a process of the test
+    env = {key: value for key, value in env.items() if not key.startswith("DAGSTER_PG_")}
+    env["DAGSTER_POSTGRES_URL"] = _url(server)
+    # The registry as a server runs it: extracts from KEMISKINAN_REGISTRY_EXTRACTS, the key from the environment
+    restricted = tmp / "extracts_restricted"
+    env["KEMISKINAN_REGISTRY_EXTRACTS"] = str(_small_extracts(restricted))
+    env["P3KE_PSEUDONYM_KEY"] = secrets.token_hex(32)
+    identities = _identities(restricted)
     daemon = None
     quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+    timeline = {"start": time.monotonic()}
     try:
         with pytest.MonkeyPatch.context() as patch:
-            for key in ("DAGSTER_PG_HOST", "DAGSTER_PG_PORT", "DAGSTER_PG_USER", "DAGSTER_PG_PASSWORD",
-                        "DAGSTER_PG_DB", "DAGSTER_MAX_CONCURRENT_RUNS", "DAGSTER_COMPUTE_LOGS_DIR"):
+            for key in [k for k in os.environ if k.startswith("DAGSTER_PG_")]:
+                patch.delenv(key)
+            for key in ("DAGSTER_POSTGRES_URL", "DAGSTER_MAX_CONCURRENT_RUNS", "DAGSTER_COMPUTE_LOGS_DIR",
+                        "P3KE_PSEUDONYM_KEY"):
                 patch.setenv(key, env[key])
             instance = DagsterInstance.from_config(str(home))
             log = tmp / "daemon.log"
-            profile = profiles.server_profile(paths=profiles.server_paths(env), key_mode="demo", max_concurrent=2)
+            profile = profiles.server_profile(paths=profiles.server_paths(env), max_concurrent=2)
             defs = build_definitions(profile)
             graph = defs.resolve_asset_graph()
             job = defs.resolve_job_def("annual_poverty_job")
@@ -99,6 +183,8 @@ def server_run():
             upstream = job.execute_in_process(instance=instance, asset_selection=upstream_keys, run_config=quiet,
                                               raise_on_error=False, tags={"test": "upstream"})
             assert upstream.success
+            _stand_ins(instance, profile.paths.storage_dir)
+            timeline["upstream_and_stand_ins"] = time.monotonic()
             # Run "queued": a backfill of two years, through the daemon's backfill loop and run queue to a run
             # of its own on the multiprocess executor ...
             backfill = PartitionBackfill.from_asset_partitions(
@@ -126,6 +212,13 @@ def server_run():
                 tags={"test": "concurrent", "dagster/asset_partition_range_start": CONCURRENT_YEAR,
                       "dagster/asset_partition_range_end": CONCURRENT_YEAR})
             overlapped = queued_run(DagsterRunStatus.STARTED) is not None
+            timeline["concurrent"] = time.monotonic()
+            # The registry job (its layer and published tables), in this process, on the same database
+            registry_job = defs.resolve_job_def("registry_job")
+            registry = registry_job.execute_in_process(
+                instance=instance, run_config=quiet, raise_on_error=False, tags={"test": "registry"},
+                asset_selection=sorted(registry_job.asset_layer.executable_asset_keys - REGISTRY_LEFT_OUT))
+            timeline["registry"] = time.monotonic()
             queued = _wait(lambda: queued_run(DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE), 300,
                            "the backfill's run to finish", log)
 
@@ -138,10 +231,12 @@ def server_run():
             heartbeats = _wait(lambda: (set(instance.get_daemon_heartbeats()) >= DAEMONS
                                         and instance.get_daemon_heartbeats()), 60, "daemon heartbeats", log)
             _stop(daemon)
+            timeline["end"] = time.monotonic()
+            print("server test timeline (s):", {k: round(v - timeline["start"], 1) for k, v in timeline.items()})
             yield {"server": server, "instance": instance, "queued": queued, "concurrent": concurrent,
                    "overlapped": overlapped, "upstream": upstream, "defs": defs, "home": home, "ticks": ticks,
                    "heartbeats": heartbeats, "backfill_id": backfill.backfill_id, "log_text": log.read_text(),
-                   "daemon": daemon}
+                   "daemon": daemon, "registry": registry, "identities": identities, "env": env}
             instance.dispose()
     finally:
         if daemon is not None:
@@ -193,12 +288,15 @@ def test_two_runs_at_once_do_not_mix(server_run):
             assert cursor.fetchone()[0] == 0
         cursor.execute("SELECT DISTINCT run_id FROM event_logs")
         run_ids = {row[0] for row in cursor.fetchall()} - {""}  # "": asset-level records outside any run
-    assert run_ids == {run_id for run_id, _ in runs.values()} | {server_run["upstream"].run_id}
+    stand_ins = {run.run_id for run in server_run["instance"].get_runs(RunsFilter(tags={"test": "stand-in"}))}
+    assert len(stand_ins) == 2
+    assert run_ids == {run_id for run_id, _ in runs.values()} | {server_run["upstream"].run_id,
+                                                                 server_run["registry"].run_id} | stand_ins
 
 
 def test_runs_materialisations_and_checks_read_back_through_dagster(server_run):
     instance = server_run["instance"]
-    assert len(instance.get_runs()) == 3
+    assert len(instance.get_runs()) == 6  # upstream, 2 stand-ins, queued, concurrent, registry
     records = instance.fetch_materializations(DELTA, limit=10).records
     assert sorted(r.partition_key for r in records) == sorted([*QUEUED_YEARS, CONCURRENT_YEAR])
     history = instance.event_log_storage.get_asset_check_execution_history(
@@ -208,6 +306,43 @@ def test_runs_materialisations_and_checks_read_back_through_dagster(server_run):
     assert {h.status.value for h in history} <= {"SUCCEEDED", "PLANNED"}, history  # planned: per partition
     evaluation = done[0].event.dagster_event.asset_check_evaluation_data
     assert evaluation.passed and evaluation.metadata["message"].value.startswith("delta_is_difference: ok")
+
+
+def test_registry_job_on_postgres(server_run):
+    """The registry job's run, materialisations and check results, read back through Dagster from PostgreSQL:
+    every asset of the job but the profiles, from that run, every check passed; the extracts were read as real
+    ones (KEMISKINAN_REGISTRY_EXTRACTS) and pseudonymised with the key from the environment."""
+    instance, registry = server_run["instance"], server_run["registry"]
+    assert registry.success
+    [run] = instance.get_runs(RunsFilter(tags={"test": "registry"}))
+    assert (run.job_name, run.status, run.run_id) == ("registry_job", DagsterRunStatus.SUCCESS, registry.run_id)
+    job = server_run["defs"].resolve_job_def("registry_job")
+    keys = job.asset_layer.executable_asset_keys - REGISTRY_LEFT_OUT
+    assert len(keys) == 8
+    for key in keys:
+        [record] = instance.fetch_materializations(key, limit=5).records
+        assert record.run_id == registry.run_id, key
+    latest = {key.to_user_string(): instance.get_latest_materialization_event(key).asset_materialization.metadata
+              for key in keys}
+    assert latest["registry_extracts"]["mode"].value == "real"
+    assert latest["registry_ingested"]["key_mode"].value == "env"
+    assert latest["registry_ingested"]["individuals"].value > 100_000
+    checks = [check for check in job.asset_layer.asset_graph.asset_check_keys if check.asset_key in keys]
+    assert len(checks) >= 20
+    outcomes = {}
+    for check in checks:
+        history = instance.event_log_storage.get_asset_check_execution_history(check, limit=5)
+        assert [h.run_id for h in history] == [registry.run_id], check
+        evaluation = history[0].event.dagster_event.asset_check_evaluation_data
+        assert history[0].status.value == ("SUCCEEDED" if evaluation.passed else "FAILED"), check
+        outcomes[check.name] = (evaluation.passed, evaluation.severity.value)
+    # every blocking check passed (a warning may fail: the decree list's planted unusable NIKs are one)
+    assert not [name for name, (passed, severity) in outcomes.items() if not passed and severity == "ERROR"]
+    assert sum(passed for passed, _ in outcomes.values()) >= 20, outcomes
+    # the stand-ins say what they are
+    for name in STAND_INS:
+        event = instance.get_latest_materialization_event(AssetKey(name))
+        assert instance.get_run_by_id(event.run_id).tags["test"] == "stand-in"
 
 
 def test_storage_is_postgres_not_sqlite(server_run):
@@ -220,7 +355,7 @@ def test_storage_is_postgres_not_sqlite(server_run):
     assert sorted(p.name for p in home.rglob("*.db")) == []  # no SQLite file beside dagster.yaml
     with server.connect() as connection, connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM runs")
-        assert cursor.fetchone()[0] == 3
+        assert cursor.fetchone()[0] == 6
         cursor.execute("SELECT count(*) FROM event_logs")
         assert cursor.fetchone()[0] > 100
 
@@ -241,21 +376,29 @@ def test_identity_pattern_finds_a_nik_but_not_hashes_or_floats():
     assert [m.group() for m in SIXTEEN.finditer(text)] == [first, second]
 
 
-def test_no_identity_number_in_postgres(server_run):
-    server = server_run["server"]
-    found = {}
+def test_no_identity_in_postgres(server_run):
+    """Every row of every table as text: no 16-digit number, and none of the extracts' NIKs, KK numbers and
+    names (the registry run's events, their metadata and check results included)."""
+    server, registry = server_run["server"], server_run["registry"].run_id
+    numbers, names = server_run["identities"]
+    assert len(numbers) > 50_000 and len(names) > 1_000
+    name_pattern = re.compile(_trie_pattern(sorted(names)))
+    found: dict[str, set[str]] = {}
     with server.connect() as connection, connection.cursor() as cursor:
         cursor.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")
         tables = [row[0] for row in cursor.fetchall()]
-        assert {"runs", "event_logs", "jobs", "job_ticks", "asset_keys"} <= set(tables)
-        scanned = 0
+        assert {"runs", "event_logs", "jobs", "job_ticks", "asset_keys", "asset_check_executions"} <= set(tables)
+        scanned, registry_rows = 0, 0
         for table in tables:
             cursor.execute(f'SELECT row_to_json(t)::text FROM "{table}" t')
             for (text,) in cursor.fetchall():
                 scanned += len(text)
-                for hit in SIXTEEN.finditer(text):
-                    found.setdefault(table, set()).add(text[max(0, hit.start() - 80):hit.end() + 40])
-    assert scanned > 100_000
+                registry_rows += registry in text
+                hits = [m.group() for m in SIXTEEN.finditer(text)] + [m.group() for m in name_pattern.finditer(text)]
+                hits += [number for number in re.findall(r"\d{15,17}", text) if number in numbers]
+                if hits:
+                    found.setdefault(table, set()).update(hits[:5])
+    assert scanned > 100_000 and registry_rows > 100
     assert found == {}
 
 
@@ -313,9 +456,88 @@ def test_server_profile_from_environment(monkeypatch, tmp_path):
     assert local.executor.name == "in_process" and not local.automation_running
 
 
+# --- the database: DAGSTER_POSTGRES_URL, or composed from its parts ----------------------------------------
+
+PARTS = {"DAGSTER_PG_HOST": "db.example", "DAGSTER_PG_PORT": "6543", "DAGSTER_PG_USER": "analis@bappeda",
+         "DAGSTER_PG_PASSWORD": "p@ss:w/rd%20 #?", "DAGSTER_PG_DB": "kemiskinan_dagster"}
+
+
+def test_postgres_url_from_parts_matches_dagster_and_sqlalchemy():
+    """The URL composed from the parts says what dagster-postgres's own composition of the same parts (its
+    `postgres_db` form) says, and SQLAlchemy reads every part back, the awkward characters included (the
+    profile also encodes '/', which dagster-postgres leaves as it is)."""
+    from dagster_postgres.utils import get_conn_string
+    from sqlalchemy.engine import make_url
+
+    def parts(url: str) -> tuple:
+        parsed = make_url(url)
+        return parsed.drivername, parsed.username, parsed.password, parsed.host, parsed.port, parsed.database
+
+    url = profiles.postgres_url(PARTS)
+    assert parts(url) == parts(get_conn_string(
+        username=PARTS["DAGSTER_PG_USER"], password=PARTS["DAGSTER_PG_PASSWORD"], hostname="db.example",
+        db_name="kemiskinan_dagster", port="6543", scheme="postgresql+psycopg2")) == (
+        "postgresql+psycopg2", "analis@bappeda", "p@ss:w/rd%20 #?", "db.example", 6543, "kemiskinan_dagster")
+    # no password (peer or .pgpass), default port; a unix socket folder as the host
+    assert profiles.postgres_url({"DAGSTER_PG_HOST": "db", "DAGSTER_PG_USER": "u", "DAGSTER_PG_DB": "d"}) == (
+        "postgresql+psycopg2://u@db:5432/d")
+    socket = make_url(profiles.postgres_url({**PARTS, "DAGSTER_PG_HOST": "/var/run/postgresql"}))
+    assert (socket.host, dict(socket.query), socket.password) == (
+        None, {"host": "/var/run/postgresql", "port": "6543"}, "p@ss:w/rd%20 #?")
+
+
+def test_postgres_url_given_wins_and_gets_its_driver():
+    given = "postgresql://kemiskinan:s3cret@10.0.0.5:5432/kemiskinan_dagster"
+    assert profiles.postgres_url({"DAGSTER_POSTGRES_URL": given, **PARTS}) == given.replace(
+        "postgresql://", "postgresql+psycopg2://")
+    assert profiles.postgres_url({"DAGSTER_POSTGRES_URL": given.replace("postgresql", "postgres")}) == (
+        given.replace("postgresql://", "postgresql+psycopg2://"))
+    with pytest.raises(ValueError, match=r"must start with postgresql\+psycopg2://.*not postgresql\+psycopg://") as refused:
+        profiles.postgres_url({"DAGSTER_POSTGRES_URL": given.replace("postgresql", "postgresql+psycopg")})
+    assert "s3cret" not in str(refused.value)  # the message never repeats the password
+    with pytest.raises(ValueError, match="names no database"):
+        profiles.postgres_url({"DAGSTER_POSTGRES_URL": "postgresql://u:p@db:5432/"})
+    with pytest.raises(ValueError, match="DAGSTER_PG_HOST, DAGSTER_PG_DB missing"):
+        profiles.postgres_url({"DAGSTER_PG_USER": "u", "DAGSTER_PG_PASSWORD": "p"})
+    assert profiles.postgres_url({}) is None
+
+
+def test_server_profile_exports_the_url_before_the_instance_opens(monkeypatch, tmp_path):
+    """`make run` and the code location build the profile before they open the instance: with only the parts
+    set, DAGSTER_POSTGRES_URL is there when deploy/server/dagster.yaml is read. The local profile sets nothing."""
+    monkeypatch.setenv("DAGSTER_POSTGRES_URL", "")  # unset (empty), and restored after the test
+    for key, value in PARTS.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv(profiles.DATA_DIR_VAR, str(tmp_path / "data"))
+    monkeypatch.setenv("KEMISKINAN_PROFILE", "local")
+    profiles.profile_from_env()
+    assert os.environ["DAGSTER_POSTGRES_URL"] == ""
+    monkeypatch.setenv("KEMISKINAN_PROFILE", "server")
+    assert profiles.profile_from_env().name == "server"
+    assert os.environ["DAGSTER_POSTGRES_URL"] == profiles.postgres_url(PARTS)
+
+
+def test_with_postgres_url_wrapper():
+    """deploy/server/with-postgres-url (the systemd units start through it): the URL composed from the parts in
+    the started command's environment; nothing started, and the reason said, without any setting."""
+    wrapper = ROOT / "deploy" / "server" / "with-postgres-url"
+    base = {"PATH": "/usr/bin:/bin"}
+    started = subprocess.run([str(wrapper), "sh", "-c", 'printf %s "$DAGSTER_POSTGRES_URL"'], check=False,
+                             env={**base, **PARTS}, capture_output=True, text=True, timeout=60)
+    assert (started.returncode, started.stdout) == (0, profiles.postgres_url(PARTS)), started.stderr
+    refused = subprocess.run([str(wrapper), "echo", "started"], check=False, env=base, capture_output=True,
+                             text=True, timeout=60)
+    assert (refused.returncode, refused.stdout) == (1, "")
+    assert "neither DAGSTER_POSTGRES_URL nor DAGSTER_PG_HOST" in refused.stderr
+    for unit in ("daemon", "webserver"):
+        text = (ROOT / "deploy" / "server" / f"kemiskinan-{unit}.service").read_text()
+        assert "ExecStart=/opt/kemiskinan/deploy/server/with-postgres-url /opt/kemiskinan/.venv/bin/dagster" in text
+
+
 # --- more than one machine: the k8s and Celery configs, validated by Dagster's schemas ------------------------
 
-DEPLOY_ENV = {"DAGSTER_PG_HOST": "db.example", "DAGSTER_PG_PORT": "5432", "DAGSTER_PG_USER": "dagster",
+DEPLOY_ENV = {"DAGSTER_POSTGRES_URL": "postgresql+psycopg2://dagster:from-a-secret@db.example:5432/kemiskinan",
+              "DAGSTER_PG_HOST": "db.example", "DAGSTER_PG_PORT": "5432", "DAGSTER_PG_USER": "dagster",
               "DAGSTER_PG_PASSWORD": "from-a-secret", "DAGSTER_PG_DB": "kemiskinan",
               "DAGSTER_MAX_CONCURRENT_RUNS": "2", "DAGSTER_COMPUTE_LOGS_DIR": "/srv/kemiskinan/logs",
               "DAGSTER_CELERY_BROKER_URL": "redis://:pw@queue.example:6379/0",
@@ -360,14 +582,18 @@ def test_instance_configs_validate(folder, monkeypatch):
     checked = _validate_instance(folder, monkeypatch)
     storage_class, storage = checked["classes"]["storage_data"]
     assert storage_class == "DagsterPostgresStorage"
-    assert storage["postgres_db"]["password"] == "from-a-secret"  # resolved from the environment
+    database = yaml.safe_load((ROOT / "deploy" / folder / "dagster.yaml").read_text())["storage"]["postgres"]
+    if folder == "k8s":  # by its parts: the run launcher injects DAGSTER_PG_PASSWORD from a Kubernetes secret
+        assert storage["postgres_db"]["password"] == "from-a-secret"  # resolved from the environment
+        assert all(set(database["postgres_db"][k]) == {"env"} for k in ("hostname", "port", "username", "password",
+                                                                          "db_name"))
+    else:  # the server and Celery: one URL
+        assert storage["postgres_url"] == DEPLOY_ENV["DAGSTER_POSTGRES_URL"]  # resolved from the environment
+        assert database == {"postgres_url": {"env": "DAGSTER_POSTGRES_URL"}}
     assert checked["classes"]["run_coordinator_data"][0] == "QueuedRunCoordinator"
     assert checked["classes"]["run_coordinator_data"][1]["max_concurrent_runs"] == 2
     assert checked["config"]["telemetry"]["enabled"] is False and checked["config"]["nux"]["enabled"] is False
     assert checked["config"]["run_monitoring"]["enabled"] is True
-    database = yaml.safe_load((ROOT / "deploy" / folder / "dagster.yaml").read_text())["storage"]["postgres"]
-    assert all(set(database["postgres_db"][k]) == {"env"} for k in ("hostname", "port", "username", "password",
-                                                                      "db_name"))
     text = (ROOT / "deploy" / folder / "dagster.yaml").read_text()
     assert "from-a-secret" not in text and "P3KE_PSEUDONYM_KEY:" not in text
 
