@@ -134,3 +134,51 @@ def test_benchmarked_mse_adds_the_squared_adjustment():
         benchmarked_mse(mse[:2], e, b)
     with pytest.raises(ValueError, match=">= 0"):
         benchmarked_mse(-mse, e, b)
+
+
+def test_workflow_columns_are_the_library_estimators_and_are_not_published_by_default():
+    """`fit_models(..., robust_mse=True)` (what scripts/simulate_sae.py scores) carries exactly the library's
+    area-specific MSEs of its own fit; the default frame (what the pipeline publishes) does not carry them."""
+    import pandas as pd
+
+    from estimation.sae.workflow import SyntheticYear, fit_models
+
+    rng = np.random.default_rng(5)
+    codes = np.array([3100 + 100 * (i // 12) + i % 12 + 1 for i in range(60)])  # 5 provinces of 12 kab/kota
+    areas = pd.DataFrame({"bps_code": codes.astype(str), "prov_code": codes // 100,
+                          "prov_label": (codes // 100).astype(str), "population": rng.uniform(1e5, 2e6, 60)},
+                         index=codes)
+    X = pd.DataFrame({"intercept": 1.0, "x1": rng.normal(size=60)}, index=codes)
+    n = rng.integers(80, 600, 60).astype(float)
+    kab, prov = [], []
+    for ind, level in (("p0", 0.10), ("extreme", 0.02)):
+        p = np.clip(level + 0.3 * level * X["x1"].to_numpy() + rng.normal(0, 0.2 * level, 60), 1e-3, 0.9)
+        y = np.clip(p + rng.normal(size=60) * np.sqrt(2 * p * (1 - p) / n), 0, 1)
+        kab.append(pd.DataFrame({"indicator": ind, "estimate": y, "se": np.sqrt(2 * y * (1 - y) / n),
+                                 "n_households": n}, index=codes))
+        w = areas["population"].to_numpy()
+        prov.append(pd.DataFrame({"indicator": ind, "estimate": pd.Series(y * w).groupby(codes // 100).sum()
+                                  / pd.Series(w).groupby(codes // 100).sum()}))
+    syn = SyntheticYear(2024, "usd215_2017ppp", areas, pd.DataFrame(), pd.Series(dtype=float), pd.DataFrame(),
+                        pd.DataFrame())
+    direct_kab, direct_prov = pd.concat(kab), pd.concat(prov)
+    model, _ = fit_models(syn, direct_kab, direct_prov, X, B=20, robust_mse=True)
+    plain, _ = fit_models(syn, direct_kab, direct_prov, X, B=20)
+    extra = {"mse_conditional", "mse_conditional_floored", "mse_local", "mse_benchmarked_conditional",
+             "mse_benchmarked_local"}
+    assert extra <= set(model.columns) and not extra & set(plain.columns)
+    pd.testing.assert_frame_equal(model.drop(columns=sorted(extra)), plain)
+    for ind in ("p0", "extreme"):
+        m = model[model["indicator"] == ind]
+        D = m["direct_var_smoothed"].to_numpy()
+        fit = fay_herriot(m["direct"].to_numpy(), X.to_numpy(), D, "AMRL", mse="prasad_rao",
+                          effect_scale=D / np.exp(np.mean(np.log(D))))
+        c, local = conditional_mse(fit), conditional_mse(fit, neighbours=6)
+        np.testing.assert_allclose(m["mse_eblup_model"], fit.mse, rtol=1e-9)
+        np.testing.assert_allclose(m["mse_conditional"], c.mse, rtol=1e-9)
+        np.testing.assert_array_equal(m["mse_conditional_floored"], c.floored)
+        np.testing.assert_allclose(m["mse_local"], local.mse, rtol=1e-9)
+        shift2 = (m["benchmarked"] - m["eblup"]).to_numpy() ** 2
+        assert shift2.max() > 0  # benchmarking moved the figures
+        np.testing.assert_allclose(m["mse_benchmarked_conditional"], c.mse + shift2, rtol=1e-9)
+        np.testing.assert_allclose(m["mse_benchmarked_local"], local.mse + shift2, rtol=1e-9)
