@@ -8,9 +8,9 @@ listed by `source_conflicts`, never silently overwritten.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
-import numpy as np
 import pandas as pd
 
 from estimation.regions import INDONESIA_CODE, match_region_names
@@ -130,7 +130,7 @@ def figure_sources(sources: Sequence[pd.DataFrame], reference: pd.DataFrame) -> 
 
     A side table, not panel columns: the published panels stay as they are; the validated suites use it to
     name the file, row and column of a figure and quote it."""
-    figures = _figures(sources, reference)
+    figures = _figures(sources, reference, rounded=False)  # which cell is kept does not depend on its value
     not_ok = figures["status"].ne("ok")
     ordered = figures.assign(_not_ok=not_ok).sort_values(["_not_ok", "priority"], kind="stable")
     located = ordered.drop_duplicates(["bps_code", "year", "variable"], keep="first")
@@ -177,8 +177,9 @@ FIGURE_COLUMNS = ["bps_code", "year", "variable", "value", "status", "source_fil
                   "source_column", "region_name", "value_text", "priority"]
 
 
-def _figures(sources: Sequence[pd.DataFrame], reference: pd.DataFrame) -> pd.DataFrame:
-    """All matched figures of the panel variables, in source priority order, values rounded as published."""
+def _figures(sources: Sequence[pd.DataFrame], reference: pd.DataFrame, *, rounded: bool = True) -> pd.DataFrame:
+    """All matched figures of the panel variables, in source priority order, values rounded as published
+    (`rounded=False`: as parsed, for who needs only where they stand)."""
     frames = []
     for priority, cells in enumerate(sources):
         if cells is None or cells.empty:
@@ -194,10 +195,10 @@ def _figures(sources: Sequence[pd.DataFrame], reference: pd.DataFrame) -> pd.Dat
         return pd.DataFrame(columns=FIGURE_COLUMNS)
     figures = pd.concat(frames, ignore_index=True)
     figures["year"] = figures["year"].astype(int)
-    figures["value"] = [
-        round(float(v), DECIMALS[var]) if pd.notna(v) else np.nan
-        for v, var in zip(figures["value"], figures["variable"], strict=True)
-    ]
+    if rounded:  # Python's round (correctly rounded, as published), on plain floats
+        decimals = figures["variable"].map(DECIMALS).tolist()
+        values = figures["value"].astype("float64").tolist()
+        figures["value"] = [round(v, d) if math.isfinite(v) else v for v, d in zip(values, decimals, strict=True)]
     return figures.sort_values("priority", kind="stable")
 
 

@@ -10,7 +10,6 @@ from estimation.crosscheck import QUOTE_COLUMNS, compare_quoted_figures
 from estimation.panel import (
     DECIMALS,
     PANEL_VARIABLES,
-    figure_sources,
     kabkota_figure_sources,
     province_figure_sources,
     source_conflicts,
@@ -61,7 +60,8 @@ def complete_years(panel: pd.DataFrame, n_kabkota: int) -> list[int]:
     return list(range(first, last + 1))
 
 
-def _per_year_counts(panel: pd.DataFrame, reference: pd.DataFrame, p0_cells: pd.DataFrame) -> pd.DataFrame:
+def _per_year_counts(panel: pd.DataFrame, p0_cells: pd.DataFrame, poor_cells: pd.DataFrame,
+                     reference: pd.DataFrame, *extra: pd.DataFrame) -> pd.DataFrame:
     """One row per year that must be complete: how many kab/kota have a P0, located at the first kab/kota
     missing (its P0 cell in the statistics table, or the table's column when it has no row) with every missing
     one named."""
@@ -72,11 +72,11 @@ def _per_year_counts(panel: pd.DataFrame, reference: pd.DataFrame, p0_cells: pd.
     present = published.groupby("year")["bps_code"].nunique()
     counts = present.reindex(years).fillna(0).astype(int).to_numpy()
     names = dict(zip(kabkota["bps_code"], kabkota["name"], strict=True))
-    cells = figure_sources([p0_cells], reference) if len(p0_cells) else None
-    where = ({} if cells is None else
-             {(c, int(y)): (f, r, col, t) for c, y, v, f, r, col, t in zip(
-                 cells["bps_code"], cells["year"], cells["variable"], cells["source_file"], cells["source_row"],
-                 cells["source_column"], cells["value_text"], strict=True) if v == "p0"})
+    cells = _kabkota_sources(p0_cells, poor_cells, reference, *extra)
+    cells = cells[cells["variable"] == "p0"]
+    where = {(c, int(y)): (f, r, col, t) for c, y, f, r, col, t in zip(
+        cells["bps_code"], cells["year"], cells["source_file"], cells["source_row"], cells["source_column"],
+        cells["value_text"], strict=True)}
     table = (str(p0_cells["source_file"].dropna().iloc[0])
              if "source_file" in p0_cells.columns and p0_cells["source_file"].notna().any() else None)
     rows = []
@@ -108,14 +108,14 @@ MISSING_NAMED = 10  # kab/kota named in a completeness message (every one is in 
 
 
 def _sums_not_exempt(kab: pd.DataFrame, province: pd.DataFrame, p0_cells: pd.DataFrame, poor_cells: pd.DataFrame,
-                     reference: pd.DataFrame) -> pd.DataFrame:
+                     reference: pd.DataFrame, *extra: pd.DataFrame) -> pd.DataFrame:
     """Kab/kota sums against their province's number of poor, located at the province's cell in the
     statistics table. The exempt rows stay in: checks.gx_bridge sets them aside and lists them with their
     `exempt_reason`."""
     sums = province_sum_comparison(kab, province, variable="poor_thousand").reset_index(drop=True)
     provinces = reference[reference["level"] == "provinsi"]
     code_of = dict(zip(provinces["prov_code"], provinces["bps_code"], strict=True))
-    cells = figure_sources([p0_cells, poor_cells], reference)
+    cells = _kabkota_sources(p0_cells, poor_cells, reference, *extra)  # the statistics tables' province rows
     cells = cells[cells["variable"] == "poor_thousand"]
     where = {(c, int(y)): (f, r, col, name, t) for c, y, f, r, col, name, t in zip(
         cells["bps_code"], cells["year"], cells["source_file"], cells["source_row"], cells["source_column"],
@@ -333,9 +333,25 @@ def located_figures(panel: pd.DataFrame, sources: pd.DataFrame, reference: pd.Da
     return out
 
 
+_LAST_SOURCES: list[tuple[tuple[pd.DataFrame, ...], pd.DataFrame]] = []  # the frames it was built from, it
+
+
+def _kabkota_sources(p0: pd.DataFrame, poor: pd.DataFrame, reference: pd.DataFrame,
+                     *extra: pd.DataFrame) -> pd.DataFrame:
+    """`kabkota_figure_sources` of these frames, built once for the rules of one evaluation that cite it (the
+    last result is kept with the very frames it came from, compared by identity)."""
+    frames = (p0, poor, reference, *extra)
+    if _LAST_SOURCES and len(_LAST_SOURCES[0][0]) == len(frames) and all(
+            a is b for a, b in zip(_LAST_SOURCES[0][0], frames, strict=True)):
+        return _LAST_SOURCES[0][1]
+    located = kabkota_figure_sources(p0, poor, reference, extra_cells=extra)
+    _LAST_SOURCES[:] = [(frames, located)]
+    return located
+
+
 def _kabkota_figures(panel: pd.DataFrame, p0: pd.DataFrame, poor: pd.DataFrame, reference: pd.DataFrame,
                      *extra: pd.DataFrame) -> pd.DataFrame:
-    return located_figures(panel, kabkota_figure_sources(p0, poor, reference, extra_cells=extra), reference)
+    return located_figures(panel, _kabkota_sources(p0, poor, reference, *extra), reference)
 
 
 def _province_figures(panel: pd.DataFrame, p0: pd.DataFrame, poor: pd.DataFrame, reference: pd.DataFrame,
@@ -366,7 +382,7 @@ def kabkota_panel_suite() -> Suite:
         Rule("all_kabkota_every_year",
              "every kab/kota has a P0 in every year from the first year all are published to the latest",
              lambda E: E.ExpectColumnValuesToBeInSet(column="complete", value_set=[True]), frame=_per_year_counts,
-             needs=("region_reference", "raw_p0_kabkota"), locate=FIGURE_LOCATE),
+             needs=KABKOTA_FIGURE_SOURCES, locate=FIGURE_LOCATE),
         Rule("p0_in_range", "0 <= P0 <= 100",
              lambda E: E.ExpectColumnValuesToBeBetween(column="p0", min_value=0, max_value=100), **figures),
         Rule("p1_le_p0", "P1 <= P0 where both are published",
@@ -389,8 +405,7 @@ def kabkota_panel_suite() -> Suite:
         Rule("kabkota_add_up_to_province",
              "kab/kota numbers of poor add up to their province within rounding (Papua before 2024 exempt: 2022 split)",
              lambda E: E.ExpectColumnValuesToBeInSet(column="within_tolerance", value_set=[True]),
-             frame=_sums_not_exempt, needs=("p0_province_validated", "raw_p0_kabkota", "raw_poor_kabkota",
-                                            "region_reference"),
+             frame=_sums_not_exempt, needs=("p0_province_validated", *KABKOTA_FIGURE_SOURCES),
              locate=("prov_code", "prov_name", "year", *FIGURE_LOCATE)),  # the exemptions list by province
         Rule("quoted_figures_agree", "figures quoted by news pages equal the published BPS figure (warning)",
              lambda E: E.ExpectColumnValuesToBeInSet(column="agrees", value_set=[True]),
