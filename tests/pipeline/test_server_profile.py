@@ -519,18 +519,25 @@ def test_server_profile_exports_the_url_before_the_instance_opens(monkeypatch, t
     assert os.environ["DAGSTER_POSTGRES_URL"] == profiles.postgres_url(PARTS)
 
 
-def test_with_postgres_url_wrapper():
+def test_with_postgres_url_wrapper(monkeypatch, capsys):
     """deploy/server/with-postgres-url (the systemd units start through it): the URL composed from the parts in
-    the started command's environment; nothing started, and the reason said, without any setting."""
+    the started command's environment. Without any setting, or with a wrong one, `python -m pipelines.profiles
+    postgres-url` (which the wrapper calls, `set -e`: nothing is started) exits 1 and says why."""
     wrapper = ROOT / "deploy" / "server" / "with-postgres-url"
-    base = {"PATH": "/usr/bin:/bin"}
     started = subprocess.run([str(wrapper), "sh", "-c", 'printf %s "$DAGSTER_POSTGRES_URL"'], check=False,
-                             env={**base, **PARTS}, capture_output=True, text=True, timeout=60)
+                             env={"PATH": "/usr/bin:/bin", **PARTS}, capture_output=True, text=True, timeout=60)
     assert (started.returncode, started.stdout) == (0, profiles.postgres_url(PARTS)), started.stderr
-    refused = subprocess.run([str(wrapper), "echo", "started"], check=False, env=base, capture_output=True,
-                             text=True, timeout=60)
-    assert (refused.returncode, refused.stdout) == (1, "")
-    assert "neither DAGSTER_POSTGRES_URL nor DAGSTER_PG_HOST" in refused.stderr
+    for key in ("DAGSTER_POSTGRES_URL", *profiles.POSTGRES_PART_VARS.values()):
+        monkeypatch.setenv(key, "")
+    assert profiles.main(["postgres-url"]) == 1
+    assert "neither DAGSTER_POSTGRES_URL nor DAGSTER_PG_HOST" in capsys.readouterr().err
+    monkeypatch.setenv("DAGSTER_POSTGRES_URL", "mysql://u:secret@db/d")
+    assert profiles.main(["postgres-url"]) == 1
+    refused = capsys.readouterr()
+    assert refused.out == "" and "not mysql://" in refused.err and "secret" not in refused.err
+    monkeypatch.setenv("DAGSTER_POSTGRES_URL", "postgresql://u:secret@db/d")
+    assert profiles.main(["postgres-url"]) == 0
+    assert capsys.readouterr().out == "postgresql+psycopg2://u:secret@db/d\n"
     for unit in ("daemon", "webserver"):
         text = (ROOT / "deploy" / "server" / f"kemiskinan-{unit}.service").read_text()
         assert "ExecStart=/opt/kemiskinan/deploy/server/with-postgres-url /opt/kemiskinan/.venv/bin/dagster" in text
