@@ -45,6 +45,7 @@ POSTGRES_PART_VARS = {"host": "DAGSTER_PG_HOST", "port": "DAGSTER_PG_PORT", "use
 # SQLAlchemy 2.1 maps a plain postgresql:// URL to psycopg 3; dagster-postgres ships with psycopg2(-binary).
 POSTGRES_DRIVER = "postgresql+psycopg2"
 _PLAIN_SCHEMES = ("postgres", "postgresql", POSTGRES_DRIVER)
+URL_PROFILES = ("server", "celery")  # their deploy/<profile>/dagster.yaml reads DAGSTER_POSTGRES_URL
 
 # The multiprocess executor's children fork from a server that has imported the code location and Great
 # Expectations once (forkserver + preload): with the default "spawn" every step re-imports Dagster and the
@@ -168,7 +169,8 @@ def postgres_url(environ: Mapping[str, str] | None = None) -> str | None:
     database = quote(parts["db"], safe="")
     if parts["host"].startswith("/"):  # a unix socket folder: libpq takes it as the `host` parameter
         return f"{POSTGRES_DRIVER}://{userinfo}@/{database}?host={quote(parts['host'], safe='/')}&port={port}"
-    return f"{POSTGRES_DRIVER}://{userinfo}@{parts['host']}:{port}/{database}"
+    host = f"[{parts['host']}]" if ":" in parts["host"] else parts["host"]  # an IPv6 address
+    return f"{POSTGRES_DRIVER}://{userinfo}@{host}:{port}/{database}"
 
 
 def export_postgres_url(environ: MutableMapping[str, str] | None = None) -> str | None:
@@ -229,10 +231,11 @@ def profile_name(environ: Mapping[str, str] | None = None) -> str:
 
 
 def profile_from_env() -> DeploymentProfile:
-    """The selected profile. Under the PostgreSQL profiles it also sets DAGSTER_POSTGRES_URL from the parts when
-    only those are given: the code location and `make run` build it before they open the instance."""
+    """The selected profile. Under the profiles whose instance reads DAGSTER_POSTGRES_URL (server, celery) it
+    also sets that variable from the parts when only those are given: the code location and `make run` build
+    the profile before they open the instance. (k8s reads the parts themselves: deploy/k8s/dagster.yaml.)"""
     name = profile_name()
-    if name != "local":
+    if name in URL_PROFILES:
         export_postgres_url()
     return PROFILES[name]()
 

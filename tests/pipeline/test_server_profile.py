@@ -483,6 +483,7 @@ def test_postgres_url_from_parts_matches_dagster_and_sqlalchemy():
     # no password (peer or .pgpass), default port; a unix socket folder as the host
     assert profiles.postgres_url({"DAGSTER_PG_HOST": "db", "DAGSTER_PG_USER": "u", "DAGSTER_PG_DB": "d"}) == (
         "postgresql+psycopg2://u@db:5432/d")
+    assert make_url(profiles.postgres_url({**PARTS, "DAGSTER_PG_HOST": "::1"})).host == "::1"
     socket = make_url(profiles.postgres_url({**PARTS, "DAGSTER_PG_HOST": "/var/run/postgresql"}))
     assert (socket.host, dict(socket.query), socket.password) == (
         None, {"host": "/var/run/postgresql", "port": "6543"}, "p@ss:w/rd%20 #?")
@@ -517,6 +518,12 @@ def test_server_profile_exports_the_url_before_the_instance_opens(monkeypatch, t
     monkeypatch.setenv("KEMISKINAN_PROFILE", "server")
     assert profiles.profile_from_env().name == "server"
     assert os.environ["DAGSTER_POSTGRES_URL"] == profiles.postgres_url(PARTS)
+    # k8s reads the parts: an incomplete set (the password only in the run pods) does not stop its code location
+    monkeypatch.setenv("DAGSTER_POSTGRES_URL", "")
+    monkeypatch.setenv("DAGSTER_PG_USER", "")
+    monkeypatch.setenv("KEMISKINAN_PROFILE", "k8s")
+    assert profiles.profile_from_env().name == "k8s"
+    assert os.environ["DAGSTER_POSTGRES_URL"] == ""
 
 
 def test_with_postgres_url_wrapper(monkeypatch, capsys):
