@@ -21,6 +21,7 @@ from estimation.publish import manifest
 
 MAPS_SUITE = maps_suite("poverty_maps")
 MAP_DPI = 200
+MAP_WORKERS = 2  # processes drawing the maps (this one and one spawned worker)
 METADATA_MAP_WIDTH_PX = 675  # 90 px per inch: the kab/kota of a province stay readable in the UI, ~40 kB each
 
 
@@ -52,9 +53,7 @@ def poverty_maps(
     sae_estimates: pd.DataFrame,
 ):
     # matplotlib is imported here, not at module level, so the code location loads fast.
-    from estimation.charts.export import save_figure
-    from estimation.charts.maps import build_map_geometry, markdown_thumbnail
-    from estimation.charts.maps import poverty_maps as draw_maps
+    from estimation.charts.maps import MAP_KINDS, MapFile, build_map_geometry, render_poverty_maps
 
     published = p0_kabkota_validated[p0_kabkota_validated["p0"].notna()]
     year = config.year or int(published["year"].max())
@@ -79,18 +78,17 @@ def poverty_maps(
     out_dir = Path(paths.outputs_dir) / "maps"
     metadata: dict = {}
     written: list[Path] = []
+    tasks = [MapFile(f"{kind}_{'indonesia' if area is None else area}_"
+                     f"{extreme_year if kind in ('extreme', 'reliability') else year}", kind, area)
+             for area in areas for kind in MAP_KINDS]
     with publication(out_dir) as staged:  # the maps of this run switch together
-        for area in areas:
-            label = "indonesia" if area is None else area
-            figures = draw_maps(geometry, p0=p0, change=change, extreme=extreme, year=year,
-                                extreme_year=extreme_year, area=area,
-                                line_label=LINE_LABELS_ID.get(definition, definition))
-            for kind, figure in figures.items():
-                stem = f"{kind}_{label}_{extreme_year if kind in ('extreme', 'reliability') else year}"
-                files = save_figure(figure, staged / stem, dpi=MAP_DPI)
-                metadata[stem] = MetadataValue.md(markdown_thumbnail(files["png"].read_bytes(), stem,
-                                                                     width_px=METADATA_MAP_WIDTH_PX))
-                written += [files["png"], files["svg"]]
+        # drawn on two processes (the files are those of one): a map is about a second of one core
+        for stem, png, svg, thumbnail in render_poverty_maps(
+                geometry, tasks, staged, dpi=MAP_DPI, thumbnail_px=METADATA_MAP_WIDTH_PX, workers=MAP_WORKERS,
+                p0=p0, change=change, extreme=extreme, year=year, extreme_year=extreme_year,
+                line_label=LINE_LABELS_ID.get(definition, definition)):
+            metadata[stem] = MetadataValue.md(thumbnail)
+            written += [Path(png), Path(svg)]
     missing = geometry.missing(geometry.kabkota_of(None))
     listing = manifest(public_path(path, staged, out_dir) for path in written)
     yield Output(listing, metadata={
