@@ -1,5 +1,6 @@
 """Suites of the registry layer. Failures are located by file key, kab/kota code and row numbers only."""
 
+import json
 import re
 from pathlib import Path
 
@@ -27,18 +28,77 @@ def extracts_suite() -> Suite:
     ])
 
 
+# Why a NIK of an extract is invalid, in words (row numbers are named, the NIK never).
+NIK_STATUS_WORDS = {"missing": "no NIK", "scientific_notation": "scientific notation, digits lost",
+                    "non_digit": "a character that is not a digit", "bad_length": "not 16 digits",
+                    "region_mismatch": "registered in another kab/kota", "bad_birth_date": "impossible birth date"}
+DESIL_RANGES = {"p3ke": "1-4", "dtsen": "1-10"}
+EXTRACT_LOCATE = ("source_file", "source_row", "source_column", "region_name", "found", "problem")
+NIK_LOCATE = ("source_file", "source_row", "source_column", "region_name", "problem")  # a NIK is never quoted
+
+
+def _file_of(report: dict) -> str:
+    return str(report.get("source_file") or report["key"])
+
+
+def _nik_rows(reports: pd.DataFrame) -> pd.DataFrame:
+    """One row per ingested file, located at its first invalid NIK (file, row, column 'NIK', kab/kota code),
+    with the first rows of each reason in `problem`."""
+    located = []
+    for report in reports.to_dict("records"):
+        first = json.loads(report.get("first_invalid_rows") or "{}")
+        listed = sorted(row for rows in first.values() for row in rows)
+        kinds = "; ".join(f"{status} ({NIK_STATUS_WORDS.get(status, status)}): rows {', '.join(map(str, sorted(rows)))}"
+                          for status, rows in sorted(first.items()) if rows)
+        located.append({
+            "source_file": _file_of(report), "source_row": listed[0] if listed else None, "source_column": "NIK",
+            "region_name": report.get("kabkota_code"),
+            "problem": (f"{float(report['nik_valid_rate']):.1%} of {int(report.get('rows', 0)):,} NIKs valid; the "
+                        f"first invalid rows: {kinds or '-'}"),
+            "nik_valid_rate": report["nik_valid_rate"]})
+    return _located(located)
+
+
+def _desil_rows(reports: pd.DataFrame) -> pd.DataFrame:
+    """One row per desil found outside its source's range (the first ones of each file), located with the
+    desil found; a file without any gives one row that passes."""
+    located = []
+    for report in reports.to_dict("records"):
+        count = int(report.get("desil_out_of_range") or 0)
+        bad = json.loads(report.get("desil_out_of_range_rows") or "[]")
+        where = {"source_file": _file_of(report), "source_column": "Desil", "region_name": report.get("kabkota_code")}
+        expected = DESIL_RANGES.get(str(report.get("source")), "its source's range")
+        problem = f"desil outside {expected} ({count} such row(s) in the file)"
+        if not bad:
+            located.append({**where, "source_row": None, "found": None, "problem": problem if count else None,
+                            "desil_out_of_range": count})
+        for item in bad:
+            located.append({**where, "source_row": int(item["row"]), "found": str(item["desil"]), "problem": problem,
+                            "desil_out_of_range": count})
+    return _located(located)
+
+
+def _located(rows: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return pd.DataFrame(columns=[*EXTRACT_LOCATE, "nik_valid_rate", "desil_out_of_range"])
+    frame["source_row"] = pd.Series([row["source_row"] for row in rows], dtype="object")  # 3, never 3.0
+    return frame
+
+
 def ingested_suite() -> Suite:
-    loc = ("key", "kabkota_code", "first_invalid_rows")
+    """Rules on the ingestion report (one row per extract): located at the file's rows (never a NIK)."""
     return Suite("registry_ingested", [
         Rule("nik_valid_rate", f"at least {MIN_NIK_VALID_RATE:.0%} of NIKs valid (16 digits, region code, birth date)",
              lambda E: E.ExpectColumnValuesToBeBetween(column="nik_valid_rate", min_value=MIN_NIK_VALID_RATE),
-             locate=loc),
+             frame=_nik_rows, locate=NIK_LOCATE),
         Rule("nik_valid_rate_good", f"at least {GOOD_NIK_VALID_RATE:.0%} of NIKs valid (warning: ask for a cleaner "
              "extract; rows listed)", lambda E: E.ExpectColumnValuesToBeBetween(
-                 column="nik_valid_rate", min_value=GOOD_NIK_VALID_RATE), severity="WARN", locate=loc),
+                 column="nik_valid_rate", min_value=GOOD_NIK_VALID_RATE), severity="WARN", frame=_nik_rows,
+             locate=NIK_LOCATE),
         Rule("desil_in_range", "desil within its source's range (P3KE 1-4, DTSEN 1-10)",
              lambda E: E.ExpectColumnValuesToBeBetween(column="desil_out_of_range", max_value=0),
-             locate=("key", "kabkota_code", "desil_out_of_range_rows")),
+             frame=_desil_rows, locate=EXTRACT_LOCATE),
         Rule("key_mode_recorded", "every ingested file records how its pseudonym key was obtained",
              lambda E: E.ExpectColumnValuesToBeInSet(column="key_mode", value_set=["env", "demo", "explicit"]),
              locate=("key",)),

@@ -59,7 +59,8 @@ def _report_row(entry, report: IngestReport, out: Path) -> dict[str, object]:
     bad_p3ke, bad_dtsen, bad_rows = desil_range_violations(out)
     statuses = report.nik_status_counts
     valid = int(statuses.get("valid", 0))
-    return {"key": entry.key, "source": entry.source, "kabkota_code": entry.kabkota_code,
+    return {"key": entry.key, "source": entry.source, "source_file": report.source_file,
+            "kabkota_code": entry.kabkota_code,
             "year": int(entry.year), "snapshot_date": entry.snapshot_date, "rows": report.n_rows,
             "duplicates": report.n_duplicates, "nik_valid": valid,
             "nik_valid_rate": valid / report.n_rows if report.n_rows else 0.0,

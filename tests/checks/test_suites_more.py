@@ -146,10 +146,16 @@ def test_registry_suites(tmp_path):
     assert failing(ingested_suite(), ingested.assign(nik_valid_rate=[0.5])) == {"nik_valid_rate", "nik_valid_rate_good"}
     assert failing(ingested_suite(), ingested.assign(desil_out_of_range=[3])) == {"desil_in_range"}
     rows = '[{"row": 2, "desil": 0}, {"row": 9, "desil": 5}]'
-    [desil] = [r for r in run_suite(ingested_suite(), ingested.assign(desil_out_of_range=[2],
+    [desil] = [r for r in run_suite(ingested_suite(), ingested.assign(desil_out_of_range=[2], source=["p3ke"],
                                                                       desil_out_of_range_rows=[rows])).results
                if r.rule == "desil_in_range"]
-    assert '"row": 2, "desil": 0' in desil.message and '"row": 9, "desil": 5' in desil.message  # the rows themselves
+    assert ("file p3ke_3517_2024, row 2, column 'Desil', region '3517', found '0' (desil outside 1-4 (2 such row(s) "
+            "in the file)); file p3ke_3517_2024, row 9") in desil.message  # the rows themselves, and what was found
+    [nik] = [r for r in run_suite(ingested_suite(), ingested.assign(
+        nik_valid_rate=[0.5], source_file=["p3ke.csv"], first_invalid_rows=['{"bad_length": [7, 4]}'])).results
+        if r.rule == "nik_valid_rate"]
+    assert ("file p3ke.csv, row 4, column 'NIK', region '3517' (50.0% of 10 NIKs valid; the first invalid rows: "
+            "bad_length (not 16 digits): rows 4, 7)") in nik.message
     assert failing(ingested_suite(), ingested.assign(key_mode=["none"])) == {"key_mode_recorded"}
     assert failing(ingested_suite(), ingested.assign(rows=[0])) == {"rows_ingested"}
 

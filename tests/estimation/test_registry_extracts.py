@@ -162,7 +162,7 @@ def test_ingest_extracts_one_row_per_snapshot(tmp_path: Path) -> None:
     key, source = key_from_env(demo=True)
     reports = ingest_extracts(extract_files(entries, folder), folder, tmp_path / "ingested", key, source)
     assert reports["key"].tolist() == ["p3ke_3517_2024", "p3ke_3602_2023"]  # sorted; the SK list is not a snapshot
-    assert list(reports.columns) == ["key", "source", "kabkota_code", "year", "snapshot_date", "rows", "duplicates",
+    assert list(reports.columns) == ["key", "source", "source_file", "kabkota_code", "year", "snapshot_date", "rows", "duplicates",
                                      "nik_valid", "nik_valid_rate", "nik_invalid_by_status", "first_invalid_rows",
                                      "desil_out_of_range", "desil_out_of_range_rows", "key_mode", "path"]
     jombang, lebak = reports.iloc[0], reports.iloc[1]
