@@ -69,7 +69,9 @@ def rerun(good_run, tmp_path_factory):
     started = time.perf_counter()
     second = run_graph(again, jobs=GOOD_RUN_JOBS, selection=SLICE, estimation_years=ROUND,
                        asset_config=GOOD_RUN_CONFIG)
-    print(f"re-run of the slice: {time.perf_counter() - started:.1f} s")
+    steps = {e.step_key: e.message.rsplit(" in ", 1)[-1].rstrip(".") for r in second.results for e in r.all_events
+             if e.event_type_value == "STEP_SUCCESS"}
+    print(f"re-run of the slice: {time.perf_counter() - started:.1f} s; steps: {steps}")
     return good_dir, again, second
 
 
