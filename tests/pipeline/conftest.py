@@ -40,12 +40,12 @@ class GraphRun:
 
 def run_graph(data_dir: Path, raw_dir: Path | None = None, jobs=JOBS, log_level: str = "ERROR",
               selection: list[str] | None = None, estimation_years: tuple[str, str] | None = None,
-              asset_config: dict | None = None) -> GraphRun:
+              asset_config: dict | None = None, exclude: tuple[str, ...] = ()) -> GraphRun:
     """Materialise the whole graph, every year, in process, into `data_dir` (storage + outputs), with a
     Dagster instance on disk under `data_dir/dagster_home` (SQLite event log, as `make run` has).
 
-    `selection`: only these assets and everything downstream of them (the others are read from the storage
-    already in `data_dir`); `estimation_years`: the first and last partition of the estimation job;
+    `selection`: only these assets and everything downstream of them but `exclude` (the others are read from
+    the storage already in `data_dir`); `estimation_years`: the first and last partition of the estimation job;
     `asset_config`: {asset name: config}, given to the job that holds the asset."""
     paths = ProjectPaths(raw_dir=str(raw_dir or PROJECT_RAW), outputs_dir=str(data_dir / "outputs"),
                          restricted_dir=str(data_dir / "restricted"), storage_dir=str(data_dir / "storage"))
@@ -58,7 +58,7 @@ def run_graph(data_dir: Path, raw_dir: Path | None = None, jobs=JOBS, log_level:
         if selection is not None:
             job_keys = defs.resolve_job_def(job_name).asset_layer.executable_asset_keys
             downstream = AssetSelection.assets(*selection).downstream().resolve(defs.resolve_asset_graph())
-            keys = [key for key in downstream if key in job_keys]
+            keys = [key for key in downstream if key in job_keys and key.to_user_string() not in exclude]
         tags = {}
         if selection is None:  # a complete run of the job records its inputs, as `make run` does
             tags[INPUTS_TAG] = json.dumps(fingerprint(raw_dir or PROJECT_RAW), sort_keys=True)
