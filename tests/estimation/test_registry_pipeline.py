@@ -37,42 +37,69 @@ from estimation.registry.worklists import progress_table
 pytestmark = pytest.mark.xdist_group("registry")
 
 
+ENV_KEY = {"P3KE_PSEUDONYM_KEY": "test-key-not-for-production-0123456789"}
+ENV_SNAPSHOT = "p3ke_3576_2022"  # a small extract (~29 k rows): the key-from-environment path end to end
+
+
 @pytest.fixture(scope="module")
 def run(registry_layer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    """The Jombang decree case with a key from the environment, on the session's demo extracts; the other
-    snapshots are read from the registry layer's pseudonymised Parquet (ingested once per session)."""
+    """The Jombang decree case on the registry layer's pseudonymised Parquet and ingestion report (the 101 MB
+    extract is ingested once per session, by the layer, with its demo key); the key-from-environment path on a
+    small extract of the same demo folder (ingested and matched here with a key from the environment)."""
     base = tmp_path_factory.mktemp("registry")
     out, restricted = base / "out", base / "restricted"
-    key, src = key_from_env({"P3KE_PSEUDONYM_KEY": "test-key-not-for-production-0123456789"})
+    (out / "ingested").mkdir(parents=True)
     demo = registry_layer.demo
     sc, pops, folder = demo.scenario, demo.panel, demo.folder
-    jombang = next(s for s in sc.snapshots if s["key"] == "p3ke_3517_2024")
-    rep = ingest_extract(jombang["path"], out / "ingested" / "p3ke_3517_2024.parquet", key, src,
-                         jombang["snapshot_date"], source="p3ke")
-    (out / "ingest_report.json").write_text(json.dumps(rep.as_dict()))
-    layer_ingested = registry_layer.value("registry_ingested")
+    layer_ingested = registry_layer.value("registry_ingested")  # one report row per extract, with its Parquet
+    assert set(layer_ingested["key_mode"]) == {"demo"}
+    key, src = key_from_env(demo=True)  # the layer's key (PseudonymKey(mode="demo")): its pseudonyms match ours
+    reports = layer_ingested.set_index("key")
+    jombang_parquet = Path(reports.loc["p3ke_3517_2024", "path"])
     agg = aggregate_extract(list(layer_ingested["path"]), pops)
     agg.to_csv(out / "aggregates.csv", index=False)
     yoy = year_over_year_registry(agg)
     yoy.to_csv(out / "yoy.csv", index=False)
     sk, sk_report = ingest_nik_list(sc.files["sk_jombang_2024"], key, src, "3517")
     iv = ingest_interventions(sc.files["intervensi_jombang_2024"], key, src)
-    summary, persons = padu_padan(sk, out / "ingested" / "p3ke_3517_2024.parquet", iv)
+    summary, persons = padu_padan(sk, jombang_parquet, iv)
     summary.to_csv(out / "padu_padan_summary.csv", index=False)
     persons.to_parquet(out / "padu_padan_persons.parquet")
     # the assets' path over the whole folder: every SK list, its register, worklists, progress
     ingested = pd.DataFrame([{"key": "p3ke_3517_2024", "source": "p3ke", "kabkota_code": "3517", "year": 2024,
-                              "path": str(out / "ingested" / "p3ke_3517_2024.parquet")}])
+                              "path": str(jombang_parquet)}])
     matched = match_decree_lists(pd.DataFrame(read_manifest(folder)), ingested, folder, key, src, restricted,
                                  period="2024-11")
     lists = matched.worklists
     lists.to_csv(out / "worklist_counts.csv", index=False)
     progress = progress_table({"2024-11": persons})
     progress.to_csv(out / "progress.csv", index=False)
+    # the key from the environment, on a small extract: ingestion, its report, a decree list of its persons
+    env_key, env_src = key_from_env(ENV_KEY)
+    small = next(s for s in sc.snapshots if s["key"] == ENV_SNAPSHOT)
+    env_parquet = out / "ingested" / f"{ENV_SNAPSHOT}.parquet"
+    env_report = ingest_extract(small["path"], env_parquet, env_key, env_src, small["snapshot_date"], source="p3ke")
+    (out / "ingest_report.json").write_text(json.dumps(env_report.as_dict()))
+    nik = pacsv.read_csv(small["path"], convert_options=pacsv.ConvertOptions(
+        include_columns=["NIK"], column_types={"NIK": pa.string()})).column("NIK").to_pylist()
+    listed = list(dict.fromkeys(n for n in nik if n and re.fullmatch(r"3576\d{12}", n)))[:50]  # 50 persons
+    (base / "sk_env.csv").write_text("NIK\n" + "\n".join(listed + ["3576" + "01" + "010199" + "9999"]) + "\n")
+    env_list, env_list_report = ingest_nik_list(base / "sk_env.csv", env_key, env_src, "3576")
+    env_summary, env_persons = padu_padan(env_list, env_parquet, None)
+    env_summary.to_csv(out / "padu_padan_summary_env.csv", index=False)
+    # the same list and the same extract under the demo key: the layer's Parquet of that extract
+    demo_list, _ = ingest_nik_list(base / "sk_env.csv", key, src, "3576")
+    demo_summary, _ = padu_padan(demo_list, Path(reports.loc[ENV_SNAPSHOT, "path"]), None)
+    mixed_summary, _ = padu_padan(demo_list, env_parquet, None)  # a list pseudonymised with another key
     return {"sc": sc, "key": key, "out": out, "restricted": restricted, "agg": agg, "yoy": yoy, "summary": summary,
-            "persons": persons, "lists": lists, "progress": progress, "reports": [rep], "sk_report": sk_report,
+            "persons": persons, "lists": lists, "progress": progress, "report": reports.loc["p3ke_3517_2024"],
+            "jombang_parquet": jombang_parquet, "sk_report": sk_report,
             "matched": matched, "ingested": ingested, "folder": folder, "src": src, "pops": pops,
-            "layer_ingested": [Path(p) for p in layer_ingested["path"]]}
+            "layer_ingested": [Path(p) for p in layer_ingested["path"]],
+            "env": {"key": env_key, "report": env_report, "path": small["path"], "parquet": env_parquet,
+                    "listed": listed, "list_report": env_list_report, "summary": env_summary,
+                    "persons": env_persons, "demo_summary": demo_summary, "mixed_summary": mixed_summary,
+                    "demo_parquet": Path(reports.loc[ENV_SNAPSHOT, "path"])}}
 
 
 def _planted(sc) -> tuple[int, int, int, int]:
@@ -101,7 +128,8 @@ def test_jombang_case_recovered_to_the_person(run: dict) -> None:
         k, v, d, i)
     assert (s["persons"], s["list_rows"]) == (7_408 + k + v, 7_408 + k + v + d + i)
     # absent persons the OPD register records are intervened, yet not found
-    assert s["intervened"] == 7_408 + SK_LIST_ERRORS["absent_intervened"] and s["key_mode"] == "env"
+    # (the layer's key: the key from the environment is tested on a small extract, test_key_from_environment...)
+    assert s["intervened"] == 7_408 + SK_LIST_ERRORS["absent_intervened"] and s["key_mode"] == "demo"
     assert run["persons"]["duplicate_on_list"].sum() == SK_LIST_ERRORS["listed_twice"] + SK_LIST_ERRORS[
         "listed_thrice"]
     truth = run["sc"].truth.assign(nik_pseudo=lambda t: pseudonymise(t["nik"], run["key"]).to_numpy())
@@ -141,16 +169,57 @@ def test_lebak_and_mojokerto_figures(run: dict) -> None:
     assert mojo["extreme_individuals_from"] == round(0.011 * 139_900)
 
 
+def _scientific_lines(path: Path) -> tuple[int, list[int]]:
+    """(data rows, CSV lines (header = 1) whose NIK is written in scientific notation), with a plain regex."""
+    raw = Path(path).read_text().splitlines()
+    return len(raw) - 1, [i + 1 for i, line in enumerate(raw) if re.match(r'^"?\d\.\d+e\+15', line)]
+
+
 def test_ingest_report_counts_and_rows(run: dict) -> None:
-    rep = next(r for r in run["reports"] if r.source_file == "p3ke_3517_2024.csv")
-    raw = Path(run["sc"].files["p3ke_3517_2024"]).read_text().splitlines()
-    sci_lines = [i + 1 for i, line in enumerate(raw) if re.match(r'^"?\d\.\d+e\+15', line)]
+    """The layer's ingestion report of the Jombang extract (one row of `registry_ingested`): counts, the first
+    rows of each invalid kind, and every such row in its Parquet (source_row, nik_status)."""
+    rep = run["report"]
+    assert rep["source_file"] == "p3ke_3517_2024.csv" and rep["key_mode"] == "demo"
+    raw_rows, sci_lines = _scientific_lines(run["sc"].files["p3ke_3517_2024"])
+    assert len(sci_lines) > 5
+    statuses = json.loads(rep["nik_invalid_by_status"])
+    assert json.loads(rep["first_invalid_rows"])["scientific_notation"] == sci_lines[:5]
+    assert statuses["scientific_notation"] == len(sci_lines)
+    assert rep["rows"] == raw_rows and rep["rows"] - rep["duplicates"] == 654_220
+    assert statuses["region_mismatch"] > 0
+    assert rep["nik_valid"] + sum(statuses.values()) == rep["rows"]
+    table = pq.read_table(run["jombang_parquet"])
+    assert table.column_names == list(INGESTED_COLUMNS) and table.num_rows == rep["rows"]
+    sci = pc.equal(table["nik_status"], "scientific_notation")
+    assert sorted(table.filter(sci)["source_row"].to_pylist()) == sci_lines  # every row, by its line
+
+
+def test_key_from_environment_on_a_small_extract(run: dict) -> None:
+    """P3KE_PSEUDONYM_KEY from the environment, end to end on a small extract: its ingestion report (counts and
+    every invalid row by line), the key mode recorded in the report, the Parquet and padu padan, and pseudonyms
+    that are the environment key's (they match the list only under the same key)."""
+    env = run["env"]
+    rep = env["report"]
+    raw_rows, sci_lines = _scientific_lines(env["path"])
+    assert rep.key_mode == "env" and rep.source_file == f"{ENV_SNAPSHOT}.csv"
     assert rep.invalid_nik_rows["scientific_notation"] == sci_lines and len(sci_lines) > 0
     assert rep.nik_status_counts["scientific_notation"] == len(sci_lines)
-    assert rep.n_rows == len(raw) - 1 and rep.n_rows - rep.n_duplicates == 654_220
-    assert rep.nik_status_counts["region_mismatch"] > 0
-    table = pq.read_table(run["out"] / "ingested" / "p3ke_3517_2024.parquet")
-    assert table.column_names == list(INGESTED_COLUMNS)
+    assert rep.n_rows == raw_rows > 10_000 and sum(rep.nik_status_counts.values()) == rep.n_rows
+    assert json.loads((run["out"] / "ingest_report.json").read_text())["key_mode"] == "env"
+    table = pq.read_table(env["parquet"], columns=["nik_pseudo", "key_mode", "source_row", "nik_status"])
+    assert table.num_rows == rep.n_rows and set(table["key_mode"].to_pylist()) == {"env"}
+    listed = env["listed"]
+    assert len(listed) == 50
+    pseudo = set(table["nik_pseudo"].to_pylist())
+    assert set(pseudonymise(pd.Series(listed), env["key"])) <= pseudo  # the environment key's pseudonyms
+    assert not set(pseudonymise(pd.Series(listed), run["key"])) & pseudo  # not the demo key's
+    s = env["summary"].iloc[0]
+    assert s["key_mode"] == "env" and env["list_report"]["key_mode"] == "env"
+    assert (s["list_rows"], s["persons"], s["found"], s["not_found"]) == (51, 51, 50, 1)
+    demo = env["demo_summary"].iloc[0]  # the layer's Parquet of the same extract, the list under the demo key
+    assert demo["key_mode"] == "demo" and (demo["found"], demo["not_found"]) == (50, 1)
+    mixed = env["mixed_summary"].iloc[0]  # a list pseudonymised with another key finds nobody
+    assert (mixed["found"], mixed["not_found"]) == (0, 51)
 
 
 def _identity_columns(path: Path) -> dict[str, pa.Array]:
@@ -290,8 +359,9 @@ def test_dtsen_ingest_aggregate_and_padu_padan(run: dict, tmp_path: Path) -> Non
     key, src = key_from_env(demo=True)
     xlsx = run["sc"].files["dtsen_6271_2025Q2"]
     dts = pd.read_excel(xlsx, dtype=str)
-    ingested = tmp_path / "dtsen.parquet"
-    ingest_extract(xlsx, ingested, key, src, "2025-06-30", source="dtsen")
+    # the layer ingested the xlsx with the demo key (snapshot 2025-06-30): its Parquet
+    ingested = next(p for p in run["layer_ingested"] if p.name == "dtsen_6271_2025Q2.parquet")
+    assert pq.read_metadata(ingested).num_rows == len(dts) == n
     sk = pd.DataFrame({"NIK": list(dts["NIK"].iloc[:40]) + [dts["NIK"].iloc[0], "627101" + "010199" + "0999", "6.271e+15"]})
     sk.to_csv(tmp_path / "sk.csv", index=False)
     lst, rep = ingest_nik_list(tmp_path / "sk.csv", key, src, "6271")
