@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-import statsmodels.api as sm
 from scipy import stats
 
 from estimation.sae import fay_herriot
@@ -130,6 +129,8 @@ def test_normality_table_matches_scipy():
 
 
 def test_r2_matches_ols_and_adjusted_formula():
+    import statsmodels.api as sm  # here, not at the top: ~5 s of import on each xdist worker's collection
+
     r, y, X, D = _fit()
     ols = sm.OLS(y, X).fit()
     assert np.isclose(r.r2, ols.rsquared_adj)  # emdi's "R2" is 1 - MSE/MST, i.e. OLS adjusted R²
@@ -180,6 +181,8 @@ def test_gvf_p_model_must_lie_strictly_inside_the_unit_interval(bad):
 
 
 def test_gvf_loglinear_against_statsmodels_ols():
+    import statsmodels.api as sm
+
     y = np.array([0.5, 2.0, 3.0, 5.0, 8.0, 0.8])
     v = np.array([0.3, 0.2, 0.5, 0.4, 0.9, 0.0])  # the last area (var 0) is smoothed, not fitted
     n = np.array([10.0, 40.0, 25.0, 60.0, 15.0, 30.0])
