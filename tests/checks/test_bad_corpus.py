@@ -174,11 +174,13 @@ PANEL_SOURCE_NAMES = {"raw_p0_kabkota": "p0_kabkota", "raw_poor_kabkota": "poor_
                       "raw_poverty_line_2025_webapi": "poverty_line_2025_webapi"}
 
 
-def _panel_sources(raw: Path, reference: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def _panel_sources(raw: Path, reference: pd.DataFrame, parsed: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """The raw assets the kab/kota panel is built from, parsed from the case's raw folder (a file the case does
-    not hold is read as the pipeline reads a deleted one: no figures), and the region reference."""
+    not hold is read as the pipeline reads a deleted one: no figures), and the region reference. `parsed`: the
+    sources already parsed from that folder (the case's own), not parsed again."""
     assert set(PANEL_SOURCE_NAMES) | {"region_reference"} == set(KABKOTA_FIGURE_SOURCES)
-    frames = {asset: _cells(source, raw, reference) for asset, source in PANEL_SOURCE_NAMES.items()}
+    frames = {asset: parsed[source] if source in parsed else _cells(source, raw, reference)
+              for asset, source in PANEL_SOURCE_NAMES.items()}
     return {**frames, "region_reference": reference}
 
 
@@ -187,7 +189,7 @@ def test_bad_raw_input_is_blocked(case, tmp_path, reference):
     raw = broken_raw_dir(case, tmp_path)
     cells = _cells(case["source"], raw, reference)
     if case["check"] in VALIDATED_RULES:  # valid numbers, impossible together: the kab/kota panel's rules
-        related = _panel_sources(raw, reference)
+        related = _panel_sources(raw, reference, {case["source"]: cells})
         panel = build_kabkota_panel(*(related[name] for name in KABKOTA_FIGURE_SOURCES[:2]), reference,
                                     extra_cells=[related[name] for name in KABKOTA_FIGURE_SOURCES[3:]])
         suite = kabkota_panel_suite()
@@ -237,28 +239,33 @@ def test_bad_registry_extract_is_reported_by_row(case, tmp_path):
     assert not ({"nik", "kk"} & set(ingested.columns))  # never an identity in the output
 
 
-def test_the_valid_extract_passes_every_registry_rule(tmp_path):
-    row = _ingested_report(BAD / "registry_p3ke_valid.csv", tmp_path / "out.parquet", "valid")
+@pytest.fixture(scope="module")
+def valid_snapshot(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """The valid extract (Jombang, 2024) ingested once: (its Parquet, its report row)."""
+    out = tmp_path_factory.mktemp("valid_snapshot") / "snapshot.parquet"
+    return out, _ingested_report(BAD / "registry_p3ke_valid.csv", out, "valid")
+
+
+def test_the_valid_extract_passes_every_registry_rule(valid_snapshot):
+    _, row = valid_snapshot
     outcome = run_suite(ingested_suite(), pd.DataFrame([row]))
     assert outcome.passed, [r.message for r in outcome.results if not r.passed]
 
 
-def _decree_list(case: dict, tmp_path: Path):
+def _decree_list(case: dict, snapshot: Path):
     """(padu padan summary, persons, located list rows) of the case's decree list matched with the valid
-    extract (Jombang, 2024), as `estimation.registry.decree_lists.match_decree_lists` does for each list."""
-    snapshot = tmp_path / "snapshot.parquet"
-    ingest_extract(BAD / "registry_p3ke_valid.csv", snapshot, DEMO_KEY, KeySource("demo"), "2024-06-30",
-                   kabkota_code="3517")
+    extract (Jombang, 2024, ingested once: `valid_snapshot`), as `estimation.registry.decree_lists.
+    match_decree_lists` does for each list."""
     decree, _ = ingest_nik_list(BAD / case["file"], DEMO_KEY, KeySource("demo"), "3517")
     summary, persons = padu_padan(decree, [snapshot])
     return summary.assign(year=2024), persons, decree_list_rows(decree, case["file"], 2024)
 
 
 @pytest.mark.parametrize("case", [c for c in REGISTRY_CASES if c["source"] == "registry_sk"], ids=lambda c: c["case"])
-def test_bad_decree_list_is_reported_by_row(case, tmp_path):
+def test_bad_decree_list_is_reported_by_row(case, valid_snapshot):
     """A NIK listed twice blocks padu padan (nik_once_on_list) with the rows named; invalid NIKs are a warning
     with their rows and what is wrong with each (never the NIK)."""
-    summary, _, rows = _decree_list(case, tmp_path)
+    summary, _, rows = _decree_list(case, valid_snapshot[0])
     suite = padu_padan_suite()
     rules = [r for r in suite.rules if r.name == case["check"]]
     outcome = run_suite(suite, summary, rules=rules, related={"decree_list_rows": rows})
@@ -268,12 +275,12 @@ def test_bad_decree_list_is_reported_by_row(case, tmp_path):
     assert [r.rule for r in others.results if not r.passed] == [case["check"]]  # the counts still add up
 
 
-def test_invalid_niks_on_a_decree_list_are_not_reported_as_not_found(tmp_path):
+def test_invalid_niks_on_a_decree_list_are_not_reported_as_not_found(valid_snapshot):
     """Issue 10: persons whose listed NIK is mangled (15 or 17 digits, scientific notation) are counted as
     unreadable NIKs of the list, never as persons not found (tidak ditemukan); the two valid NIKs that are in
     the snapshot are found, and none is a duplicate."""
     case = next(c for c in REGISTRY_CASES if c["case"] == "registry_decree_invalid_niks")
-    summary, persons, rows = _decree_list(case, tmp_path)
+    summary, persons, rows = _decree_list(case, valid_snapshot[0])
     s = summary.iloc[0]
     assert (s["list_rows"], s["invalid_nik_on_list"], s["persons"], s["found"]) == (5, 3, 2, 2)
     assert (s["not_found"], s["invalid_nik_not_found"], s["duplicate_rows_on_list"]) == (0, 0, 0)
