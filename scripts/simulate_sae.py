@@ -67,19 +67,19 @@ VARIANCE_NOTE = {  # what `var` (and so mse_ratio and the interval) is for each 
     "fh_default": f"analytic MSE of the {DEFAULT_VARIANCE_METHOD} EBLUP, area effects {DEFAULT_EFFECT_VARIANCE} "
                   "(published as a fit diagnostic, mse_eblup_model, not as a precision)",
     "benchmarked": "parametric bootstrap MSE of the benchmarked default EBLUP, benchmarking repeated (as published)",
+    "fh_robust": ("area-specific conditional MSE of the default EBLUP (estimation.sae.robust_mse: "
+                  "D - 2BD + B^2 (y - x'beta)^2 + 2 g2 + 2 g3, floored at its sampling part)"),
+    "benchmarked_robust": ("area-specific conditional MSE of the default EBLUP plus the squared "
+                           "benchmarking adjustment (benchmarked - EBLUP)^2"),
+    "fh_local": ("conditional MSE of the default EBLUP with the squared residual replaced by its mean "
+                 "over the tenth of the kab/kota nearest in sampling variance (estimation.sae.robust_mse)"),
+    "benchmarked_local": ("fh_local's MSE plus the squared benchmarking adjustment (benchmarked - "
+                          "EBLUP)^2"),
+    "bivariate_fh": ("MSE of the bivariate Fay-Herriot over the two rounds (REML, design covariance of "
+                     "the rounds from the common census blocks)"),
+    "joint_fh": ("MSE of the bivariate Fay-Herriot of P0 and extreme poverty in the round (design "
+                 "covariance of the two indicators from the linearisation); extreme capped at P0"),
 }
-VARIANCE_NOTE["fh_robust"] = ("area-specific conditional MSE of the default EBLUP (estimation.sae.robust_mse: "
-                              "D - 2BD + B^2 (y - x'beta)^2 + 2 g2 + 2 g3, floored at its sampling part)")
-VARIANCE_NOTE["benchmarked_robust"] = ("area-specific conditional MSE of the default EBLUP plus the squared "
-                                       "benchmarking adjustment (benchmarked - EBLUP)^2")
-VARIANCE_NOTE["fh_local"] = ("conditional MSE of the default EBLUP with the squared residual replaced by its mean "
-                             "over the tenth of the kab/kota nearest in sampling variance (estimation.sae.robust_mse)")
-VARIANCE_NOTE["benchmarked_local"] = ("fh_local's MSE plus the squared benchmarking adjustment (benchmarked - "
-                                      "EBLUP)^2")
-VARIANCE_NOTE["bivariate_fh"] = ("MSE of the bivariate Fay-Herriot over the two rounds (REML, design covariance of "
-                                 "the rounds from the common census blocks)")
-VARIANCE_NOTE["joint_fh"] = ("MSE of the bivariate Fay-Herriot of P0 and extreme poverty in the round (design "
-                             "covariance of the two indicators from the linearisation); extreme capped at P0")
 Z95 = 1.959963984540054
 
 
