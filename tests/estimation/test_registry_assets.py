@@ -176,11 +176,16 @@ def test_real_extracts_refused_under_the_demo_key_and_set_once(registry_demo, tm
     extracts, ingested = (next(a for a in registry_assets if a.key == AssetKey(name))
                           for name in ("registry_extracts", "registry_ingested"))
 
+    def resources(mode: str) -> dict:
+        return {"io_manager": ParquetIOManager(base_dir=str(tmp_path / "storage")), "paths": paths,
+                "pseudonym_key": PseudonymKey(mode=mode)}
+
+    # the upstream households partition, stored once for both runs
+    assert materialize([households], resources=resources("demo"),
+                       partition_key=str(DEMO_SCENARIO.synthetic_year)).success
+
     def run(mode: str):
-        resources = {"io_manager": ParquetIOManager(base_dir=str(tmp_path / "storage")), "paths": paths,
-                     "pseudonym_key": PseudonymKey(mode=mode)}
-        materialize([households], resources=resources, partition_key=str(DEMO_SCENARIO.synthetic_year))
-        return materialize([panel, households, extracts, ingested], resources=resources, raise_on_error=False,
+        return materialize([panel, households, extracts, ingested], resources=resources(mode), raise_on_error=False,
                            selection=[AssetKey("p0_kabkota_validated"), extracts.key, ingested.key])
 
     refused = run("demo")
