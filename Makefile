@@ -40,7 +40,7 @@ run: venv $(INSTANCE)
 	$(PY) -m scripts.run $(if $(FULL),--full)
 
 # Two workers; tests sharing the whole-graph run or the registry demo stay on one (their xdist_group marks).
-# mypy checks the library meanwhile (cold: ~30 s of one core, mostly while a worker waits for its group).
+# mypy checks the library meanwhile (cold: ~10 s of one core; pyproject.toml says what it takes as untyped).
 # Temporary files (Dagster's SQLite instances, PostgreSQL's data folder, outputs) on tmpfs when there is one:
 # SQLite commits every event with an fsync, ~5 ms each on this disk and ~0 on tmpfs (TEST_TMPDIR overrides).
 TEST_TMPDIR ?= $(shell test -d /dev/shm -a -w /dev/shm && echo /dev/shm || echo $${TMPDIR:-/tmp})
