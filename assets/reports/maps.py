@@ -82,7 +82,7 @@ def poverty_maps(
                      f"{extreme_year if kind in ('extreme', 'reliability') else year}", kind, area)
              for area in areas for kind in MAP_KINDS]
     with publication(out_dir) as staged:  # the maps of this run switch together
-        # drawn on two processes (the files are those of one): a map is about a second of one core
+        # drawn on two processes when there are enough maps (the files are those of one): a map is about a second
         for stem, png, svg, thumbnail in render_poverty_maps(
                 geometry, tasks, staged, dpi=MAP_DPI, thumbnail_px=METADATA_MAP_WIDTH_PX, workers=MAP_WORKERS,
                 p0=p0, change=change, extreme=extreme, year=year, extreme_year=extreme_year,

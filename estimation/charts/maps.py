@@ -660,20 +660,22 @@ def _render_one(task: MapFile) -> tuple[str, str, str, str]:
 
 
 def render_poverty_maps(geometry: MapGeometry, tasks: Sequence[MapFile], out_dir: object, *, dpi: float,
-                        thumbnail_px: int, workers: int = 2, **maps: object) -> list[tuple[str, str, str, str]]:
+                        thumbnail_px: int, workers: int = 2, min_maps_per_process: int = 4,
+                        **maps: object) -> list[tuple[str, str, str, str]]:
     """Draw and write every map of `tasks` (PNG + SVG in `out_dir`; `maps`: the keyword arguments of
     `poverty_map` but kind and area), in task order: [(stem, png path, svg path, Markdown thumbnail)].
 
     A map costs about a second of one core (Agg at 200 dpi with hatching, then the SVG). With `workers` > 1
     this process draws every `workers`-th map while spawned workers draw the others ("spawn": no forked
     copy of the caller's threads); every map is drawn by the same code from the same data, so the files are
-    byte for byte those of a sequential run."""
+    byte for byte those of a sequential run. A spawned worker costs about two maps of CPU to start (its
+    imports), so each process gets at least `min_maps_per_process` maps: a few maps are drawn here alone."""
     import multiprocessing
     import os
     from concurrent.futures import ProcessPoolExecutor
 
     shared = {"geometry": geometry, "out_dir": str(out_dir), "dpi": dpi, "thumbnail_px": thumbnail_px, **maps}
-    workers = max(1, min(workers, len(tasks), os.cpu_count() or 1))
+    workers = max(1, min(workers, len(tasks) // max(min_maps_per_process, 1), os.cpu_count() or 1))
     mine = list(tasks[0::workers])
     theirs = [task for i, task in enumerate(tasks) if i % workers]
     done: dict[str, tuple[str, str, str, str]] = {}

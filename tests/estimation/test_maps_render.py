@@ -15,7 +15,8 @@ def test_two_processes_write_the_files_of_one(geometry, tmp_path):  # noqa: F811
             "line_label": "USD 2,15"}
     tasks = [MapFile(f"{kind}_{SULTRA}", kind, SULTRA) for kind in ("reliability", "p0_change", "p0")]
     one = render_poverty_maps(geometry, tasks, tmp_path / "one", dpi=40, thumbnail_px=200, workers=1, **maps)
-    two = render_poverty_maps(geometry, tasks, tmp_path / "two", dpi=40, thumbnail_px=200, workers=2, **maps)
+    two = render_poverty_maps(geometry, tasks, tmp_path / "two", dpi=40, thumbnail_px=200, workers=2,
+                              min_maps_per_process=1, **maps)
     assert [row[0] for row in one] == [row[0] for row in two] == [task.stem for task in tasks]
     for (stem, png, svg, thumbnail), (_, png2, svg2, thumbnail2) in zip(one, two, strict=True):
         assert "/two/" in png2 and "/two/" in svg2
@@ -24,6 +25,7 @@ def test_two_processes_write_the_files_of_one(geometry, tmp_path):  # noqa: F811
         with open(svg, "rb") as a, open(svg2, "rb") as b:
             assert a.read() == b.read(), stem
         assert thumbnail == thumbnail2
+    assert len(list((tmp_path / "two").glob("*.png"))) == 3
     # and those of drawing the map here and saving it
     figure = poverty_map("p0_change", geometry, area=SULTRA, **maps)
     files = save_figure(figure, tmp_path / "direct", dpi=40)
