@@ -373,7 +373,8 @@ def test_daemon_runs_the_schedules_and_sensor(server_run):
 
 def test_identity_pattern_finds_a_nik_but_not_hashes_or_floats():
     first, second = ("3517" + "0" * 11 + digit for digit in "12")  # made-up 16-digit numbers, built at run time
-    text = (f'{{"nik": "{first}", "v": -0.1823929961089494, "id": "8c477864a1234567890123456",'
+    digest = "8c477864a" + "1234567890" + "123456"  # a hash-like id whose digit run is not a NIK
+    text = (f'{{"nik": "{first}", "v": -0.1823929961089494, "id": "{digest}",'
             f' "n": {first}2, "t": "NIK {second}."}}')
     assert [m.group() for m in SIXTEEN.finditer(text)] == [first, second]
 
