@@ -72,11 +72,7 @@ def _per_year_counts(panel: pd.DataFrame, p0_cells: pd.DataFrame, poor_cells: pd
     present = published.groupby("year")["bps_code"].nunique()
     counts = present.reindex(years).fillna(0).astype(int).to_numpy()
     names = dict(zip(kabkota["bps_code"], kabkota["name"], strict=True))
-    cells = _kabkota_sources(p0_cells, poor_cells, reference, *extra)
-    cells = cells[cells["variable"] == "p0"]
-    where = {(c, int(y)): (f, r, col, t) for c, y, f, r, col, t in zip(
-        cells["bps_code"], cells["year"], cells["source_file"], cells["source_row"], cells["source_column"],
-        cells["value_text"], strict=True)}
+    where = _cell_of(_kabkota_sources(p0_cells, poor_cells, reference, *extra), "p0")
     table = (str(p0_cells["source_file"].dropna().iloc[0])
              if "source_file" in p0_cells.columns and p0_cells["source_file"].notna().any() else None)
     rows = []
@@ -86,7 +82,7 @@ def _per_year_counts(panel: pd.DataFrame, p0_cells: pd.DataFrame, poor_cells: pd
         if n < n_kabkota:
             have = set(published.loc[published["year"] == year, "bps_code"])
             missing = [code for code in sorted(names) if code not in have]
-            file, line, column, text = where.get((missing[0], int(year)), (table, None, str(year), None))
+            file, line, column, _, text = where.get((missing[0], int(year)), (table, None, str(year), None, None))
             shown = ", ".join(names[c] for c in missing[:MISSING_NAMED])
             more = f" and {len(missing) - MISSING_NAMED} more" if len(missing) > MISSING_NAMED else ""
             row.update(source_file=file, source_row=None if pd.isna(line) else int(line), source_column=column,
@@ -95,6 +91,14 @@ def _per_year_counts(panel: pd.DataFrame, p0_cells: pd.DataFrame, poor_cells: pd
         rows.append(row)
     return _located_frame(rows).assign(year=list(years), n_kabkota=counts, expected=n_kabkota,
                                        complete=counts == n_kabkota)
+
+
+def _cell_of(sources: pd.DataFrame, variable: str) -> dict[tuple[str, int], tuple]:
+    """(bps_code, year) -> (file, row, column, region name, text) of `variable`'s cell in `figure_sources`."""
+    cells = sources[sources["variable"] == variable]
+    return {(c, int(y)): tuple(rest) for c, y, *rest in zip(
+        cells["bps_code"], cells["year"], cells["source_file"], cells["source_row"], cells["source_column"],
+        cells["region_name"], cells["value_text"], strict=True)}
 
 
 def _located_frame(rows: list[dict]) -> pd.DataFrame:
@@ -115,11 +119,8 @@ def _sums_not_exempt(kab: pd.DataFrame, province: pd.DataFrame, p0_cells: pd.Dat
     sums = province_sum_comparison(kab, province, variable="poor_thousand").reset_index(drop=True)
     provinces = reference[reference["level"] == "provinsi"]
     code_of = dict(zip(provinces["prov_code"], provinces["bps_code"], strict=True))
-    cells = _kabkota_sources(p0_cells, poor_cells, reference, *extra)  # the statistics tables' province rows
-    cells = cells[cells["variable"] == "poor_thousand"]
-    where = {(c, int(y)): (f, r, col, name, t) for c, y, f, r, col, name, t in zip(
-        cells["bps_code"], cells["year"], cells["source_file"], cells["source_row"], cells["source_column"],
-        cells["region_name"], cells["value_text"], strict=True)}
+    # the statistics tables' province rows
+    where = _cell_of(_kabkota_sources(p0_cells, poor_cells, reference, *extra), "poor_thousand")
     located = []
     for row in sums.itertuples(index=False):
         file, line, column, name, text = where.get((code_of.get(row.prov_code), int(row.year)),
