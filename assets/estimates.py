@@ -7,7 +7,6 @@ asset, so every estimator can be scored against it. See `estimation/sae/workflow
 targets are the published extreme-poverty rates of the raw layer; the partitions follow the data.
 """
 
-import numpy as np
 import pandas as pd
 from dagster import (
     AssetExecutionContext,
@@ -54,6 +53,7 @@ OUTPUTS = {
     "sae_fit": "One row per indicator and year: variance estimate, convergence, R2, AIC/BIC, covariates, GVF design "
                "effect, benchmark discrepancy.",
 }
+ROUND_WORKERS = 2  # processes computing the rounds (this one and one spawned worker)
 SUITES = {"susenas_sample": sample_suite(), "synthetic_household_expenditure": household_expenditure_suite(),
           "synthetic_population_truth": truth_suite(), "synthetic_calibration": calibration_suite(),
           "direct_estimates": direct_suite(), "sae_estimates": model_suite(), "sae_fit": fit_suite()}
@@ -95,23 +95,18 @@ def build_estimates_assets(calendar: DataCalendar) -> list[AssetsDefinition]:
     ):
         # imported here, not at module level: scipy and statsmodels would slow the code location's load
         from estimation.covariates import dapoer_covariates
-        from estimation.sae.workflow import estimates_from_sample, prepare_synthetic_year, sample_year
+        from estimation.sae.rounds import Round, estimate_rounds
 
         covariates = dapoer_covariates(raw_dapoer_2019, region_reference)
         targets = extreme_targets(raw_extreme_national, raw_extreme_province_2023)
-        results, samples, households = [], [], []
-        for key in context.partition_keys:
-            year = int(key)
-            definition = line_definition_for(year, targets, config.line_definition)
-            seed = config.seed + year
-            context.log.info(f"{year}: synthetic Susenas sample and estimates, extreme line {definition}")
-            synthetic = prepare_synthetic_year(p0_kabkota_validated, year, targets, line_definition=definition,
-                                               seed=seed, n_households=config.n_households)
-            sample = sample_year(synthetic, seed + 1)
-            samples.append(sample.assign(year=year, line_definition=definition))
-            households.append(_household_expenditure(synthetic.population, year))
-            results.append(estimates_from_sample(synthetic, sample, p0_kabkota_validated, covariates,
-                                                 seed=seed + 2))
+        rounds = [Round(int(key), line_definition_for(int(key), targets, config.line_definition),
+                        config.seed + int(key)) for key in context.partition_keys]
+        for r in rounds:
+            context.log.info(f"{r.year}: synthetic Susenas sample and estimates, extreme line {r.line_definition}")
+        done = estimate_rounds(rounds, p0_kabkota_validated, targets, covariates, n_households=config.n_households,
+                               workers=ROUND_WORKERS)
+        samples, households = [d.sample for d in done], [d.households for d in done]
+        results = [d.estimates for d in done]
         frames = {
             "susenas_sample": pd.concat(samples, ignore_index=True),
             "synthetic_household_expenditure": pd.concat(households, ignore_index=True),
@@ -134,14 +129,6 @@ def build_estimates_assets(calendar: DataCalendar) -> list[AssetsDefinition]:
             yield from evaluate(suite, frames[name], name, context.log, rows_dir=paths.check_rows(), **related)
 
     return [poverty_estimates]
-
-
-def _household_expenditure(population: pd.DataFrame, year: int) -> pd.DataFrame:
-    """bps_code (4-digit text, categorical: millions of rows, 514 values), year, KAPITA of every household."""
-    codes = population["bps_code"].to_numpy()
-    labels = np.unique(codes)
-    bps_code = pd.Categorical.from_codes(np.searchsorted(labels, codes), categories=labels.astype(str))
-    return pd.DataFrame({"bps_code": bps_code, "year": year, "KAPITA": population["KAPITA"].to_numpy(float)})
 
 
 PREVIEWS = {  # output: (indicator shown, column ranked, columns shown, title)

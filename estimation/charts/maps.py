@@ -16,7 +16,6 @@ visible "DATA SINTETIS" mark.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -636,24 +635,16 @@ class MapFile:
     area: str | None
 
 
-_SHARED: dict[str, Any] = {}  # what every map of a `render_poverty_maps` call draws from, per process
-
-
-def _share(shared: dict[str, Any]) -> None:
-    _SHARED.clear()
-    _SHARED.update(shared)
-
-
-def _render_one(task: MapFile) -> tuple[str, str, str, str]:
+def _render_one(task: MapFile, shared: Mapping[str, Any]) -> tuple[str, str, str, str]:
     """Draw one map, write its PNG and SVG, return (stem, png path, svg path, Markdown thumbnail)."""
     from pathlib import Path as FilePath
 
     from estimation.charts.export import save_figure
 
-    shared = dict(_SHARED)
-    geometry, out_dir = shared.pop("geometry"), FilePath(str(shared.pop("out_dir")))
-    dpi, width_px = float(shared.pop("dpi")), int(shared.pop("thumbnail_px"))
-    figure = poverty_map(task.kind, geometry, area=task.area, **shared)
+    maps = dict(shared)
+    geometry, out_dir = maps.pop("geometry"), FilePath(str(maps.pop("out_dir")))
+    dpi, width_px = float(maps.pop("dpi")), int(maps.pop("thumbnail_px"))
+    figure = poverty_map(task.kind, geometry, area=task.area, **maps)
     files = save_figure(figure, out_dir / task.stem, dpi=dpi)
     thumbnail = markdown_thumbnail(files["png"].read_bytes(), task.stem, width_px=width_px)
     return task.stem, str(files["png"]), str(files["svg"]), thumbnail
@@ -666,30 +657,13 @@ def render_poverty_maps(geometry: MapGeometry, tasks: Sequence[MapFile], out_dir
     `poverty_map` but kind and area), in task order: [(stem, png path, svg path, Markdown thumbnail)].
 
     A map costs about a second of one core (Agg at 200 dpi with hatching, then the SVG). With `workers` > 1
-    this process draws every `workers`-th map while spawned workers draw the others ("spawn": no forked
-    copy of the caller's threads); every map is drawn by the same code from the same data, so the files are
-    byte for byte those of a sequential run. A spawned worker costs about two maps of CPU to start (its
-    imports), so each process gets at least `min_maps_per_process` maps: a few maps are drawn here alone."""
-    import multiprocessing
-    import os
-    from concurrent.futures import ProcessPoolExecutor
+    this process draws every `workers`-th map while spawned workers draw the others
+    (`estimation.parallel.split_between_processes`); every map is drawn by the same code from the same data,
+    so the files are byte for byte those of a sequential run. A spawned worker costs about two maps of CPU to
+    start (its imports), so each process gets at least `min_maps_per_process` maps: a few maps are drawn here
+    alone."""
+    from estimation.parallel import split_between_processes
 
     shared = {"geometry": geometry, "out_dir": str(out_dir), "dpi": dpi, "thumbnail_px": thumbnail_px, **maps}
-    workers = max(1, min(workers, len(tasks) // max(min_maps_per_process, 1), os.cpu_count() or 1))
-    mine = list(tasks[0::workers])
-    theirs = [task for i, task in enumerate(tasks) if i % workers]
-    done: dict[str, tuple[str, str, str, str]] = {}
-    with contextlib.ExitStack() as stack:
-        futures = []
-        if theirs:
-            pool = stack.enter_context(ProcessPoolExecutor(
-                max_workers=workers - 1, mp_context=multiprocessing.get_context("spawn"), initializer=_share,
-                initargs=(shared,)))
-            futures = [pool.submit(_render_one, task) for task in theirs]
-        _share(shared)
-        try:
-            done.update((task.stem, _render_one(task)) for task in mine)
-        finally:
-            _SHARED.clear()
-        done.update((task.stem, future.result()) for task, future in zip(theirs, futures, strict=True))
-    return [done[task.stem] for task in tasks]
+    return split_between_processes(_render_one, list(tasks), shared, workers=workers,
+                                   min_tasks_per_process=min_maps_per_process)

@@ -6,33 +6,17 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-import threading
-import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
+from estimation.parallel import die_with_parent
 from estimation.registry.ingest import IngestReport, ingest_extract
 from estimation.registry.pseudonym import KeySource
 
 SNAPSHOT_KINDS = ("p3ke", "dtsen")
-PARENT_POLL_SECONDS = 0.2
-
-
-def die_with_parent(parent_pid: int) -> None:
-    """Worker initializer: the worker exits as soon as its parent is gone, even after a SIGKILL (a pool
-    worker would otherwise finish its file, or several, as an orphan). A daemon thread watches the parent
-    id, which changes when the worker is re-parented; a parent that died while the worker was still
-    starting is seen on the first look."""
-    def watch() -> None:
-        while os.getppid() == parent_pid:
-            time.sleep(PARENT_POLL_SECONDS)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
-
 
 # A desil outside its source's range: P3KE 1-4, DTSEN 1-10 (SQL conditions on the ingested Parquet).
 P3KE_OUT = "desil_p3ke IS NOT NULL AND desil_p3ke NOT BETWEEN 1 AND 4"
