@@ -17,9 +17,12 @@ import json
 import os
 import shutil
 import socket
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
@@ -28,13 +31,24 @@ os.environ.setdefault("DAGSTER_HOME", str(ROOT / ".dagster_home"))
 INSTANCE_CONFIG = ROOT / "deploy" / "local" / "dagster.yaml"  # telemetry off, SQLite: the local profile's instance
 
 import pandas as pd
-from dagster import AssetCheckSeverity, AssetKey, DagsterInstance, DagsterRunStatus, Definitions, RunsFilter
+from dagster import (
+    AssetCheckSeverity,
+    AssetKey,
+    AssetSelection,
+    DagsterInstance,
+    DagsterRunStatus,
+    Definitions,
+    RunsFilter,
+)
 
 from assets import settings
 from scripts.incremental import INPUTS_TAG
 
 # In the order `make run` runs them: the registry's demo extracts draw on the estimates' population.
 JOBS = ("annual_poverty_job", "annual_estimation_job", "registry_job")
+# {job: the job it runs beside}: the registry reads the estimates' synthetic population but none of their
+# reports (maps, charts, workbook: ~10 s of one core), so in-process it runs in a child process beside them.
+RUNS_BESIDE = {"registry_job": "annual_estimation_job"}
 
 
 def partition_range(defs: Definitions, job_name: str) -> tuple[str, str] | None:
@@ -232,8 +246,123 @@ def exclusive_run(data_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+
+@dataclass
+class _Outcome:
+    """What one run (or a run beside it) gave: blocking and warning check lines, assets materialised, step
+    failures as (step, message), and whether it succeeded."""
+    ok: bool
+    errors: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+    materialised: set = field(default_factory=set)
+    failures: list = field(default_factory=list)
+
+    @classmethod
+    def of(cls, result) -> _Outcome:
+        errors, warnings = check_failures(result)
+        failures = [(e.step_key, " ".join(e.event_specific_data.error.message.split()))
+                    for e in result.all_events if e.is_step_failure]
+        return cls(result.success and not errors, errors, warnings,
+                   {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}, failures)
+
+    def merge(self, other: _Outcome) -> _Outcome:
+        return _Outcome(self.ok and other.ok, self.errors + other.errors, self.warnings + other.warnings,
+                        self.materialised | other.materialised, self.failures + other.failures)
+
+    def to_json(self) -> str:
+        return json.dumps({"ok": self.ok, "errors": self.errors, "warnings": self.warnings,
+                           "materialised": sorted(self.materialised), "failures": self.failures})
+
+    @classmethod
+    def from_json(cls, text: str) -> _Outcome:
+        data = json.loads(text)
+        return cls(data["ok"], [tuple(e) for e in data["errors"]], [tuple(w) for w in data["warnings"]],
+                   set(data["materialised"]), [tuple(f) for f in data["failures"]])
+
+
+def _what(defs: Definitions, job_name: str, keys: list[AssetKey] | None) -> str:
+    span = partition_range(defs, job_name)
+    years = f" for years {span[0]}-{span[1]}" if span else ""
+    return ("every asset" if keys is None else f"{len(keys)} asset(s)") + years
+
+
+def _overlap(defs: Definitions, job_name: str, keys: list[AssetKey] | None,
+             following: tuple[str, list[AssetKey] | None, str]) -> tuple[list[AssetKey], list[AssetKey]] | None:
+    """(first, rest) when the next job can run beside part of this one: `first` is what of this job the next
+    one reads (whole steps: every output of a multi-asset), `rest` the others (reports nobody in the next job
+    reads). None when there is nothing to overlap, or when the profile's executor runs steps in parallel."""
+    next_job, next_keys, _ = following
+    if RUNS_BESIDE.get(next_job) != job_name or defs.resolve_job_def(job_name).executor_def.name != "in_process":
+        return None
+    graph = defs.resolve_asset_graph()
+    mine = set(keys) if keys is not None else set(defs.resolve_job_def(job_name).asset_layer.executable_asset_keys)
+    theirs = (set(next_keys) if next_keys is not None
+              else set(defs.resolve_job_def(next_job).asset_layer.executable_asset_keys))
+    read = set(AssetSelection.assets(*theirs).upstream().resolve(graph)) & mine
+    first = set()
+    for key in read:
+        first |= {k for k in graph.get(key).execution_set_asset_keys if k in mine}
+    first = set(AssetSelection.assets(*first).upstream().resolve(graph)) & mine if first else first
+    rest = mine - first
+    if not first or not rest:
+        return None
+    return sorted(first, key=AssetKey.to_user_string), sorted(rest, key=AssetKey.to_user_string)
+
+
+class _Child:
+    def __init__(self, process: subprocess.Popen, result: Path, job_name: str):
+        self.process, self.result, self.job_name = process, result, job_name
+
+    def outcome(self) -> _Outcome:
+        code = self.process.wait()
+        if code == 0 and self.result.exists():
+            return _Outcome.from_json(self.result.read_text(encoding="utf-8"))
+        said = f"the process running {self.job_name} exited with code {code} before reporting"
+        return _Outcome(False, failures=[(self.job_name, said)])
+
+
+@contextlib.contextmanager
+def _child_run(job_name: str, keys: list[AssetKey] | None, tags: dict | None) -> Iterator[_Child]:
+    """`job_name` (or `keys` of it) materialised by a child process (`python -m scripts.run --child`) while the
+    caller goes on; its outcome is read back from a file. The parent holds the data folder's lock for both."""
+    with tempfile.TemporaryDirectory(prefix="kemiskinan-child-") as folder:
+        spec = {"job": job_name, "keys": None if keys is None else [k.to_user_string() for k in keys],
+                "tags": tags, "result": str(Path(folder) / "outcome.json"), "parent": os.getpid()}
+        process = subprocess.Popen([sys.executable, "-m", "scripts.run", "--child", json.dumps(spec)], cwd=ROOT)
+        child = _Child(process, Path(spec["result"]), job_name)
+        try:
+            yield child
+        finally:
+            if process.poll() is None and sys.exc_info()[0] is not None:
+                process.kill()
+            process.wait()
+
+
+def child_main(spec_json: str) -> int:
+    """The child of `_child_run`: one job (or some of its assets) on the instance of DAGSTER_HOME, without the
+    folder lock (the parent holds it); writes its outcome where the parent reads it. It ends as soon as the
+    parent is gone (a killed `make run` leaves no run going on behind it; the next run marks its run failed)."""
+    from estimation.parallel import die_with_parent
+
+    spec = json.loads(spec_json)
+    die_with_parent(int(spec["parent"]))
+    from pipelines.definitions import defs
+
+    home = Path(os.environ["DAGSTER_HOME"])
+    if not os.environ.get("KEMISKINAN_INSTANCE_FSYNC"):
+        write_instance_without_fsync(home)
+    keys = None if spec["keys"] is None else [AssetKey.from_user_string(k) for k in spec["keys"]]
+    result = run_pipeline(DagsterInstance.get(), job_name=spec["job"], defs=defs, asset_selection=keys,
+                          log_level="CRITICAL", tags=spec["tags"])
+    Path(spec["result"]).write_text(_Outcome.of(result).to_json(), encoding="utf-8")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """`python -m scripts.run [job ...]`: all jobs, one run at a time per data folder (see `exclusive_run`)."""
+    argv = argv if argv is not None else sys.argv[1:]
+    if argv[:1] == ["--child"]:
+        return child_main(argv[1])
     try:
         with exclusive_run(settings.data_dir()):
             return _run(argv)
@@ -263,8 +392,6 @@ def _downstream_keys(defs, job_name: str, assets: list[str], instance: DagsterIn
     materialised in this instance (their stored value is needed); None: the whole job."""
     if not assets:
         return None
-    from dagster import AssetSelection
-
     graph = defs.resolve_asset_graph()
     job_keys = defs.resolve_job_def(job_name).asset_layer.executable_asset_keys
     wanted = set(AssetSelection.assets(*assets).downstream().resolve(graph))
@@ -325,24 +452,37 @@ def _run(argv: list[str] | None) -> int:
         print(f"Marked run {run_id} as failed: the process that ran it was killed before it finished.")
     errors, warnings, materialised, success, failures = [], [], set(), True, []
     plans, inputs = _plans(defs, instance, [job for job in JOBS if job in selected], start_from, full)
+    # A run that materialises what the plan asked for records the inputs it saw (--select runs do not).
+    tags = {INPUTS_TAG: json.dumps(inputs, sort_keys=True)} if inputs is not None else None
+    todo = [(job, keys, why) for job, keys, why in plans if keys != []]
     for job_name, keys, why in plans:
-        span = partition_range(defs, job_name)
-        years = f" for years {span[0]}-{span[1]}" if span else ""
         if keys == []:
             print(f"{job_name}: up to date ({why})", flush=True)
-            continue
-        what = "every asset" if keys is None else f"{len(keys)} asset(s)"
-        print(f"{job_name}: materialising {what}{years} ({why}) ...", flush=True)
-        # A run that materialises what the plan asked for records the inputs it saw (--select runs do not).
-        tags = {INPUTS_TAG: json.dumps(inputs, sort_keys=True)} if inputs is not None else None
-        result = run_pipeline(instance, job_name=job_name, defs=defs, asset_selection=keys, log_level="CRITICAL",
-                              tags=tags)
-        job_errors, job_warnings = check_failures(result)
-        errors += job_errors
-        warnings += job_warnings
-        materialised |= {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-        failures = [e for e in result.all_events if e.is_step_failure]
-        if job_errors or not result.success:
+    while todo:
+        job_name, keys, why = todo.pop(0)
+        print(f"{job_name}: materialising {_what(defs, job_name, keys)} ({why}) ...", flush=True)
+        beside = _overlap(defs, job_name, keys, todo[0]) if todo else None
+        if beside is None:
+            outcome = _Outcome.of(run_pipeline(instance, job_name=job_name, defs=defs, asset_selection=keys,
+                                               log_level="CRITICAL", tags=tags))
+        else:
+            first, rest = beside
+            outcome = _Outcome.of(run_pipeline(instance, job_name=job_name, defs=defs, asset_selection=first,
+                                               log_level="CRITICAL"))
+            if outcome.ok:  # what the next job reads is there: it runs in a child process beside the rest
+                next_job, next_keys, next_why = todo.pop(0)
+                print(f"{next_job}: materialising {_what(defs, next_job, next_keys)} ({next_why}), beside the "
+                      f"rest of {job_name} ...", flush=True)
+                with _child_run(next_job, next_keys, tags) as child:
+                    outcome = outcome.merge(_Outcome.of(run_pipeline(
+                        instance, job_name=job_name, defs=defs, asset_selection=rest, log_level="CRITICAL",
+                        tags=tags)))
+                    outcome = outcome.merge(child.outcome())
+        errors += outcome.errors
+        warnings += outcome.warnings
+        materialised |= outcome.materialised
+        failures = outcome.failures
+        if not outcome.ok:
             success = False
             break
     elapsed = time.perf_counter() - started
@@ -353,10 +493,9 @@ def _run(argv: list[str] | None) -> int:
         print(f"\nRun stopped by a blocking check or an error after {elapsed:.1f} s; "
               f"{len(materialised)} asset(s) materialised; nothing downstream of the failure ran, and the "
               f"published outputs of the last good run are unchanged in {settings.outputs_dir()}.", file=sys.stderr)
-        for event in failures:
-            message = " ".join(event.event_specific_data.error.message.split())
+        for step, message in failures:
             if not (errors and "asset check" in message):  # the check's own line below says it better
-                print(f"FAILED  step {event.step_key}: {message}", file=sys.stderr)
+                print(f"FAILED  step {step}: {message}", file=sys.stderr)
         for asset, check, text in errors:
             print(f"FAILED  {asset}: {' '.join(text.split())}", file=sys.stderr)
         return 1
