@@ -177,6 +177,12 @@ def _batch_definition() -> tuple[Any, Any]:
         return _BATCHES[os.getpid()]
 
 
+def prepare_context() -> None:
+    """Import Great Expectations and build this process's context now, ahead of the first validation (a process
+    that has a core to spare while it waits for its work: `scripts.run`'s child)."""
+    _batch_definition()
+
+
 def _validate_group(frame: pd.DataFrame, rules: Sequence[Rule], suite_name: str) -> list[RuleResult]:
     import great_expectations as gx
     import great_expectations.expectations as gxe

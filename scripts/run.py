@@ -310,8 +310,27 @@ def _overlap(defs: Definitions, job_name: str, keys: list[AssetKey] | None,
 
 
 class _Child:
-    def __init__(self, process: subprocess.Popen, result: Path, job_name: str):
-        self.process, self.result, self.job_name = process, result, job_name
+    """A child process (`python -m scripts.run --child`) that loads the pipeline (the Definitions, Great
+    Expectations' context) while this process works, then runs the one job it is given (`run`) and writes its
+    outcome to a file this process reads back (`outcome`). It holds no lock (this process holds the data folder's
+    for both) and ends as soon as this process is gone, or without running anything when it is closed first."""
+
+    def __init__(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="kemiskinan-child-"))
+        self.result = self.folder / "outcome.json"
+        self.job_name = ""
+        self.process = subprocess.Popen([sys.executable, "-m", "scripts.run", "--child", str(os.getpid()),
+                                         str(self.result)], cwd=ROOT, stdin=subprocess.PIPE, text=True)
+
+    def run(self, job_name: str, keys: list[AssetKey] | None, tags: dict | None) -> None:
+        """Start `job_name` (or `keys` of it) in the child; returns at once."""
+        self.job_name = job_name
+        spec = {"job": job_name, "keys": None if keys is None else [k.to_user_string() for k in keys],
+                "tags": tags}
+        assert self.process.stdin is not None
+        with contextlib.suppress(BrokenPipeError, OSError):  # a child that died says so in `outcome`
+            self.process.stdin.write(json.dumps(spec) + "\n")
+            self.process.stdin.close()
 
     def outcome(self) -> _Outcome:
         code = self.process.wait()
@@ -320,41 +339,49 @@ class _Child:
         said = f"the process running {self.job_name} exited with code {code} before reporting"
         return _Outcome(False, failures=[(self.job_name, said)])
 
+    def close(self, killed: bool = False) -> None:
+        """End the child: told nothing, it exits on its own; `killed` (this process is failing) stops a run."""
+        if self.process.stdin is not None and not self.process.stdin.closed:
+            with contextlib.suppress(BrokenPipeError, OSError):
+                self.process.stdin.close()
+        if killed and self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
 
 @contextlib.contextmanager
-def _child_run(job_name: str, keys: list[AssetKey] | None, tags: dict | None) -> Iterator[_Child]:
-    """`job_name` (or `keys` of it) materialised by a child process (`python -m scripts.run --child`) while the
-    caller goes on; its outcome is read back from a file. The parent holds the data folder's lock for both."""
-    with tempfile.TemporaryDirectory(prefix="kemiskinan-child-") as folder:
-        spec = {"job": job_name, "keys": None if keys is None else [k.to_user_string() for k in keys],
-                "tags": tags, "result": str(Path(folder) / "outcome.json"), "parent": os.getpid()}
-        process = subprocess.Popen([sys.executable, "-m", "scripts.run", "--child", json.dumps(spec)], cwd=ROOT)
-        child = _Child(process, Path(spec["result"]), job_name)
-        try:
-            yield child
-        finally:
-            if process.poll() is None and sys.exc_info()[0] is not None:
-                process.kill()
-            process.wait()
+def started_child() -> Iterator[_Child]:
+    child = _Child()
+    try:
+        yield child
+    except BaseException:
+        child.close(killed=True)
+        raise
+    child.close()
 
 
-def child_main(spec_json: str) -> int:
-    """The child of `_child_run`: one job (or some of its assets) on the instance of DAGSTER_HOME, without the
-    folder lock (the parent holds it); writes its outcome where the parent reads it. It ends as soon as the
-    parent is gone (a killed `make run` leaves no run going on behind it; the next run marks its run failed)."""
+def child_main(parent: int, result: Path) -> int:
+    """The child of `_Child`: loads the pipeline, then waits for one job on stdin (EOF: nothing to do) and
+    runs it on the instance of DAGSTER_HOME."""
     from estimation.parallel import die_with_parent
 
-    spec = json.loads(spec_json)
-    die_with_parent(int(spec["parent"]))
+    die_with_parent(parent)
+    from checks.gx_bridge import prepare_context
     from pipelines.definitions import defs
 
+    prepare_context()
     home = Path(os.environ["DAGSTER_HOME"])
     if not os.environ.get("KEMISKINAN_INSTANCE_FSYNC"):
         write_instance_without_fsync(home)
+    line = sys.stdin.readline()
+    if not line.strip():
+        return 0
+    spec = json.loads(line)
     keys = None if spec["keys"] is None else [AssetKey.from_user_string(k) for k in spec["keys"]]
-    result = run_pipeline(DagsterInstance.get(), job_name=spec["job"], defs=defs, asset_selection=keys,
-                          log_level="CRITICAL", tags=spec["tags"])
-    Path(spec["result"]).write_text(_Outcome.of(result).to_json(), encoding="utf-8")
+    outcome = _Outcome.of(run_pipeline(DagsterInstance.get(), job_name=spec["job"], defs=defs,
+                                       asset_selection=keys, log_level="CRITICAL", tags=spec["tags"]))
+    result.write_text(outcome.to_json(), encoding="utf-8")
     return 0
 
 
@@ -362,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
     """`python -m scripts.run [job ...]`: all jobs, one run at a time per data folder (see `exclusive_run`)."""
     argv = argv if argv is not None else sys.argv[1:]
     if argv[:1] == ["--child"]:
-        return child_main(argv[1])
+        return child_main(int(argv[1]), Path(argv[2]))
     try:
         with exclusive_run(settings.data_dir()):
             return _run(argv)
@@ -397,6 +424,8 @@ def _downstream_keys(defs, job_name: str, assets: list[str], instance: DagsterIn
     wanted = set(AssetSelection.assets(*assets).downstream().resolve(graph))
     wanted |= {key for key in AssetSelection.assets(*assets).upstream().resolve(graph)
                if instance.get_latest_materialization_event(key) is None}
+    # one output of a multi-asset (`susenas_sample` of `poverty_estimates`) runs with its step's other outputs
+    wanted = set(AssetSelection.assets(*wanted).required_multi_asset_neighbors().resolve(graph))
     return [key for key in wanted if key in job_keys]
 
 
@@ -458,33 +487,41 @@ def _run(argv: list[str] | None) -> int:
     for job_name, keys, why in plans:
         if keys == []:
             print(f"{job_name}: up to date ({why})", flush=True)
-    while todo:
-        job_name, keys, why = todo.pop(0)
-        print(f"{job_name}: materialising {_what(defs, job_name, keys)} ({why}) ...", flush=True)
-        beside = _overlap(defs, job_name, keys, todo[0]) if todo else None
-        if beside is None:
-            outcome = _Outcome.of(run_pipeline(instance, job_name=job_name, defs=defs, asset_selection=keys,
-                                               log_level="CRITICAL", tags=tags))
-        else:
-            first, rest = beside
-            outcome = _Outcome.of(run_pipeline(instance, job_name=job_name, defs=defs, asset_selection=first,
-                                               log_level="CRITICAL"))
-            if outcome.ok:  # what the next job reads is there: it runs in a child process beside the rest
-                next_job, next_keys, next_why = todo.pop(0)
-                print(f"{next_job}: materialising {_what(defs, next_job, next_keys)} ({next_why}), beside the "
-                      f"rest of {job_name} ...", flush=True)
-                with _child_run(next_job, next_keys, tags) as child:
+    # In process, the job that runs beside another (the registry) runs in a child started now: it loads the
+    # pipeline on the core this process leaves idle while it runs the tables job.
+    beside_jobs = {job for job, keys, _ in todo if job in RUNS_BESIDE}
+    in_process = all(defs.resolve_job_def(job).executor_def.name == "in_process" for job, _, _ in todo)
+    with started_child() if beside_jobs and in_process else contextlib.nullcontext() as child:
+        while todo:
+            job_name, keys, why = todo.pop(0)
+            print(f"{job_name}: materialising {_what(defs, job_name, keys)} ({why}) ...", flush=True)
+            beside = _overlap(defs, job_name, keys, todo[0]) if todo and child is not None else None
+            if child is not None and job_name in RUNS_BESIDE:  # nothing of its own job to run beside
+                child.run(job_name, keys, tags)
+                outcome = child.outcome()
+            elif beside is None:
+                outcome = _Outcome.of(run_pipeline(instance, job_name=job_name, defs=defs, asset_selection=keys,
+                                                   log_level="CRITICAL", tags=tags))
+            else:
+                first, rest = beside
+                outcome = _Outcome.of(run_pipeline(instance, job_name=job_name, defs=defs, asset_selection=first,
+                                                   log_level="CRITICAL"))
+                if outcome.ok:  # what the next job reads is there: it runs in the child beside the rest
+                    next_job, next_keys, next_why = todo.pop(0)
+                    print(f"{next_job}: materialising {_what(defs, next_job, next_keys)} ({next_why}), beside "
+                          f"the rest of {job_name} ...", flush=True)
+                    child.run(next_job, next_keys, tags)
                     outcome = outcome.merge(_Outcome.of(run_pipeline(
                         instance, job_name=job_name, defs=defs, asset_selection=rest, log_level="CRITICAL",
                         tags=tags)))
                     outcome = outcome.merge(child.outcome())
-        errors += outcome.errors
-        warnings += outcome.warnings
-        materialised |= outcome.materialised
-        failures = outcome.failures
-        if not outcome.ok:
-            success = False
-            break
+            errors += outcome.errors
+            warnings += outcome.warnings
+            materialised |= outcome.materialised
+            failures = outcome.failures
+            if not outcome.ok:
+                success = False
+                break
     elapsed = time.perf_counter() - started
     for asset, check, text in warnings:
         print(f"WARNING {asset}: {text}")

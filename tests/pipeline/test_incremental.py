@@ -70,6 +70,28 @@ def test_changed_code_reruns_every_job(good_run, monkeypatch):
     assert all(p.keys is None and "code changed" in p.reason for p in plans.values())
 
 
+ESTIMATES = {"susenas_sample", "synthetic_household_expenditure", "synthetic_population_truth",
+             "synthetic_calibration", "direct_estimates", "sae_estimates", "sae_fit"}
+
+
+def test_one_output_of_a_multi_asset_runs_with_its_whole_step(good_run, monkeypatch):
+    """`poverty_estimates` writes seven outputs in one step and cannot run a part of them: a stale output, or
+    `--select susenas_sample`, plans all seven (Dagster refuses a subset: DagsterInvalidSubsetError)."""
+    from dagster import AssetKey
+
+    from scripts.run import _downstream_keys
+
+    data_dir, _, _ = good_run
+    defs, instance = _setup(data_dir)
+    assert ESTIMATES <= _names(_downstream_keys(defs, "annual_estimation_job", ["susenas_sample"], instance))
+    stale = {AssetKey("synthetic_household_expenditure"): "its path is gone"}
+    monkeypatch.setattr(incremental, "_stale_outputs",
+                        lambda instance, defs, job: stale if job == "annual_estimation_job" else {})
+    plans, _ = incremental.plan(defs, instance, GOOD_RUN_JOBS, PROJECT_RAW)
+    estimation = next(p for p in plans if p.job == "annual_estimation_job")
+    assert estimation.keys is not None and ESTIMATES <= _names(estimation.keys)
+
+
 def test_make_run_on_unchanged_inputs_does_nothing(good_run):
     """`python -m scripts.run annual_poverty_job` (what `make run` calls) on the shared run's folder and instance:
     it materialises nothing, leaves every output untouched and exits 0."""

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from dagster import AssetKey
 
-from scripts.run import _child_run, _overlap
+from scripts.run import _overlap, started_child
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT_RAW = ROOT / "data" / "raw"
@@ -45,11 +45,22 @@ def test_the_child_reports_what_it_materialised_and_its_checks(tmp_path, monkeyp
         monkeypatch.setenv(name, value)
     (tmp_path / "home").mkdir()
     (tmp_path / "home" / "dagster.yaml").write_text((ROOT / "deploy" / "local" / "dagster.yaml").read_text())
-    with _child_run("annual_poverty_job", [AssetKey("raw_region_reference")], {"kemiskinan/test": "1"}) as child:
+    with started_child() as child:
+        child.run("annual_poverty_job", [AssetKey("raw_region_reference")], {"kemiskinan/test": "1"})
         outcome = child.outcome()
     assert outcome.ok and outcome.failures == [] and outcome.errors == []
     assert outcome.materialised == {"raw_region_reference"}
     assert (tmp_path / "data" / "storage" / "raw_region_reference.parquet").exists()
+
+
+def test_a_child_told_nothing_ends_without_running(tmp_path, monkeypatch):
+    """A run stopped before the child's turn (a blocking check in the tables job) closes it: it runs nothing."""
+    for name, value in _env(tmp_path).items():
+        monkeypatch.setenv(name, value)
+    with started_child() as child:
+        pass
+    assert child.process.returncode == 0 and not child.folder.exists()
+    assert not (tmp_path / "data" / "storage").exists() and not (tmp_path / "home").exists()
 
 
 def test_a_child_that_ends_without_reporting_fails_the_run(tmp_path, monkeypatch):
@@ -58,7 +69,8 @@ def test_a_child_that_ends_without_reporting_fails_the_run(tmp_path, monkeypatch
     for name, value in _env(tmp_path).items():
         monkeypatch.setenv(name, value)
     monkeypatch.setattr(os, "getpid", lambda: 1)  # the child is told its parent is pid 1: not its parent
-    with _child_run("annual_poverty_job", [AssetKey("raw_region_reference")], None) as child:
+    with started_child() as child:
+        child.run("annual_poverty_job", [AssetKey("raw_region_reference")], None)
         outcome = child.outcome()
     assert not outcome.ok
     assert outcome.failures == [("annual_poverty_job",
