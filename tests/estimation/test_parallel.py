@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from estimation.parallel import split_between_processes
+from tests.processes import alive, children
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,6 +39,7 @@ def test_too_few_tasks_stay_in_this_process() -> None:
 PARENT = """
 import sys, time
 from estimation.parallel import split_between_processes
+from tests.processes import alive, children
 
 def slow(task, shared):
     print("task", task, flush=True)
@@ -48,25 +50,6 @@ if __name__ == "__main__":
 """
 
 
-def _children(parent: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == parent:
-            found.append(int(stat.parent.name))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 def test_worker_dies_with_a_killed_parent(tmp_path: Path) -> None:
     script = tmp_path / "parent.py"
     script.write_text(PARENT)
@@ -75,11 +58,11 @@ def test_worker_dies_with_a_killed_parent(tmp_path: Path) -> None:
     assert parent.stdout is not None
     started = {parent.stdout.readline().strip(), parent.stdout.readline().strip()}
     assert started == {"task 0", "task 1"}  # one task here, one in the worker: both running
-    workers = [pid for pid in _children(parent.pid) if _alive(pid)]
+    workers = [pid for pid in children(parent.pid) if alive(pid)]
     assert workers, "no spawned worker found"
     parent.send_signal(signal.SIGKILL)
     parent.wait(timeout=30)
     deadline = time.monotonic() + 5
-    while any(_alive(pid) for pid in workers):
+    while any(alive(pid) for pid in workers):
         assert time.monotonic() < deadline, f"worker(s) {workers} outlived their killed parent"
         time.sleep(0.05)

@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tests.processes import alive, processes
+
 ROOT = Path(__file__).resolve().parents[2]
 
 PARENT = """
@@ -36,24 +38,7 @@ def _extract(path: Path, rows: int, seed: int) -> None:
 
 
 def _workers(parent: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            cmdline = (stat.parent / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if int(fields[1]) == parent and b"spawn_main" in cmdline:
-            found.append(int(stat.parent.name))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"  # a zombie has exited; only its parent (init here) has not reaped it yet
+    return [pid for pid, fields, cmdline in processes() if int(fields[1]) == parent and b"spawn_main" in cmdline]
 
 
 def test_workers_die_with_a_killed_parent(tmp_path: Path) -> None:
@@ -74,11 +59,11 @@ def test_workers_die_with_a_killed_parent(tmp_path: Path) -> None:
     while len(list((tmp_path / "out").glob(".*.tmp"))) < 2:  # both inside a file that takes seconds
         assert time.monotonic() < deadline and parent.poll() is None, "the workers never started a file"
         time.sleep(0.05)
-    assert all(_alive(pid) for pid in workers)
+    assert all(alive(pid) for pid in workers)
     parent.send_signal(signal.SIGKILL)
     parent.wait(timeout=30)
     deadline = time.monotonic() + 1.5
-    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert not [pid for pid in workers if _alive(pid)], "ingestion workers outlived their killed parent"
+    assert not [pid for pid in workers if alive(pid)], "ingestion workers outlived their killed parent"
     assert not list((tmp_path / "out").glob("*.parquet"))  # no half-written output either (atomic per file)

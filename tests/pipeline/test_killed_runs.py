@@ -20,6 +20,7 @@ import pandas as pd
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
 from tests.pipeline.conftest import copy_raw
+from tests.processes import group_alive
 
 ROOT = Path(__file__).resolve().parents[2]
 P0_FILE = "bps/p0_kabkota_2004_2025.csv"
@@ -58,18 +59,6 @@ def _published_jombang_2024(tables: Path) -> set[float]:
     return values
 
 
-def _group_alive(pgid: int) -> list[int]:
-    alive = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            alive.append(int(stat.parent.name))
-    return alive
-
-
 def _kill_when(env: dict[str, str], ready, what: str) -> None:
     """Start the job, SIGKILL it (its whole process group) the moment `ready()` holds."""
     process = subprocess.Popen([sys.executable, "-m", "scripts.run", JOB], cwd=ROOT, env=env,
@@ -87,7 +76,7 @@ def _kill_when(env: dict[str, str], ready, what: str) -> None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=30)
     time.sleep(0.3)
-    assert not _group_alive(process.pid), f"processes of the run killed at {what} still run"
+    assert not group_alive(process.pid), f"processes of the run killed at {what} still run"
 
 
 def _written_after(path: Path, moment: float):
