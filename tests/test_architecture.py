@@ -68,3 +68,22 @@ def test_the_rules_see_a_violation(tmp_path: Path) -> None:
     calls = [n.func.attr for n in ast.walk(ast.parse(bad.read_text())) if isinstance(n, ast.Call)
              and isinstance(n.func, ast.Attribute)]
     assert "read_csv" in calls
+
+
+# Not years: the random seed's default happens to read like one.
+NOT_YEARS = {("assets/estimates.py", 2024): "EstimationConfig.seed's default"}
+
+
+def test_no_year_in_the_wiring_layers() -> None:
+    """The years come from the data (`estimation.parsers.catalog.data_years`): assets, checks and pipelines hold
+    no year as a number (the library's parsers, definitions and demo scenario name the years of their own
+    sources)."""
+    wrong = []
+    for package in ("assets", "checks", "pipelines"):
+        for path in _modules(package):
+            relative = path.relative_to(ROOT).as_posix()
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if (isinstance(node, ast.Constant) and type(node.value) is int and 1990 <= node.value <= 2100
+                        and (relative, node.value) not in NOT_YEARS):
+                    wrong.append(f"{relative}:{node.lineno} holds {node.value}")
+    assert not wrong, "\n".join(wrong)
