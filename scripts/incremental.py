@@ -148,9 +148,9 @@ def plan(defs: Definitions, instance: DagsterInstance, jobs: Iterable[str], raw_
             roots.add(key)
             notes.append(f"{key.to_user_string()}: {why}")
         reasons[job_name] = notes
-    # downstream, and the other outputs of a multi-asset whose one output is stale (they run as one step)
-    downstream = (set(AssetSelection.assets(*roots).downstream().required_multi_asset_neighbors().resolve(graph))
-                  if roots else set())
+    # a stale output of a multi-asset runs with its step's other outputs (one step), then everything downstream
+    downstream = (set(AssetSelection.assets(*roots).required_multi_asset_neighbors().downstream()
+                      .required_multi_asset_neighbors().resolve(graph)) if roots else set())
     plans = []
     for job_name in jobs:
         job_keys = defs.resolve_job_def(job_name).asset_layer.executable_asset_keys

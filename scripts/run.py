@@ -1,5 +1,9 @@
 """`make run`: materialise every asset for every year on the shipped data, in process; incremental by default.
 
+    python -m scripts.run [JOB ...] [--full] [--select ASSET[,ASSET ...]]
+
+JOB: annual_poverty_job, annual_estimation_job, registry_job (default: all three, in that order).
+
 Only what changed since the job's last complete run is materialised (`scripts/incremental.py`: changed raw
 files, changed code, missing or failed materialisations, and everything downstream); `--full` (`make run
 FULL=1`) recomputes everything; `--select a,b` starts from named assets.
@@ -28,6 +32,9 @@ from pathlib import Path
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("DAGSTER_HOME", str(ROOT / ".dagster_home"))
+# As `make run`: the registry's pseudonym key from P3KE_PSEUDONYM_KEY, else the explicit demo mode (public demo
+# key, recorded as key_mode=demo; real extracts are refused with it).
+os.environ.setdefault("KEMISKINAN_REGISTRY_MODE", "env" if os.environ.get("P3KE_PSEUDONYM_KEY") else "demo")
 INSTANCE_CONFIG = ROOT / "deploy" / "local" / "dagster.yaml"  # telemetry off, SQLite: the local profile's instance
 
 import pandas as pd
@@ -46,6 +53,7 @@ from scripts.incremental import INPUTS_TAG
 
 # In the order `make run` runs them: the registry's demo extracts draw on the estimates' population.
 JOBS = ("annual_poverty_job", "annual_estimation_job", "registry_job")
+USAGE = "usage: python -m scripts.run [JOB ...] [--full] [--select ASSET[,ASSET ...]]   (--help: more)"
 # {job: the job it runs beside}: the registry reads the estimates' synthetic population but none of their
 # reports (maps, charts, workbook: ~10 s of one core), so in-process it runs in a child process beside them.
 RUNS_BESIDE = {"registry_job": "annual_estimation_job"}
@@ -260,7 +268,7 @@ class _Outcome:
     @classmethod
     def of(cls, result) -> _Outcome:
         errors, warnings = check_failures(result)
-        failures = [(e.step_key, " ".join(e.event_specific_data.error.message.split()))
+        failures = [(e.step_key, failure_text(e.event_specific_data.error))
                     for e in result.all_events if e.is_step_failure]
         return cls(result.success and not errors, errors, warnings,
                    {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}, failures)
@@ -278,6 +286,16 @@ class _Outcome:
         data = json.loads(text)
         return cls(data["ok"], [tuple(e) for e in data["errors"]], [tuple(w) for w in data["warnings"]],
                    set(data["materialised"]), [tuple(f) for f in data["failures"]])
+
+
+def failure_text(error) -> str:
+    """One line for a step that raised: Dagster wraps the exception ("Error occurred while executing op ..."),
+    so the innermost cause says what went wrong (`SerializableErrorInfo`: cls_name, message, cause, context)."""
+    innermost = error
+    while getattr(innermost, "cause", None) is not None:
+        innermost = innermost.cause
+    text = innermost.message if innermost is error else f"{innermost.cls_name}: {innermost.message}"
+    return " ".join(str(text).split())
 
 
 def _what(defs: Definitions, job_name: str, keys: list[AssetKey] | None) -> str:
@@ -388,6 +406,9 @@ def child_main(parent: int, result: Path) -> int:
 def main(argv: list[str] | None = None) -> int:
     """`python -m scripts.run [job ...]`: all jobs, one run at a time per data folder (see `exclusive_run`)."""
     argv = argv if argv is not None else sys.argv[1:]
+    if {"-h", "--help"} & set(argv):
+        print(__doc__)
+        return 0
     if argv[:1] == ["--child"]:
         return child_main(int(argv[1]), Path(argv[2]))
     try:
@@ -406,12 +427,32 @@ def _arguments(argv: list[str]) -> tuple[list[str], list[str], bool]:
         arg = rest.pop(0)
         if arg.startswith("--select"):
             value = arg.split("=", 1)[1] if "=" in arg else (rest.pop(0) if rest else "")
+            if not [a for a in value.split(",") if a]:
+                raise UsageError("--select needs asset names, e.g. --select raw_p0_kabkota")
             assets += [a for a in value.split(",") if a]
         elif arg == "--full":
             full = True
+        elif arg.startswith("-"):
+            raise UsageError(f"unknown option {arg}")
         else:
             jobs.append(arg)
     return jobs or list(JOBS), assets, full
+
+
+class UsageError(ValueError):
+    """A command line `scripts.run` cannot run: said in one line, with the usage."""
+
+
+def _unknown_assets(unknown: set[str], every: set[str]) -> str:
+    """"unknown asset(s) [...]" with the names meant (close spellings, or the outputs of a step of that name)."""
+    import difflib
+
+    hints = []
+    for name in sorted(unknown):
+        close = sorted(a for a in every if a.startswith(name + "_")) or difflib.get_close_matches(name, every, 3)
+        if close:
+            hints.append(f"{name}: did you mean {', '.join(close)}?")
+    return f"unknown asset(s) {sorted(unknown)}" + (f" ({'; '.join(hints)})" if hints else "")
 
 
 def _downstream_keys(defs, job_name: str, assets: list[str], instance: DagsterInstance) -> list[AssetKey] | None:
@@ -421,11 +462,13 @@ def _downstream_keys(defs, job_name: str, assets: list[str], instance: DagsterIn
         return None
     graph = defs.resolve_asset_graph()
     job_keys = defs.resolve_job_def(job_name).asset_layer.executable_asset_keys
-    wanted = set(AssetSelection.assets(*assets).downstream().resolve(graph))
-    wanted |= {key for key in AssetSelection.assets(*assets).upstream().resolve(graph)
+    # one output of a multi-asset (`susenas_sample` of `poverty_estimates`) runs with its step's other outputs,
+    # and what depends on any of them runs after
+    wanted = set(AssetSelection.assets(*assets).required_multi_asset_neighbors().downstream()
+                 .required_multi_asset_neighbors().resolve(graph))
+    missing = {key for key in AssetSelection.assets(*assets).upstream().resolve(graph)
                if instance.get_latest_materialization_event(key) is None}
-    # one output of a multi-asset (`susenas_sample` of `poverty_estimates`) runs with its step's other outputs
-    wanted = set(AssetSelection.assets(*wanted).required_multi_asset_neighbors().resolve(graph))
+    wanted |= set(AssetSelection.assets(*missing).required_multi_asset_neighbors().resolve(graph)) if missing else set()
     return [key for key in wanted if key in job_keys]
 
 
@@ -449,7 +492,11 @@ def _run(argv: list[str] | None) -> int:
     """`python -m scripts.run [job ...] [--select asset,...]`: all jobs by default (tables, estimates, then
     the registry); with --select, only those assets and what depends on them (the rest is read from storage;
     what was never materialised is materialised too)."""
-    selected, start_from, full = _arguments(argv if argv is not None else sys.argv[1:])
+    try:
+        selected, start_from, full = _arguments(argv if argv is not None else sys.argv[1:])
+    except UsageError as wrong:
+        print(f"{wrong}\n\n{USAGE}", file=sys.stderr)
+        return 2
     unknown = set(selected) - set(JOBS)
     if unknown:
         print(f"unknown job(s) {sorted(unknown)}; choose from {list(JOBS)}", file=sys.stderr)
@@ -465,7 +512,7 @@ def _run(argv: list[str] | None) -> int:
 
     every = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
     if set(start_from) - every:
-        print(f"unknown asset(s) {sorted(set(start_from) - every)}", file=sys.stderr)
+        print(_unknown_assets(set(start_from) - every, every), file=sys.stderr)
         return 2
 
     home = Path(os.environ["DAGSTER_HOME"])
@@ -483,17 +530,20 @@ def _run(argv: list[str] | None) -> int:
     plans, inputs = _plans(defs, instance, [job for job in JOBS if job in selected], start_from, full)
     # A run that materialises what the plan asked for records the inputs it saw (--select runs do not).
     tags = {INPUTS_TAG: json.dumps(inputs, sort_keys=True)} if inputs is not None else None
-    todo = [(job, keys, why) for job, keys, why in plans if keys != []]
-    for job_name, keys, why in plans:
-        if keys == []:
-            print(f"{job_name}: up to date ({why})", flush=True)
+    if start_from and all(keys == [] for _, keys, _ in plans):
+        print(f"Nothing in {', '.join(job for job, _, _ in plans)} is or depends on {', '.join(start_from)} "
+              f"(the jobs: {', '.join(JOBS)}).", file=sys.stderr)
+    todo = list(plans)
     # In process, the job that runs beside another (the registry) runs in a child started now: it loads the
     # pipeline on the core this process leaves idle while it runs the tables job.
-    beside_jobs = {job for job, keys, _ in todo if job in RUNS_BESIDE}
+    beside_jobs = {job for job, keys, _ in todo if job in RUNS_BESIDE and keys != []}
     in_process = all(defs.resolve_job_def(job).executor_def.name == "in_process" for job, _, _ in todo)
     with started_child() if beside_jobs and in_process else contextlib.nullcontext() as child:
         while todo:
             job_name, keys, why = todo.pop(0)
+            if keys == []:
+                print(f"{job_name}: up to date ({why})", flush=True)
+                continue
             print(f"{job_name}: materialising {_what(defs, job_name, keys)} ({why}) ...", flush=True)
             beside = _overlap(defs, job_name, keys, todo[0]) if todo and child is not None else None
             if child is not None and job_name in RUNS_BESIDE:  # nothing of its own job to run beside
@@ -536,7 +586,7 @@ def _run(argv: list[str] | None) -> int:
         for asset, check, text in errors:
             print(f"FAILED  {asset}: {' '.join(text.split())}", file=sys.stderr)
         return 1
-    print(f"\nOK: {len(materialised)} assets materialised, {len(warnings)} warning check(s), in {elapsed:.1f} s.\n")
+    print(f"\nOK: {len(materialised)} asset(s) materialised, {len(warnings)} warning check(s), in {elapsed:.1f} s.\n")
     if not (settings.outputs_dir() / "tables" / "p0_deltas_kabkota.parquet").exists():
         return 0
     print(summary_table(settings.outputs_dir() / "tables"))
@@ -547,4 +597,10 @@ def _run(argv: list[str] | None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Every output is written, closed and published by now. The interpreter's own shutdown has been seen to abort
+    # ("terminate called without an active exception", exit 134) once in ten runs after a complete run: a C++
+    # thread pool of a native library still up while its globals are destroyed. Exiting here skips that.
+    os._exit(code)
