@@ -115,6 +115,8 @@ def write_instance_without_fsync(home: Path) -> None:
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
 
+    if os.environ.get("KEMISKINAN_INSTANCE_FSYNC"):  # set: keep SQLite's fsync on every commit
+        return
     root = str(home.resolve())
     if root in _NO_FSYNC_HOMES:
         return
@@ -254,7 +256,6 @@ def exclusive_run(data_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-
 @dataclass
 class _Outcome:
     """What one run (or a run beside it) gave: blocking and warning check lines, assets materialised, step
@@ -308,19 +309,18 @@ def _overlap(defs: Definitions, job_name: str, keys: list[AssetKey] | None,
              following: tuple[str, list[AssetKey] | None, str]) -> tuple[list[AssetKey], list[AssetKey]] | None:
     """(first, rest) when the next job can run beside part of this one: `first` is what of this job the next
     one reads (whole steps: every output of a multi-asset), `rest` the others (reports nobody in the next job
-    reads). None when there is nothing to overlap, or when the profile's executor runs steps in parallel."""
+    reads). None when there is nothing to overlap. Only for in-process runs (a profile's parallel executor
+    overlaps steps itself)."""
     next_job, next_keys, _ = following
-    if RUNS_BESIDE.get(next_job) != job_name or defs.resolve_job_def(job_name).executor_def.name != "in_process":
+    if RUNS_BESIDE.get(next_job) != job_name:
         return None
     graph = defs.resolve_asset_graph()
     mine = set(keys) if keys is not None else set(defs.resolve_job_def(job_name).asset_layer.executable_asset_keys)
     theirs = (set(next_keys) if next_keys is not None
               else set(defs.resolve_job_def(next_job).asset_layer.executable_asset_keys))
     read = set(AssetSelection.assets(*theirs).upstream().resolve(graph)) & mine
-    first = set()
-    for key in read:
-        first |= {k for k in graph.get(key).execution_set_asset_keys if k in mine}
-    first = set(AssetSelection.assets(*first).upstream().resolve(graph)) & mine if first else first
+    first = (set(AssetSelection.assets(*read).required_multi_asset_neighbors().upstream().resolve(graph)) & mine
+             if read else set())
     rest = mine - first
     if not first or not rest:
         return None
@@ -390,8 +390,7 @@ def child_main(parent: int, result: Path) -> int:
 
     prepare_context()
     home = Path(os.environ["DAGSTER_HOME"])
-    if not os.environ.get("KEMISKINAN_INSTANCE_FSYNC"):
-        write_instance_without_fsync(home)
+    write_instance_without_fsync(home)
     line = sys.stdin.readline()
     if not line.strip():
         return 0
@@ -427,9 +426,10 @@ def _arguments(argv: list[str]) -> tuple[list[str], list[str], bool]:
         arg = rest.pop(0)
         if arg.startswith("--select"):
             value = arg.split("=", 1)[1] if "=" in arg else (rest.pop(0) if rest else "")
-            if not [a for a in value.split(",") if a]:
+            names = [a for a in value.split(",") if a]
+            if not names:
                 raise UsageError("--select needs asset names, e.g. --select raw_p0_kabkota")
-            assets += [a for a in value.split(",") if a]
+            assets += names
         elif arg == "--full":
             full = True
         elif arg.startswith("-"):
@@ -521,8 +521,7 @@ def _run(argv: list[str] | None) -> int:
         from pipelines.profiles import profile_name
 
         shutil.copy(ROOT / "deploy" / profile_name() / "dagster.yaml", home / "dagster.yaml")
-    if not os.environ.get("KEMISKINAN_INSTANCE_FSYNC"):  # set it to keep SQLite's fsync on every commit
-        write_instance_without_fsync(home)
+    write_instance_without_fsync(home)
     instance = DagsterInstance.get()
     for run_id in fail_orphaned_runs(instance):
         print(f"Marked run {run_id} as failed: the process that ran it was killed before it finished.")

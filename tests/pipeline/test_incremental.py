@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from dagster import DagsterInstance
 
+from assets.estimates import OUTPUTS
 from assets.resources import ProjectPaths
 from pipelines.definitions import build_definitions
 from pipelines.profiles import local_profile
@@ -70,8 +71,7 @@ def test_changed_code_reruns_every_job(good_run, monkeypatch):
     assert all(p.keys is None and "code changed" in p.reason for p in plans.values())
 
 
-ESTIMATES = {"susenas_sample", "synthetic_household_expenditure", "synthetic_population_truth",
-             "synthetic_calibration", "direct_estimates", "sae_estimates", "sae_fit"}
+ESTIMATES = set(OUTPUTS)  # the outputs of the one step `poverty_estimates`
 
 
 def test_one_output_of_a_multi_asset_runs_with_its_whole_step(good_run, monkeypatch):

@@ -8,12 +8,12 @@ from pathlib import Path
 
 from dagster import AssetKey
 
+from assets.estimates import OUTPUTS
 from scripts.run import _overlap, started_child
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT_RAW = ROOT / "data" / "raw"
-ESTIMATES = {"susenas_sample", "synthetic_household_expenditure", "synthetic_population_truth",
-             "synthetic_calibration", "direct_estimates", "sae_estimates", "sae_fit"}
+ESTIMATES = set(OUTPUTS)  # the outputs of the one step `poverty_estimates`
 
 
 def _names(keys) -> set[str]:
